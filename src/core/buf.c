@@ -1,0 +1,138 @@
+#include "core/buf.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int buf_reserve(struct sd_buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (b->failed)
+		return -1;
+	if (extra > SIZE_MAX / 2 - b->len) {
+		b->failed = 1;
+		return -1;
+	}
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(b->data, cap);
+	if (p == NULL) {
+		b->failed = 1;
+		return -1;
+	}
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+void sd_buf_reset(struct sd_buf *b)
+{
+	b->len = 0;
+	b->failed = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void sd_buf_free(struct sd_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->failed = 0;
+}
+
+void sd_buf_append(struct sd_buf *b, const void *p, size_t n)
+{
+	if (buf_reserve(b, n) != 0)
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void sd_buf_puts(struct sd_buf *b, const char *s)
+{
+	sd_buf_append(b, s, strlen(s));
+}
+
+void sd_buf_printf(struct sd_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(b, (size_t)n) != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void sd_json_str(struct sd_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	sd_buf_append(b, "\"", 1);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		sd_buf_append(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"':
+			esc[1] = '"';
+			break;
+		case '\\':
+			esc[1] = '\\';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		sd_buf_append(b, esc, elen);
+	}
+	sd_buf_append(b, s + run, n - run);
+	sd_buf_append(b, "\"", 1);
+}
+
+void sd_json_cstr(struct sd_buf *b, const char *s)
+{
+	sd_json_str(b, s, strlen(s));
+}
+
+void sd_json_key(struct sd_buf *b, const char *key)
+{
+	sd_json_cstr(b, key);
+	sd_buf_append(b, ":", 1);
+}
+
+void sd_json_int(struct sd_buf *b, int64_t v)
+{
+	sd_buf_printf(b, "%" PRId64, v);
+}

@@ -1,0 +1,46 @@
+/* Configuration: command-line flags > environment > .env file > defaults.
+ * The .env keys of PyCrypt (DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME,
+ * BASE_URL) are honoured so an existing deployment's file works as is. */
+#ifndef SD_CONFIG_H
+#define SD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/sd.h"
+
+struct sd_limits {
+	int64_t inbox_max_messages;   /* stored messages per inbox */
+	int64_t inbox_max_bytes;      /* stored ciphertext+metadata bytes per inbox */
+	int64_t challenges_per_caller; /* outstanding per link and caller address */
+	int64_t challenge_ttl;        /* seconds */
+	int64_t retention_days;       /* 0: keep until deleted */
+};
+
+struct sd_config {
+	char db[1024];       /* sqlite:PATH or mysql://... */
+	char base_url[512];  /* no trailing slash */
+	char listen[512];    /* unix:PATH, HOST:PORT, or empty (fd 0 / CGI) */
+	char state_dir[512];
+	int64_t threads;
+	int64_t socket_mode;
+	int sqlite_sync_full; /* PRAGMA synchronous=FULL rather than NORMAL */
+	int migrate_only;
+	int show_help;
+	struct sd_limits limits;
+};
+
+/* Load everything. Returns 0, or -1 with a message for people in err (which
+ * never holds a password). */
+SD_MUST_CHECK int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err,
+				 size_t errlen);
+
+/* The --help text. */
+const char *sd_config_usage(void);
+
+/* Parse one .env line into key/value (both trimmed, quotes removed). Returns
+ * 1 for a setting, 0 for a blank or comment line, -1 for garbage. Exposed for
+ * the unit tests. */
+int sd_env_parse_line(char *line, char **key, char **value);
+
+#endif

@@ -1,0 +1,173 @@
+#include "core/jsonin.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void sd_verr_set(struct sd_verr *err, const char *code, const char *msg)
+{
+	snprintf(err->code, sizeof err->code, "%s", code);
+	snprintf(err->msg, sizeof err->msg, "%s", msg);
+	err->too_large = 0;
+}
+
+void sd_verr_field(struct sd_verr *err, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(err->code, sizeof err->code, "invalid_%s", name);
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	err->too_large = 0;
+}
+
+json_object *sd_json_parse_object(const char *body, size_t len, struct sd_verr *err)
+{
+	json_tokener *tok;
+	json_object *o;
+	enum json_tokener_error jerr;
+	size_t end;
+
+	if (len == 0) {
+		sd_verr_set(err, "invalid_json", "Request body must be a JSON object");
+		return NULL;
+	}
+	if (memchr(body, '\0', len) != NULL) {
+		sd_verr_set(err, "invalid_json", "Request body contains a NUL byte");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(SD_JSON_MAX_DEPTH);
+	if (tok == NULL) {
+		sd_verr_set(err, "invalid_json", "Request body could not be parsed");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, body, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (o == NULL || jerr != json_tokener_success) {
+		json_object_put(o);
+		if (jerr == json_tokener_error_depth)
+			sd_verr_set(err, "invalid_json", "Request body is nested too deeply");
+		else if (jerr == json_tokener_continue)
+			sd_verr_set(err, "invalid_json", "Request body is truncated JSON");
+		else
+			sd_verr_set(err, "invalid_json", "Request body is not valid JSON");
+		return NULL;
+	}
+	while (end < len && strchr(" \t\r\n", body[end]) != NULL)
+		end++;
+	if (end != len) {
+		json_object_put(o);
+		sd_verr_set(err, "invalid_json", "Request body has data after the JSON value");
+		return NULL;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		sd_verr_set(err, "invalid_body", "Request body must be a JSON object");
+		return NULL;
+	}
+	return o;
+}
+
+enum sd_field_rc sd_field_string(json_object *o, const char *name, int required,
+				 size_t maxlen, const char **out, size_t *len,
+				 struct sd_verr *err)
+{
+	json_object *v;
+	const char *s;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, name, &v) ||
+	    (!required && json_object_is_type(v, json_type_null))) {
+		if (!required)
+			return SD_FIELD_ABSENT;
+		sd_verr_field(err, name, "%s is required", name);
+		return SD_FIELD_BAD;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		sd_verr_field(err, name, "%s must be a string", name);
+		return SD_FIELD_BAD;
+	}
+	s = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	if (n == 0) {
+		sd_verr_field(err, name, "%s must not be empty", name);
+		return SD_FIELD_BAD;
+	}
+	if (n > maxlen) {
+		sd_verr_field(err, name, "%s is too long", name);
+		return SD_FIELD_BAD;
+	}
+	if (memchr(s, '\0', n) != NULL) {
+		sd_verr_field(err, name, "%s contains a NUL character", name);
+		return SD_FIELD_BAD;
+	}
+	*out = s;
+	if (len)
+		*len = n;
+	return SD_FIELD_OK;
+}
+
+enum sd_field_rc sd_field_bool(json_object *o, const char *name, int *out,
+			       struct sd_verr *err)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || json_object_is_type(v, json_type_null))
+		return SD_FIELD_ABSENT;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		sd_verr_field(err, name, "%s must be true or false", name);
+		return SD_FIELD_BAD;
+	}
+	*out = json_object_get_boolean(v) ? 1 : 0;
+	return SD_FIELD_OK;
+}
+
+enum sd_field_rc sd_field_int(json_object *o, const char *name, int required,
+			      int64_t min, int64_t max, int64_t *out, struct sd_verr *err)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, name, &v) ||
+	    (!required && json_object_is_type(v, json_type_null))) {
+		if (!required)
+			return SD_FIELD_ABSENT;
+		sd_verr_field(err, name, "%s is required", name);
+		return SD_FIELD_BAD;
+	}
+	if (!json_object_is_type(v, json_type_int)) {
+		sd_verr_field(err, name, "%s must be an integer", name);
+		return SD_FIELD_BAD;
+	}
+	errno = 0;
+	n = json_object_get_int64(v);
+	/* json-c saturates out-of-range values and sets errno; a uint64 above
+	 * INT64_MAX also reads as INT64_MAX: refuse both. */
+	if (errno == ERANGE || n == INT64_MAX || n == INT64_MIN || n < min || n > max) {
+		sd_verr_field(err, name, "%s must be between %lld and %lld", name,
+			      (long long)min, (long long)max);
+		return SD_FIELD_BAD;
+	}
+	*out = n;
+	return SD_FIELD_OK;
+}
+
+enum sd_field_rc sd_field_object(json_object *o, const char *name, json_object **out,
+				 struct sd_verr *err)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || json_object_is_type(v, json_type_null))
+		return SD_FIELD_ABSENT;
+	if (!json_object_is_type(v, json_type_object)) {
+		sd_verr_field(err, name, "%s must be a JSON object", name);
+		return SD_FIELD_BAD;
+	}
+	*out = v;
+	return SD_FIELD_OK;
+}

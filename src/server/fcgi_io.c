@@ -1,0 +1,226 @@
+#include "server/fcgi_io.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api_util.h"
+#include "core/log.h"
+#include "core/num.h"
+#include "core/timeutil.h"
+#include "server/router.h"
+
+/* How a transport reads its request and writes its answer. */
+struct transport {
+	const char *(*param)(void *t, const char *name);
+	int (*read)(void *t, char *buf, int n); /* bytes read, 0 at end */
+	void (*write)(void *t, const char *buf, size_t n);
+	void *t;
+};
+
+struct buffers {
+	char body[SD_ROUTER_BODY_MAX + 1];
+	struct sd_buf head;
+	struct sd_resp resp;
+};
+
+static const char *request_path(const struct transport *tr, char *tmp, size_t cap)
+{
+	const char *p = tr->param(tr->t, "PATH_INFO");
+	size_t n;
+
+	if (p != NULL && *p != '\0')
+		return p;
+	p = tr->param(tr->t, "DOCUMENT_URI");
+	if (p != NULL && *p != '\0')
+		return p;
+	p = tr->param(tr->t, "REQUEST_URI");
+	if (p == NULL)
+		return "";
+	n = strcspn(p, "?");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(tmp, p, n);
+	tmp[n] = '\0';
+	return tmp;
+}
+
+/* Method names go to the log: keep them to short tokens. */
+static const char *log_method(const char *m)
+{
+	size_t n = strlen(m);
+
+	if (n == 0 || n > 16 || strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != n)
+		return "-";
+	return m;
+}
+
+/* Open the worker's store if it has none (at start, or after a loss). */
+static struct sd_store *worker_store(struct sd_worker *w)
+{
+	char err[256];
+
+	if (w->store == NULL && store_open(w->cfg->db, w->cfg, &w->store, err, sizeof err) != SD_OK) {
+		sd_log_error("store: %s", err);
+		w->store = NULL;
+	}
+	return w->store;
+}
+
+static void serve(struct sd_worker *w, const struct transport *tr, struct buffers *bf)
+{
+	struct sd_req req;
+	struct sd_ctx ctx;
+	char pathbuf[2048];
+	const char *cl, *why;
+	int64_t start = sd_mono_usec(), want;
+	size_t got = 0;
+	int truncated = 0;
+
+	memset(&req, 0, sizeof req);
+	req.method = tr->param(tr->t, "REQUEST_METHOD");
+	if (req.method == NULL)
+		req.method = "";
+	req.path = request_path(tr, pathbuf, sizeof pathbuf);
+	req.remote_addr = tr->param(tr->t, "REMOTE_ADDR");
+	req.authorization = tr->param(tr->t, "HTTP_AUTHORIZATION");
+	req.content_length = -1;
+	cl = tr->param(tr->t, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0' &&
+	    sd_strtoi64(cl, 0, INT64_MAX - 1, &req.content_length, &why) != 0)
+		req.content_length = INT64_MAX - 1; /* unparseable: refused as too large */
+	/* Read at most one byte past the cap: enough to know it was exceeded. */
+	want = req.content_length >= 0 ? req.content_length : SD_ROUTER_BODY_MAX + 1;
+	if (want > SD_ROUTER_BODY_MAX + 1)
+		want = 0; /* declared too large: refused unread */
+	while ((int64_t)got < want) {
+		int n = tr->read(tr->t, bf->body + got, (int)(want - (int64_t)got));
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (req.content_length >= 0 && want > 0 && (int64_t)got < want)
+		truncated = 1;
+	bf->body[got] = '\0';
+	req.body = bf->body;
+	req.body_len = got;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.req = &req;
+	ctx.resp = &bf->resp;
+	ctx.cfg = w->cfg;
+	ctx.now = time(NULL);
+	bf->resp.status = 500;
+	bf->resp.allow = NULL;
+	bf->resp.retry_after = 0;
+	bf->resp.route = "-";
+	sd_buf_reset(&bf->resp.body);
+	if (truncated) {
+		api_error(&ctx, 400, "invalid_body", "Request body is shorter than declared");
+	} else {
+		ctx.store = worker_store(w); /* NULL: the router answers 503 */
+		router_dispatch(&ctx);
+	}
+	if (bf->resp.body.failed)
+		api_error(&ctx, 503, "out_of_memory", "The server is out of memory");
+	sd_buf_reset(&bf->head);
+	http_head(&bf->resp, &bf->head);
+	tr->write(tr->t, bf->head.data, bf->head.len);
+	if (bf->resp.status != 204 && strcmp(req.method, "HEAD") != 0)
+		tr->write(tr->t, bf->resp.body.data, bf->resp.body.len);
+	sd_log_request(log_method(req.method), bf->resp.route, bf->resp.status,
+		       sd_mono_usec() - start);
+}
+
+/* ---- FastCGI --------------------------------------------------------- */
+
+static const char *fcgi_param(void *t, const char *name)
+{
+	return FCGX_GetParam(name, ((FCGX_Request *)t)->envp);
+}
+
+static int fcgi_read(void *t, char *buf, int n)
+{
+	return FCGX_GetStr(buf, n, ((FCGX_Request *)t)->in);
+}
+
+static void fcgi_write(void *t, const char *buf, size_t n)
+{
+	if (n > 0)
+		FCGX_PutStr(buf, (int)n, ((FCGX_Request *)t)->out);
+}
+
+void *fcgi_worker_run(void *arg)
+{
+	struct sd_worker *w = arg;
+	struct buffers *bf = calloc(1, sizeof *bf);
+	FCGX_Request rq;
+	struct transport tr = {fcgi_param, fcgi_read, fcgi_write, &rq};
+
+	if (bf == NULL || FCGX_InitRequest(&rq, w->listen_fd, 0) != 0) {
+		sd_log_error("worker: out of memory");
+		free(bf);
+		return NULL;
+	}
+	(void)worker_store(w);
+	while (!*w->stop) {
+		struct pollfd pfd = {w->listen_fd, POLLIN, 0};
+
+		/* Wait with a timeout so a stop request is noticed; the socket
+		 * is non-blocking, so losing the accept race to another worker
+		 * just means another round. */
+		if (poll(&pfd, 1, 250) <= 0)
+			continue;
+		if (FCGX_Accept_r(&rq) < 0)
+			continue;
+		serve(w, &tr, bf);
+		FCGX_Finish_r(&rq);
+	}
+	FCGX_Free(&rq, 0);
+	sd_buf_free(&bf->head);
+	sd_buf_free(&bf->resp.body);
+	free(bf);
+	store_close(w->store);
+	w->store = NULL;
+	return NULL;
+}
+
+/* ---- CGI ------------------------------------------------------------- */
+
+static const char *cgi_param(void *t, const char *name)
+{
+	(void)t;
+	return getenv(name);
+}
+
+static int cgi_read(void *t, char *buf, int n)
+{
+	(void)t;
+	return (int)fread(buf, 1, (size_t)n, stdin);
+}
+
+static void cgi_write(void *t, const char *buf, size_t n)
+{
+	(void)t;
+	fwrite(buf, 1, n, stdout);
+}
+
+int cgi_serve(struct sd_worker *w)
+{
+	struct buffers *bf = calloc(1, sizeof *bf);
+	struct transport tr = {cgi_param, cgi_read, cgi_write, NULL};
+
+	if (bf == NULL)
+		return 1;
+	serve(w, &tr, bf);
+	fflush(stdout);
+	sd_buf_free(&bf->head);
+	sd_buf_free(&bf->resp.body);
+	free(bf);
+	return 0;
+}

@@ -1,0 +1,77 @@
+#include "server/router.h"
+
+#include <string.h>
+
+#include "api/api_util.h"
+#include "server/limits.h"
+
+struct route {
+	const char *path;
+	int prefix; /* path is a prefix: /key/<link_token> */
+	const char *method;
+	void (*handle)(struct sd_ctx *ctx);
+	size_t max_body; /* tighter caps where nothing large is expected */
+	const char *allow;
+};
+
+static const struct route routes[] = {
+	{"/health", 0, "GET", api_health, 0, "GET, OPTIONS"},
+	{"/register", 0, "POST", api_register, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
+	{"/key/", 1, "GET", api_key, 0, "GET, OPTIONS"},
+	{"/send", 0, "POST", api_send, SD_BODY_MAX, "POST, OPTIONS"},
+	{"/challenge_request", 0, "POST", api_challenge_request, SD_SMALL_BODY_MAX,
+	 "POST, OPTIONS"},
+	{"/fetch", 0, "POST", api_fetch, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
+	{"/ack", 0, "POST", api_ack, SD_ACK_BODY_MAX, "POST, OPTIONS"},
+	{"/rotate_token", 0, "POST", api_rotate_token, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
+	{"/unregister", 0, "POST", api_unregister, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
+};
+
+static const struct route *route_find(const char *path)
+{
+	for (size_t i = 0; i < SD_ARRAY_LEN(routes); i++) {
+		const struct route *r = &routes[i];
+
+		if (r->prefix ? strncmp(path, r->path, strlen(r->path)) == 0
+			      : strcmp(path, r->path) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+void router_dispatch(struct sd_ctx *ctx)
+{
+	const struct sd_req *req = ctx->req;
+	const struct route *r = route_find(req->path ? req->path : "");
+
+	if (r == NULL) {
+		ctx->resp->route = "-";
+		api_error(ctx, 404, "not_found", "No such endpoint");
+		return;
+	}
+	ctx->resp->route = r->prefix ? "/key/:link_token" : r->path;
+	if (strcmp(req->method, "OPTIONS") == 0) {
+		/* CORS preflight. */
+		ctx->resp->status = 204;
+		ctx->resp->allow = r->allow;
+		sd_buf_reset(&ctx->resp->body);
+		return;
+	}
+	if (strcmp(req->method, r->method) != 0 &&
+	    !(strcmp(r->method, "GET") == 0 && strcmp(req->method, "HEAD") == 0)) {
+		ctx->resp->allow = r->allow;
+		api_error(ctx, 405, "method_not_allowed", "Method not allowed for this endpoint");
+		return;
+	}
+	/* GET routes take no body and ignore one; the others have a cap each. */
+	if (r->max_body > 0 &&
+	    (req->content_length > (int64_t)r->max_body || req->body_len > r->max_body)) {
+		api_error(ctx, 413, "payload_too_large", "Request body too large");
+		return;
+	}
+	if (ctx->store == NULL && r->handle != api_health) {
+		api_store_error(ctx, SD_EDB);
+		return;
+	}
+	r->handle(ctx);
+}

@@ -1,0 +1,1 @@
+# libFuzzer targets (built by tests/fuzz/run with clang).
