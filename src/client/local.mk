@@ -1,0 +1,1 @@
+# The command-line client (see docs/CLI.md). Empty until it lands.
