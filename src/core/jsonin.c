@@ -23,6 +23,45 @@ void sd_verr_field(struct sd_verr *err, const char *name, const char *fmt, ...)
 	err->too_large = 0;
 }
 
+/* json-c accepts a little more than RFC 8259 (single-quoted strings, NaN,
+ * Infinity). Outside strings, allow only structure, numbers and the three
+ * literals, so what we accept is exactly JSON. */
+static int json_lexically_strict(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		char c = s[i];
+
+		if (c == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			if (i >= n)
+				return 0;
+			i++;
+		} else if ((c == 'e' || c == 'E') && i > 0 &&
+			   ((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.')) {
+			i++; /* exponent; json-c checks the number itself */
+		} else if (c >= 'a' && c <= 'z') {
+			size_t j = i;
+
+			while (j < n && s[j] >= 'a' && s[j] <= 'z')
+				j++;
+			if (!((j - i == 4 && memcmp(s + i, "true", 4) == 0) ||
+			      (j - i == 5 && memcmp(s + i, "false", 5) == 0) ||
+			      (j - i == 4 && memcmp(s + i, "null", 4) == 0)))
+				return 0;
+			i = j;
+		} else if (strchr("{}[],: \t\r\n0123456789-+.", c) != NULL && c != '\0') {
+			i++;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 json_object *sd_json_parse_object(const char *body, size_t len, struct sd_verr *err)
 {
 	json_tokener *tok;
@@ -38,16 +77,27 @@ json_object *sd_json_parse_object(const char *body, size_t len, struct sd_verr *
 		sd_verr_set(err, "invalid_json", "Request body contains a NUL byte");
 		return NULL;
 	}
+	if (!json_lexically_strict(body, len)) {
+		sd_verr_set(err, "invalid_json", "Request body is not valid JSON");
+		return NULL;
+	}
 	tok = json_tokener_new_ex(SD_JSON_MAX_DEPTH);
 	if (tok == NULL) {
 		sd_verr_set(err, "invalid_json", "Request body could not be parsed");
 		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, body, (int)len);
+	/* Hand json-c the terminating NUL too: it marks the end of input, so a
+	 * bare top-level number or literal is complete, not "continue". */
+	o = json_tokener_parse_ex(tok, body, (int)len + 1);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
+	if (jerr == json_tokener_success && o == NULL) {
+		/* A bare JSON null: valid JSON, but not an object. */
+		sd_verr_set(err, "invalid_body", "Request body must be a JSON object");
+		return NULL;
+	}
 	if (o == NULL || jerr != json_tokener_success) {
 		json_object_put(o);
 		if (jerr == json_tokener_error_depth)
@@ -60,7 +110,7 @@ json_object *sd_json_parse_object(const char *body, size_t len, struct sd_verr *
 	}
 	while (end < len && strchr(" \t\r\n", body[end]) != NULL)
 		end++;
-	if (end != len) {
+	if (end < len) {
 		json_object_put(o);
 		sd_verr_set(err, "invalid_json", "Request body has data after the JSON value");
 		return NULL;

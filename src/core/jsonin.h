@@ -19,7 +19,7 @@ struct sd_verr {
 	int too_large;  /* the problem is size: 413 rather than 400 */
 };
 
-/* Parse body[0..len) as one JSON object. Returns the object (the caller
+/* Parse body[0..len) as one JSON object; body[len] must be a NUL. Returns the object (the caller
  * puts it) or NULL with *err filled. */
 json_object *sd_json_parse_object(const char *body, size_t len, struct sd_verr *err);
 

@@ -1,1 +1,24 @@
-# cmocka unit tests
+# cmocka unit tests; tests/unit/run executes every unit_* binary.
+if HAVE_CMOCKA
+UNIT_TESTS = unit_crypto unit_jsonin unit_config unit_router unit_store
+check_PROGRAMS += $(UNIT_TESTS)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_LDADD = $(SD_LIBS) $(CMOCKA_LIBS)
+unit_crypto_SOURCES = tests/unit/test_crypto.c
+unit_crypto_CFLAGS = $(UNIT_CFLAGS)
+unit_crypto_LDADD = $(UNIT_LDADD)
+unit_jsonin_SOURCES = tests/unit/test_jsonin.c
+unit_jsonin_CFLAGS = $(UNIT_CFLAGS)
+unit_jsonin_LDADD = $(UNIT_LDADD)
+unit_config_SOURCES = tests/unit/test_config.c
+unit_config_CFLAGS = $(UNIT_CFLAGS)
+unit_config_LDADD = $(UNIT_LDADD)
+unit_router_SOURCES = tests/unit/test_router.c
+unit_router_CFLAGS = $(UNIT_CFLAGS)
+unit_router_LDADD = $(UNIT_LDADD)
+unit_store_SOURCES = tests/unit/test_store_contract.c
+unit_store_CFLAGS = $(UNIT_CFLAGS)
+unit_store_LDADD = $(UNIT_LDADD)
+TESTS += $(UNIT_TESTS)
+endif
+EXTRA_DIST += tests/unit/run

@@ -1,0 +1,146 @@
+/* .env parsing and the precedence flags > environment > .env > defaults. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+
+static char envfile[] = "/tmp/sd-unit-env-XXXXXX";
+
+static void write_env(const char *text)
+{
+	FILE *f = fopen(envfile, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	int fd = mkstemp(envfile);
+
+	(void)state;
+	if (fd < 0)
+		return -1;
+	close(fd);
+	unsetenv("SEALDROP_DB");
+	unsetenv("BASE_URL");
+	unsetenv("DB_HOST");
+	unsetenv("SEALDROP_THREADS");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(envfile);
+	return 0;
+}
+
+static void env_lines(void **state)
+{
+	char l1[] = "  export KEY = \"quoted value\"  ", l2[] = "# comment", l3[] = "",
+	     l4[] = "PLAIN=abc # trailing", l5[] = "no equals sign", l6[] = "BAD-KEY=1",
+	     l7[] = "EMPTY=";
+	char *k, *v;
+
+	(void)state;
+	assert_int_equal(sd_env_parse_line(l1, &k, &v), 1);
+	assert_string_equal(k, "KEY");
+	assert_string_equal(v, "quoted value");
+	assert_int_equal(sd_env_parse_line(l2, &k, &v), 0);
+	assert_int_equal(sd_env_parse_line(l3, &k, &v), 0);
+	assert_int_equal(sd_env_parse_line(l4, &k, &v), 1);
+	assert_string_equal(v, "abc");
+	assert_int_equal(sd_env_parse_line(l5, &k, &v), -1);
+	assert_int_equal(sd_env_parse_line(l6, &k, &v), -1);
+	assert_int_equal(sd_env_parse_line(l7, &k, &v), 1);
+	assert_string_equal(v, "");
+}
+
+static void defaults_are_sqlite_in_state_dir(void **state)
+{
+	struct sd_config cfg;
+	char err[256];
+	char *argv[] = {"sealdropd", "--env-file", envfile, NULL};
+
+	(void)state;
+	write_env("");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_string_equal(cfg.db, "sqlite:var/sealdrop.db");
+	assert_int_equal(cfg.threads, 4);
+	assert_int_equal(cfg.limits.challenge_ttl, 300);
+}
+
+static void pycrypt_env_selects_mysql(void **state)
+{
+	struct sd_config cfg;
+	char err[256];
+	char *argv[] = {"sealdropd", "--env-file", envfile, NULL};
+
+	(void)state;
+	write_env("DEBUG=True\nPORT=5000\nDB_HOST=localhost\nDB_USER=pycrypt_user\n"
+		  "DB_PASSWORD=pw\nDB_NAME=pycrypt_db\nBASE_URL=https://x.example/\n");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_string_equal(cfg.db, "mysql://pycrypt_user:pw@localhost:3306/pycrypt_db");
+	assert_string_equal(cfg.base_url, "https://x.example");
+}
+
+static void flags_beat_environment_beat_dotenv(void **state)
+{
+	struct sd_config cfg;
+	char err[256];
+	char *argv[] = {"sealdropd", "--env-file", envfile, "--threads", "7", NULL};
+	char *argv2[] = {"sealdropd", "--env-file", envfile, NULL};
+
+	(void)state;
+	write_env("SEALDROP_THREADS=3\nSEALDROP_DB=sqlite:/from/dotenv.db\n");
+	setenv("SEALDROP_THREADS", "5", 1);
+	assert_int_equal(sd_config_load(&cfg, 5, argv, err, sizeof err), 0);
+	assert_int_equal(cfg.threads, 7);
+	assert_string_equal(cfg.db, "sqlite:/from/dotenv.db");
+	assert_int_equal(sd_config_load(&cfg, 3, argv2, err, sizeof err), 0);
+	assert_int_equal(cfg.threads, 5);
+	unsetenv("SEALDROP_THREADS");
+	assert_int_equal(sd_config_load(&cfg, 3, argv2, err, sizeof err), 0);
+	assert_int_equal(cfg.threads, 3);
+}
+
+static void bad_values_are_refused(void **state)
+{
+	struct sd_config cfg;
+	char err[256];
+	char *a1[] = {"sealdropd", "--env-file", envfile, "--threads", "0", NULL};
+	char *a2[] = {"sealdropd", "--env-file", envfile, "--threads", "4x", NULL};
+	char *a3[] = {"sealdropd", "--env-file", envfile, "--bogus", NULL};
+	char *a4[] = {"sealdropd", "--env-file", envfile, "--threads", NULL};
+
+	(void)state;
+	write_env("");
+	assert_int_equal(sd_config_load(&cfg, 5, a1, err, sizeof err), -1);
+	assert_int_equal(sd_config_load(&cfg, 5, a2, err, sizeof err), -1);
+	assert_int_equal(sd_config_load(&cfg, 4, a3, err, sizeof err), -1);
+	assert_int_equal(sd_config_load(&cfg, 4, a4, err, sizeof err), -1);
+	write_env("garbage line\n");
+	assert_int_equal(sd_config_load(&cfg, 3, a4, err, sizeof err), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(env_lines),
+		cmocka_unit_test(defaults_are_sqlite_in_state_dir),
+		cmocka_unit_test(pycrypt_env_selects_mysql),
+		cmocka_unit_test(flags_beat_environment_beat_dotenv),
+		cmocka_unit_test(bad_values_are_refused),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}

@@ -1,0 +1,426 @@
+/* The storage contract: every backend must pass these. Runs against a fresh
+ * SQLite file, and against MariaDB/MySQL when SEALDROP_TEST_MYSQL_DSN names
+ * one (scripts/check starts a private MariaDB for that). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/crypto.h"
+#include "store/store.h"
+
+struct fixture {
+	char dsn[512];
+	struct sd_config cfg;
+	struct sd_store *st;
+};
+
+static char sqlite_dir[] = "/tmp/sd-unit-store-XXXXXX";
+static const time_t NOW = 1700000000;
+
+static int open_fixture(void **state, const char *dsn)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	char err[256];
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dsn, sizeof f->dsn, "%s", dsn);
+	f->cfg.sqlite_sync_full = 1;
+	f->cfg.limits.inbox_max_messages = 3;
+	f->cfg.limits.inbox_max_bytes = 1000;
+	f->cfg.limits.challenges_per_caller = 2;
+	f->cfg.limits.challenge_ttl = 300;
+	if (store_open(dsn, &f->cfg, &f->st, err, sizeof err) != SD_OK) {
+		fprintf(stderr, "store_open: %s\n", err);
+		free(f);
+		return -1;
+	}
+	if (store_migrate(f->st) != SD_OK || store_migrate(f->st) != SD_OK) {
+		store_close(f->st);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int setup_sqlite(void **state)
+{
+	char dsn[256];
+
+	if (mkdtemp(sqlite_dir) == NULL || sd_crypto_init() != 0)
+		return -1;
+	snprintf(dsn, sizeof dsn, "sqlite:%s/contract.db", sqlite_dir);
+	return open_fixture(state, dsn);
+}
+
+static int setup_mysql(void **state)
+{
+	if (sd_crypto_init() != 0)
+		return -1;
+	return open_fixture(state, getenv("SEALDROP_TEST_MYSQL_DSN"));
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->st);
+	free(f);
+	return 0;
+}
+
+/* A fresh inbox with a random link token. */
+static void new_client(struct fixture *f, struct sd_client *c)
+{
+	char fetch[SD_FETCH_TOKEN_LEN + 1];
+
+	memset(c, 0, sizeof *c);
+	sd_token_link(c->link_token);
+	sd_token_fetch(fetch);
+	sd_sha256_hex(fetch, strlen(fetch), c->fetch_token_hash);
+	strcpy(c->public_key, "Aj1c04h3y58Dmkx5SLSkoN7HmGXHY5d9Qmon3nc2+u8=");
+	strcpy(c->public_key_hash, "00");
+	strcpy(c->key_type, "ed25519");
+	c->created_at = NOW;
+	assert_int_equal(store_client_insert(f->st, c), SD_OK);
+	assert_true(c->id > 0);
+}
+
+static int64_t send_msg(struct fixture *f, const char *link, const char *ct, enum sd_err want)
+{
+	int64_t id = 0;
+
+	assert_int_equal(store_msg_insert(f->st, link, ct, NULL, (int64_t)strlen(ct),
+					  &f->cfg.limits, NOW, &id),
+			 want);
+	return id;
+}
+
+struct collected {
+	int64_t ids[16];
+	int seen[16];
+	int n;
+};
+
+static int collect(void *ctx, const struct sd_msg *m)
+{
+	struct collected *c = ctx;
+
+	if (c->n < 16) {
+		c->ids[c->n] = m->id;
+		c->seen[c->n] = m->seen;
+		c->n++;
+	}
+	return 0;
+}
+
+static void list(struct fixture *f, const char *link, int include_seen, int asc, int64_t before,
+		 int64_t since, int64_t limit, struct collected *out)
+{
+	struct sd_msg_query q = {include_seen, asc, before, since, limit};
+
+	memset(out, 0, sizeof *out);
+	assert_int_equal(store_msg_list(f->st, link, &q, collect, out), SD_OK);
+}
+
+static void client_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c, got;
+
+	new_client(f, &c);
+	strcpy(c.display_name, "ignored");
+	assert_int_equal(store_client_get(f->st, c.link_token, &got), SD_OK);
+	assert_string_equal(got.link_token, c.link_token);
+	assert_string_equal(got.public_key, c.public_key);
+	assert_string_equal(got.fetch_token_hash, c.fetch_token_hash);
+	assert_false(got.has_display_name);
+	assert_int_equal(got.created_at, NOW);
+	assert_int_equal(store_client_get(f->st, "link_doesnotexist", &got), SD_ENOTFOUND);
+}
+
+static void duplicate_link_is_conflict(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+
+	new_client(f, &c);
+	assert_int_equal(store_client_insert(f->st, &c), SD_ECONFLICT);
+}
+
+static void display_name_and_box_key_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c, got;
+	char fetch[SD_FETCH_TOKEN_LEN + 1];
+
+	memset(&c, 0, sizeof c);
+	sd_token_link(c.link_token);
+	sd_token_fetch(fetch);
+	sd_sha256_hex(fetch, strlen(fetch), c.fetch_token_hash);
+	strcpy(c.public_key, "pk");
+	strcpy(c.public_key_hash, "h");
+	strcpy(c.display_name, "Zoë \xe2\x9c\x93");
+	c.has_display_name = 1;
+	strcpy(c.key_type, "ed25519");
+	strcpy(c.box_public_key, "/V2RBXUJYPGylaoJ9xLFtkjkd2L2nrJYnuUdAb8MxRc=");
+	c.created_at = NOW;
+	assert_int_equal(store_client_insert(f->st, &c), SD_OK);
+	assert_int_equal(store_client_get(f->st, c.link_token, &got), SD_OK);
+	assert_true(got.has_display_name);
+	assert_string_equal(got.display_name, "Zoë \xe2\x9c\x93");
+	assert_string_equal(got.box_public_key, c.box_public_key);
+}
+
+static void messages_list_in_order_with_bounds(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+	struct collected got;
+	int64_t a, b, d;
+
+	new_client(f, &c);
+	a = send_msg(f, c.link_token, "AAAA", SD_OK);
+	b = send_msg(f, c.link_token, "BBBB", SD_OK);
+	d = send_msg(f, c.link_token, "CCCC", SD_OK);
+	assert_true(a < b && b < d);
+	list(f, c.link_token, 0, 0, INT64_MAX, 0, 10, &got);
+	assert_int_equal(got.n, 3);
+	assert_int_equal(got.ids[0], d);
+	assert_int_equal(got.ids[2], a);
+	list(f, c.link_token, 0, 1, INT64_MAX, 0, 2, &got);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.ids[0], a);
+	list(f, c.link_token, 0, 0, d, 0, 10, &got);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.ids[0], b);
+	list(f, c.link_token, 0, 1, INT64_MAX, a, 10, &got);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.ids[0], b);
+}
+
+static void inbox_caps_are_enforced(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c, c2;
+	char big[1001];
+	int64_t ids[1], count = 0;
+
+	new_client(f, &c);
+	send_msg(f, c.link_token, "1111", SD_OK);
+	send_msg(f, c.link_token, "2222", SD_OK);
+	ids[0] = send_msg(f, c.link_token, "3333", SD_OK);
+	send_msg(f, c.link_token, "4444", SD_EFULL); /* 3 messages at most */
+	assert_int_equal(store_msg_ack(f->st, c.link_token, ids, 1, 1, &count), SD_OK);
+	assert_int_equal(count, 1);
+	send_msg(f, c.link_token, "5555", SD_OK); /* deleting freed a place */
+	new_client(f, &c2);
+	memset(big, 'x', 1000);
+	big[1000] = '\0';
+	send_msg(f, c2.link_token, big, SD_OK); /* exactly the byte cap */
+	send_msg(f, c2.link_token, "x", SD_EFULL);
+	send_msg(f, "link_nosuchinbox", "xxxx", SD_ENOTFOUND);
+}
+
+static void ack_touches_only_own_inbox(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client mine, theirs;
+	struct collected got;
+	int64_t ids[3], count = 0;
+
+	new_client(f, &mine);
+	new_client(f, &theirs);
+	ids[0] = send_msg(f, mine.link_token, "mine", SD_OK);
+	ids[1] = send_msg(f, theirs.link_token, "their", SD_OK);
+	ids[2] = 999999999;
+	assert_int_equal(store_msg_ack(f->st, mine.link_token, ids, 3, 0, &count), SD_OK);
+	assert_int_equal(count, 1);
+	list(f, theirs.link_token, 0, 0, INT64_MAX, 0, 10, &got);
+	assert_int_equal(got.n, 1); /* still unseen */
+	list(f, mine.link_token, 0, 0, INT64_MAX, 0, 10, &got);
+	assert_int_equal(got.n, 0);
+	list(f, mine.link_token, 1, 0, INT64_MAX, 0, 10, &got);
+	assert_int_equal(got.n, 1);
+	assert_true(got.seen[0]);
+	/* Acking again still counts it: it belongs to this inbox. */
+	assert_int_equal(store_msg_ack(f->st, mine.link_token, ids, 1, 0, &count), SD_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(store_msg_ack(f->st, mine.link_token, ids + 1, 1, 1, &count), SD_OK);
+	assert_int_equal(count, 0);
+	list(f, theirs.link_token, 1, 0, INT64_MAX, 0, 10, &got);
+	assert_int_equal(got.n, 1); /* not deleted by a stranger */
+}
+
+static void challenge_limit_per_caller(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+	const struct sd_limits *l = &f->cfg.limits;
+
+	new_client(f, &c);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c1", "1.1.1.1", NOW, l), SD_OK);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c2", "1.1.1.1", NOW, l), SD_OK);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c3", "1.1.1.1", NOW, l),
+			 SD_ELIMIT);
+	/* Another address is not locked out by the first one's flood. */
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c4", "2.2.2.2", NOW, l), SD_OK);
+	/* Once the first ones expire, the caller may ask again. */
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c5", "1.1.1.1",
+						 NOW + l->challenge_ttl, l),
+			 SD_OK);
+}
+
+static void challenge_consumed_once(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c, other;
+	const struct sd_limits *l = &f->cfg.limits;
+
+	new_client(f, &c);
+	new_client(f, &other);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "once", "a", NOW, l), SD_OK);
+	assert_int_equal(store_challenge_consume(f->st, other.link_token, "once", NOW),
+			 SD_ENOTFOUND);
+	assert_int_equal(store_challenge_consume(f->st, c.link_token, "once", NOW), SD_OK);
+	assert_int_equal(store_challenge_consume(f->st, c.link_token, "once", NOW), SD_ENOTFOUND);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "late", "a", NOW, l), SD_OK);
+	assert_int_equal(store_challenge_consume(f->st, c.link_token, "late",
+						  NOW + l->challenge_ttl),
+			 SD_ENOTFOUND);
+}
+
+struct racer {
+	const char *dsn;
+	const struct sd_config *cfg;
+	const char *link;
+	int won;
+	pthread_barrier_t *go;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	struct sd_store *st = NULL;
+	char err[256];
+
+	if (store_open(r->dsn, r->cfg, &st, err, sizeof err) != SD_OK)
+		return NULL;
+	pthread_barrier_wait(r->go);
+	r->won = store_challenge_consume(st, r->link, "contended", NOW) == SD_OK;
+	store_close(st);
+	return NULL;
+}
+
+static void concurrent_consumers_one_wins(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+	struct racer r[8];
+	pthread_t t[8];
+	pthread_barrier_t go;
+	int winners = 0;
+
+	new_client(f, &c);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "contended", "a", NOW,
+						 &f->cfg.limits),
+			 SD_OK);
+	pthread_barrier_init(&go, NULL, 8);
+	for (int i = 0; i < 8; i++) {
+		r[i] = (struct racer){f->dsn, &f->cfg, c.link_token, 0, &go};
+		assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		winners += r[i].won;
+	}
+	pthread_barrier_destroy(&go);
+	assert_int_equal(winners, 1);
+}
+
+static void rotate_and_delete_client(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c, got;
+	struct collected msgs;
+
+	new_client(f, &c);
+	send_msg(f, c.link_token, "msg1", SD_OK);
+	assert_int_equal(store_client_set_fetch_hash(f->st, c.link_token, "newhash"), SD_OK);
+	assert_int_equal(store_client_get(f->st, c.link_token, &got), SD_OK);
+	assert_string_equal(got.fetch_token_hash, "newhash");
+	assert_int_equal(store_client_delete(f->st, c.link_token), SD_OK);
+	assert_int_equal(store_client_get(f->st, c.link_token, &got), SD_ENOTFOUND);
+	list(f, c.link_token, 1, 0, INT64_MAX, 0, 10, &msgs);
+	assert_int_equal(msgs.n, 0);
+	assert_int_equal(store_client_delete(f->st, c.link_token), SD_ENOTFOUND);
+	assert_int_equal(store_client_set_fetch_hash(f->st, c.link_token, "x"), SD_ENOTFOUND);
+}
+
+static void purge_drops_old_messages_and_frees_caps(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+	struct collected got;
+	int64_t id = 0, purged = -1;
+
+	new_client(f, &c);
+	assert_int_equal(store_msg_insert(f->st, c.link_token, "old1", NULL, 4, &f->cfg.limits,
+					  NOW - 100, &id),
+			 SD_OK);
+	send_msg(f, c.link_token, "new1", SD_OK);
+	send_msg(f, c.link_token, "new2", SD_OK);
+	assert_int_equal(store_purge(f->st, NOW, NOW - 50, &purged), SD_OK);
+	assert_true(purged >= 1);
+	list(f, c.link_token, 1, 0, INT64_MAX, 0, 10, &got);
+	assert_int_equal(got.n, 2);
+	send_msg(f, c.link_token, "new3", SD_OK); /* the purged one freed its place */
+}
+
+static void ping_answers(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(store_ping(f->st), SD_OK);
+}
+
+#define CONTRACT_TESTS                                             \
+	{                                                          \
+		cmocka_unit_test(ping_answers),                    \
+		cmocka_unit_test(client_round_trip),               \
+		cmocka_unit_test(duplicate_link_is_conflict),      \
+		cmocka_unit_test(display_name_and_box_key_kept),   \
+		cmocka_unit_test(messages_list_in_order_with_bounds), \
+		cmocka_unit_test(inbox_caps_are_enforced),         \
+		cmocka_unit_test(ack_touches_only_own_inbox),      \
+		cmocka_unit_test(challenge_limit_per_caller),      \
+		cmocka_unit_test(challenge_consumed_once),         \
+		cmocka_unit_test(concurrent_consumers_one_wins),   \
+		cmocka_unit_test(rotate_and_delete_client),        \
+		cmocka_unit_test(purge_drops_old_messages_and_frees_caps), \
+	}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = CONTRACT_TESTS;
+	char cmd[300];
+	int failed;
+
+	failed = cmocka_run_group_tests_name("store contract (sqlite)", tests, setup_sqlite,
+					     teardown);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", sqlite_dir);
+	if (system(cmd) != 0)
+		failed++;
+	if (getenv("SEALDROP_TEST_MYSQL_DSN") != NULL && *getenv("SEALDROP_TEST_MYSQL_DSN"))
+		failed += cmocka_run_group_tests_name("store contract (mysql)", tests, setup_mysql,
+						      teardown);
+	return failed;
+}
