@@ -29,6 +29,15 @@ else
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as mariadb-server would start a system service on install;
+# sealdrop never runs one (tests start private servers), so forbid it for
+# the duration of the install with Debian's policy-rc.d mechanism.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+	"${sudo[@]}" chmod 755 "$policy"
+	trap '"${sudo[@]}" rm -f "$policy"' EXIT
+fi
 # An apt-get update only when the package lists are missing or stale.
 if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
 	"${sudo[@]}" apt-get update -q >&2

@@ -251,6 +251,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	make_state_dir(&cfg);
+	if (cfg.migrate_only) {
+		if (prepare_store(&cfg) != 0)
+			return EXIT_CONFIG;
+		fprintf(stderr, "sealdropd: database is up to date\n");
+		return 0;
+	}
 	if (cfg.listen[0] == '\0' && FCGX_IsCGI()) {
 		/* Plain CGI: one request, then exit. */
 		struct sd_worker w = {-1, &cfg, &stop_flag, NULL};
@@ -261,8 +267,6 @@ int main(int argc, char **argv)
 				sd_config_usage());
 			return EXIT_USAGE;
 		}
-		if (cfg.migrate_only)
-			return prepare_store(&cfg) == 0 ? 0 : 1;
 		(void)prepare_store(&cfg); /* a failure answers 503 below */
 		rc = cgi_serve(&w);
 		store_close(w.store);
@@ -270,10 +274,6 @@ int main(int argc, char **argv)
 	}
 	if (prepare_store(&cfg) != 0)
 		return EXIT_CONFIG;
-	if (cfg.migrate_only) {
-		fprintf(stderr, "sealdropd: database is up to date\n");
-		return 0;
-	}
 	if (cfg.listen[0] != '\0') {
 		listen_fd = open_listener(&cfg, &unix_path);
 		if (listen_fd < 0)
