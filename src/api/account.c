@@ -29,8 +29,8 @@ void api_rotate_token(struct sd_ctx *ctx)
 		goto out;
 	}
 	api_json_begin(ctx, 200);
-	sd_buf_printf(&ctx->resp->body, "\"message\":\"Fetch token rotated\",\"fetch_token\":\"%s\"",
-		      fetch);
+	sd_buf_printf(&ctx->resp->body,
+	              "\"message\":\"Fetch token rotated\",\"fetch_token\":\"%s\"", fetch);
 	api_json_end(ctx);
 out:
 	sodium_memzero(fetch, sizeof fetch);

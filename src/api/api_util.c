@@ -104,8 +104,8 @@ int api_client_or_reply(struct sd_ctx *ctx, const char *link, struct sd_client *
 	return 0;
 }
 
-int api_b64_field_or_reply(struct sd_ctx *ctx, json_object *body, const char *name,
-			   int required, unsigned char *out, size_t want, int *present)
+int api_b64_field_or_reply(struct sd_ctx *ctx, json_object *body, const char *name, int required,
+                           unsigned char *out, size_t want, int *present)
 {
 	struct sd_verr err;
 	const char *s;

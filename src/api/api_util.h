@@ -33,7 +33,7 @@ int api_client_or_reply(struct sd_ctx *ctx, const char *link, struct sd_client *
 int api_link_token_valid(const char *s, size_t n);
 
 /* Decode a base64 field of exactly `want` bytes into out. */
-int api_b64_field_or_reply(struct sd_ctx *ctx, json_object *body, const char *name,
-			   int required, unsigned char *out, size_t want, int *present);
+int api_b64_field_or_reply(struct sd_ctx *ctx, json_object *body, const char *name, int required,
+                           unsigned char *out, size_t want, int *present);
 
 #endif

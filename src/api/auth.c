@@ -38,10 +38,10 @@ void api_challenge_request(struct sd_ctx *ctx)
 	auth_caller_key(ctx->req->remote_addr, caller, sizeof caller);
 	sd_challenge_new(challenge);
 	e = store_challenge_insert(ctx->store, c.link_token, challenge, caller, ctx->now,
-				   &ctx->cfg->limits);
+	                           &ctx->cfg->limits);
 	if (e == SD_ELIMIT) {
 		api_error(ctx, 429, "too_many_challenges",
-			  "Too many unused challenges for this inbox from this address");
+		          "Too many unused challenges for this inbox from this address");
 		ctx->resp->retry_after = ctx->cfg->limits.challenge_ttl;
 		goto out;
 	}
@@ -53,7 +53,7 @@ void api_challenge_request(struct sd_ctx *ctx)
 	sd_json_key(&ctx->resp->body, "challenge");
 	sd_json_cstr(&ctx->resp->body, challenge);
 	sd_buf_printf(&ctx->resp->body, ",\"expires_in\":%lld",
-		      (long long)ctx->cfg->limits.challenge_ttl);
+	              (long long)ctx->cfg->limits.challenge_ttl);
 	api_json_end(ctx);
 out:
 	json_object_put(body);
@@ -77,12 +77,12 @@ static int auth_signature(struct sd_ctx *ctx, json_object *body, const struct sd
 	enum sd_err e;
 
 	if (sd_field_string(body, "challenge", 1, SD_CHALLENGE_FIELD_MAX, &challenge, &clen,
-			    &err) != SD_FIELD_OK) {
+	                    &err) != SD_FIELD_OK) {
 		api_verr(ctx, &err);
 		return -1;
 	}
 	if (api_b64_field_or_reply(ctx, body, "challenge_signature", 1, sig, sizeof sig,
-				   &present) != 0)
+	                           &present) != 0)
 		return -1;
 	if (sd_b64_decode(c->public_key, strlen(c->public_key), pk, sizeof pk, &pklen) != 0 ||
 	    pklen != sizeof pk) {
@@ -128,7 +128,7 @@ static int auth_bearer(struct sd_ctx *ctx, const struct sd_client *c)
 }
 
 int auth_check_or_reply(struct sd_ctx *ctx, json_object *body, const struct sd_client *c,
-			enum sd_auth_kind kind)
+                        enum sd_auth_kind kind)
 {
 	json_object *v;
 

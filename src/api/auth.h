@@ -15,7 +15,7 @@ enum sd_auth_kind {
  * unused challenge of this inbox (consumed here, atomically), or, where
  * allowed, the Bearer fetch token. 0, or -1 after a 401/503 reply. */
 int auth_check_or_reply(struct sd_ctx *ctx, json_object *body, const struct sd_client *c,
-			enum sd_auth_kind kind);
+                        enum sd_auth_kind kind);
 
 /* The key under which a caller's challenges are counted: the address, with
  * IPv6 cut to its /64 (one host usually holds a whole /64). */

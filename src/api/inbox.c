@@ -77,18 +77,18 @@ void api_register(struct sd_ctx *ctx)
 		goto out;
 	if (!sd_ed25519_pk_valid(pk)) {
 		api_error(ctx, 400, "invalid_public_key",
-			  "public_key is not a valid Ed25519 public key");
+		          "public_key is not a valid Ed25519 public key");
 		goto out;
 	}
 	rc = sd_field_string(body, "display_name", 0, 4 * SD_DISPLAY_NAME_CHARS, &name, &name_len,
-			     &err);
+	                     &err);
 	if (rc == SD_FIELD_BAD) {
 		api_verr(ctx, &err);
 		goto out;
 	}
 	if (rc == SD_FIELD_OK && !display_name_ok((const unsigned char *)name, name_len)) {
 		api_error(ctx, 400, "invalid_display_name",
-			  "display_name must be at most 64 printable characters");
+		          "display_name must be at most 64 printable characters");
 		goto out;
 	}
 	rc = sd_field_string(body, "key_type", 0, 16, &key_type, NULL, &err);
@@ -100,8 +100,7 @@ void api_register(struct sd_ctx *ctx)
 		api_error(ctx, 400, "invalid_key_type", "key_type must be \"ed25519\"");
 		goto out;
 	}
-	if (api_b64_field_or_reply(ctx, body, "box_public_key", 0, box, sizeof box, &has_box) !=
-	    0)
+	if (api_b64_field_or_reply(ctx, body, "box_public_key", 0, box, sizeof box, &has_box) != 0)
 		goto out;
 
 	sd_b64_encode(pk, sizeof pk, c.public_key);
@@ -130,14 +129,14 @@ void api_register(struct sd_ctx *ctx)
 	link_of(ctx, c.link_token, &link);
 	api_json_begin(ctx, 201);
 	sd_buf_printf(&ctx->resp->body,
-		      "\"message\":\"Client registered successfully\",\"client_id\":%lld,",
-		      (long long)c.id);
+	              "\"message\":\"Client registered successfully\",\"client_id\":%lld,",
+	              (long long)c.id);
 	sd_json_key(&ctx->resp->body, "link");
 	sd_json_str(&ctx->resp->body, link.data ? link.data : "", link.len);
 	sd_buf_printf(&ctx->resp->body,
-		      ",\"link_token\":\"%s\",\"fetch_token\":\"%s\",\"key_type\":\"%s\","
-		      "\"box_public_key\":\"%s\"",
-		      c.link_token, fetch, c.key_type, seal);
+	              ",\"link_token\":\"%s\",\"fetch_token\":\"%s\",\"key_type\":\"%s\","
+	              "\"box_public_key\":\"%s\"",
+	              c.link_token, fetch, c.key_type, seal);
 	api_json_end(ctx);
 out:
 	sodium_memzero(fetch, sizeof fetch);
@@ -170,6 +169,6 @@ void api_key(struct sd_ctx *ctx)
 	else
 		sd_buf_puts(b, "null");
 	sd_buf_printf(b, ",\"public_key\":\"%s\",\"box_public_key\":\"%s\",\"key_type\":\"%s\"",
-		      c.public_key, seal, c.key_type[0] ? c.key_type : "ed25519");
+	              c.public_key, seal, c.key_type[0] ? c.key_type : "ed25519");
 	api_json_end(ctx);
 }

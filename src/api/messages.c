@@ -34,8 +34,7 @@ void api_send(struct sd_ctx *ctx)
 		goto out;
 	}
 	if (ct_len > SD_MSG_B64_MAX) {
-		api_error(ctx, 413, "payload_too_large",
-			  "encrypted_message is larger than 16 KiB");
+		api_error(ctx, 413, "payload_too_large", "encrypted_message is larger than 16 KiB");
 		goto out;
 	}
 	raw = malloc(SD_MSG_MAX_BYTES + 3);
@@ -46,17 +45,16 @@ void api_send(struct sd_ctx *ctx)
 	}
 	if (sd_b64_decode(ct, ct_len, raw, SD_MSG_MAX_BYTES + 3, &got) != 0) {
 		api_error(ctx, 400, "invalid_encrypted_message",
-			  "encrypted_message must be standard base64");
+		          "encrypted_message must be standard base64");
 		goto out;
 	}
 	if (got > SD_MSG_MAX_BYTES) {
-		api_error(ctx, 413, "payload_too_large",
-			  "encrypted_message is larger than 16 KiB");
+		api_error(ctx, 413, "payload_too_large", "encrypted_message is larger than 16 KiB");
 		goto out;
 	}
 	if (got < SD_MSG_MIN_BYTES) {
 		api_error(ctx, 400, "invalid_encrypted_message",
-			  "encrypted_message is too short to be a sealed box");
+		          "encrypted_message is too short to be a sealed box");
 		goto out;
 	}
 	sd_b64_encode(raw, got, canon);
@@ -65,8 +63,8 @@ void api_send(struct sd_ctx *ctx)
 		goto out;
 	}
 	if (meta != NULL) {
-		meta_s = json_object_to_json_string_ext(
-			meta, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		meta_s = json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN |
+		                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
 		meta_len = meta_s ? strlen(meta_s) : 0;
 		if (meta_s == NULL) {
 			api_store_error(ctx, SD_ENOMEM);
@@ -74,20 +72,19 @@ void api_send(struct sd_ctx *ctx)
 		}
 		if (meta_len > SD_METADATA_MAX) {
 			api_error(ctx, 413, "metadata_too_large",
-				  "metadata is larger than 4 KiB once serialized");
+			          "metadata is larger than 4 KiB once serialized");
 			goto out;
 		}
 	}
-	e = store_msg_insert(ctx->store, link, canon, meta_s,
-			     (int64_t)(strlen(canon) + meta_len), &ctx->cfg->limits, ctx->now,
-			     &id);
+	e = store_msg_insert(ctx->store, link, canon, meta_s, (int64_t)(strlen(canon) + meta_len),
+	                     &ctx->cfg->limits, ctx->now, &id);
 	if (e != SD_OK) {
 		api_store_error(ctx, e);
 		goto out;
 	}
 	api_json_begin(ctx, 201);
 	sd_buf_printf(&ctx->resp->body, "\"message\":\"Message sent successfully\",\"id\":%lld",
-		      (long long)id);
+	              (long long)id);
 	api_json_end(ctx);
 out:
 	free(raw);
@@ -161,10 +158,10 @@ static int fetch_row(void *p, const struct sd_msg *m)
 	}
 	sd_iso8601(m->created_at, ts);
 	sd_buf_printf(o->b, "%s{\"id\":%lld,\"encrypted_message\":", o->n ? "," : "",
-		      (long long)m->id);
+	              (long long)m->id);
 	sd_json_str(o->b, m->encrypted_message, m->encrypted_len);
 	sd_buf_printf(o->b, ",\"created_at\":\"%s\",\"seen\":%s,\"metadata\":", ts,
-		      m->seen ? "true" : "false");
+	              m->seen ? "true" : "false");
 	if (m->metadata != NULL && m->metadata_len > 0)
 		sd_buf_append(o->b, m->metadata, m->metadata_len);
 	else
@@ -202,8 +199,9 @@ void api_fetch(struct sd_ctx *ctx)
 		api_store_error(ctx, e);
 		goto out;
 	}
-	sd_buf_printf(&ctx->resp->body, "],\"count\":%lld,\"has_more\":%s,\"next_cursor\":",
-		      (long long)o.n, o.has_more ? "true" : "false");
+	sd_buf_printf(&ctx->resp->body,
+	              "],\"count\":%lld,\"has_more\":%s,\"next_cursor\":", (long long)o.n,
+	              o.has_more ? "true" : "false");
 	if (o.has_more)
 		sd_buf_printf(&ctx->resp->body, "%lld", (long long)o.last_id);
 	else
@@ -232,23 +230,22 @@ static int ack_ids_or_reply(struct sd_ctx *ctx, json_object *body, int64_t *ids,
 	}
 	if (!json_object_is_type(arr, json_type_array)) {
 		api_error(ctx, 400, "invalid_message_ids",
-			  "message_ids must be an array of integers");
+		          "message_ids must be an array of integers");
 		return -1;
 	}
 	len = json_object_array_length(arr);
 	if (len > SD_ACK_MAX_IDS) {
-		api_error(ctx, 400, "invalid_message_ids",
-			  "message_ids may hold at most 1000 ids");
+		api_error(ctx, 400, "invalid_message_ids", "message_ids may hold at most 1000 ids");
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++) {
 		json_object *v = json_object_array_get_idx(arr, i);
 		int64_t id;
 
-		if (!json_object_is_type(v, json_type_int) ||
-		    (id = json_object_get_int64(v)) < 1 || id == INT64_MAX) {
+		if (!json_object_is_type(v, json_type_int) || (id = json_object_get_int64(v)) < 1 ||
+		    id == INT64_MAX) {
 			api_error(ctx, 400, "invalid_message_ids",
-				  "message_ids must be positive integers");
+			          "message_ids must be positive integers");
 			return -1;
 		}
 		ids[i] = id;
@@ -291,7 +288,7 @@ void api_ack(struct sd_ctx *ctx)
 	}
 	api_json_begin(ctx, 200);
 	sd_buf_printf(&ctx->resp->body, "\"message\":\"%s\",\"count\":%lld",
-		      del ? "Messages deleted" : "Messages marked as seen", (long long)count);
+	              del ? "Messages deleted" : "Messages marked as seen", (long long)count);
 	api_json_end(ctx);
 out:
 	json_object_put(body);

@@ -2,8 +2,7 @@
 
 #include <sodium.h>
 
-int sd_b64_decode(const char *in, size_t inlen, unsigned char *out, size_t cap,
-		  size_t *outlen)
+int sd_b64_decode(const char *in, size_t inlen, unsigned char *out, size_t cap, size_t *outlen)
 {
 	const char *end = NULL;
 	int variant = sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
@@ -36,7 +35,7 @@ void sd_b64_encode(const unsigned char *in, size_t n, char *out)
 void sd_b64url_encode(const unsigned char *in, size_t n, char *out)
 {
 	sodium_bin2base64(out, SD_B64URL_LEN(n) + 1, in, n,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 int sd_is_b64url(const char *s, size_t n)
@@ -45,8 +44,8 @@ int sd_is_b64url(const char *s, size_t n)
 
 	for (i = 0; i < n; i++) {
 		char c = s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
 			return 0;
 	}
 	return 1;

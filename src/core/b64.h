@@ -8,15 +8,15 @@
 #include "core/sd.h"
 
 /* Length of the padded standard encoding of n bytes, without the NUL. */
-#define SD_B64_LEN(n) ((((n) + 2) / 3) * 4)
+#define SD_B64_LEN(n)    ((((n) + 2) / 3) * 4)
 /* Length of the unpadded base64url encoding of n bytes, without the NUL. */
-#define SD_B64URL_LEN(n) (((n) * 4 + 2) / 3)
+#define SD_B64URL_LEN(n) (((n)*4 + 2) / 3)
 
 /* Decode standard base64 (with or without padding, no whitespace) into at
  * most cap bytes. Returns 0 and sets *outlen, or -1 on any malformed input
  * or when the result would not fit. */
-SD_MUST_CHECK int sd_b64_decode(const char *in, size_t inlen, unsigned char *out,
-				size_t cap, size_t *outlen);
+SD_MUST_CHECK int sd_b64_decode(const char *in, size_t inlen, unsigned char *out, size_t cap,
+                                size_t *outlen);
 
 /* Decoded size of a well-formed encoding of inlen characters (an upper
  * bound, used to refuse oversized input before decoding it). */

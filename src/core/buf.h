@@ -17,8 +17,7 @@ void sd_buf_reset(struct sd_buf *b);
 void sd_buf_free(struct sd_buf *b);
 void sd_buf_append(struct sd_buf *b, const void *p, size_t n);
 void sd_buf_puts(struct sd_buf *b, const char *s);
-void sd_buf_printf(struct sd_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void sd_buf_printf(struct sd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* JSON pieces. Strings are escaped; the caller writes the structure. */
 void sd_json_str(struct sd_buf *b, const char *s, size_t n);

@@ -34,24 +34,24 @@ static const struct {
 	const char *env;
 	const char *flag;
 } keys[K__MAX] = {
-	[K_DB] = {"SEALDROP_DB", "--db"},
-	[K_BASE_URL] = {"BASE_URL", "--base-url"},
-	[K_LISTEN] = {"SEALDROP_LISTEN", "--listen"},
-	[K_THREADS] = {"SEALDROP_THREADS", "--threads"},
-	[K_STATE] = {"SEALDROP_STATE_DIR", "--state"},
-	[K_SOCKET_MODE] = {"SEALDROP_SOCKET_MODE", "--socket-mode"},
-	[K_SQLITE_SYNC] = {"SEALDROP_SQLITE_SYNC", "--sqlite-sync"},
-	[K_MAX_MSGS] = {"SEALDROP_INBOX_MAX_MESSAGES", "--inbox-max-messages"},
-	[K_MAX_BYTES] = {"SEALDROP_INBOX_MAX_BYTES", "--inbox-max-bytes"},
-	[K_CHALLENGES] = {"SEALDROP_CHALLENGES_PER_CALLER", "--challenges-per-caller"},
-	[K_CHALLENGE_TTL] = {"SEALDROP_CHALLENGE_TTL", "--challenge-ttl"},
-	[K_RETENTION] = {"SEALDROP_RETENTION_DAYS", "--retention-days"},
-	[K_DB_HOST] = {"DB_HOST", NULL},
-	[K_DB_PORT] = {"DB_PORT", NULL},
-	[K_DB_USER] = {"DB_USER", NULL},
-	[K_DB_PASSWORD] = {"DB_PASSWORD", NULL},
-	[K_DB_NAME] = {"DB_NAME", NULL},
-	[K_DB_SOCKET] = {"DB_SOCKET", NULL},
+    [K_DB] = {"SEALDROP_DB", "--db"},
+    [K_BASE_URL] = {"BASE_URL", "--base-url"},
+    [K_LISTEN] = {"SEALDROP_LISTEN", "--listen"},
+    [K_THREADS] = {"SEALDROP_THREADS", "--threads"},
+    [K_STATE] = {"SEALDROP_STATE_DIR", "--state"},
+    [K_SOCKET_MODE] = {"SEALDROP_SOCKET_MODE", "--socket-mode"},
+    [K_SQLITE_SYNC] = {"SEALDROP_SQLITE_SYNC", "--sqlite-sync"},
+    [K_MAX_MSGS] = {"SEALDROP_INBOX_MAX_MESSAGES", "--inbox-max-messages"},
+    [K_MAX_BYTES] = {"SEALDROP_INBOX_MAX_BYTES", "--inbox-max-bytes"},
+    [K_CHALLENGES] = {"SEALDROP_CHALLENGES_PER_CALLER", "--challenges-per-caller"},
+    [K_CHALLENGE_TTL] = {"SEALDROP_CHALLENGE_TTL", "--challenge-ttl"},
+    [K_RETENTION] = {"SEALDROP_RETENTION_DAYS", "--retention-days"},
+    [K_DB_HOST] = {"DB_HOST", NULL},
+    [K_DB_PORT] = {"DB_PORT", NULL},
+    [K_DB_USER] = {"DB_USER", NULL},
+    [K_DB_PASSWORD] = {"DB_PASSWORD", NULL},
+    [K_DB_NAME] = {"DB_NAME", NULL},
+    [K_DB_SOCKET] = {"DB_SOCKET", NULL},
 };
 
 struct cfg_src {
@@ -132,7 +132,7 @@ int sd_env_parse_line(char *line, char **key, char **value)
 }
 
 static int dotenv_load(struct cfg_src *src, const char *path, int must_exist, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char line[2048];
@@ -182,7 +182,7 @@ static const char *cfg_get(const struct cfg_src *src, enum cfg_key k)
 }
 
 static int copy_str(char *dst, size_t cap, const char *v, const char *what, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	if (strlen(v) >= cap) {
 		snprintf(err, errlen, "%s is too long", what);
@@ -193,7 +193,7 @@ static int copy_str(char *dst, size_t cap, const char *v, const char *what, char
 }
 
 static int get_num(const struct cfg_src *src, enum cfg_key k, int64_t min, int64_t max,
-		   int64_t *out, char *err, size_t errlen)
+                   int64_t *out, char *err, size_t errlen)
 {
 	const char *v = cfg_get(src, k), *why;
 
@@ -201,7 +201,7 @@ static int get_num(const struct cfg_src *src, enum cfg_key k, int64_t min, int64
 		return 0;
 	if (sd_strtoi64(v, min, max, out, &why) != 0) {
 		snprintf(err, errlen, "%s: %s (allowed %lld..%lld)", keys[k].env, why,
-			 (long long)min, (long long)max);
+		         (long long)min, (long long)max);
 		return -1;
 	}
 	return 0;
@@ -209,7 +209,7 @@ static int get_num(const struct cfg_src *src, enum cfg_key k, int64_t min, int64
 
 /* Build a mysql:// DSN from PyCrypt's DB_* keys. */
 static int dsn_from_pycrypt(const struct cfg_src *src, struct sd_config *cfg, char *err,
-			    size_t errlen)
+                            size_t errlen)
 {
 	const char *host = cfg_get(src, K_DB_HOST), *name = cfg_get(src, K_DB_NAME);
 	const char *user = cfg_get(src, K_DB_USER), *pass = cfg_get(src, K_DB_PASSWORD);
@@ -219,12 +219,11 @@ static int dsn_from_pycrypt(const struct cfg_src *src, struct sd_config *cfg, ch
 	if (name == NULL || (host == NULL && sock == NULL))
 		return 0;
 	if (sock != NULL)
-		n = snprintf(cfg->db, sizeof cfg->db, "mysql://%s:%s@unix(%s)/%s",
-			     user ? user : "", pass ? pass : "", sock, name);
+		n = snprintf(cfg->db, sizeof cfg->db, "mysql://%s:%s@unix(%s)/%s", user ? user : "",
+		             pass ? pass : "", sock, name);
 	else
-		n = snprintf(cfg->db, sizeof cfg->db, "mysql://%s:%s@%s:%s/%s",
-			     user ? user : "", pass ? pass : "", host,
-			     port ? port : "3306", name);
+		n = snprintf(cfg->db, sizeof cfg->db, "mysql://%s:%s@%s:%s/%s", user ? user : "",
+		             pass ? pass : "", host, port ? port : "3306", name);
 	if (n < 0 || (size_t)n >= sizeof cfg->db) {
 		snprintf(err, errlen, "DB_* settings are too long");
 		return -1;
@@ -300,8 +299,8 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 
 	if ((v = cfg_get(&src, K_STATE)) == NULL)
 		v = getenv("STATE_DIRECTORY"); /* systemd's StateDirectory= */
-	if (copy_str(cfg->state_dir, sizeof cfg->state_dir, v ? v : "var", "state directory",
-		     err, errlen) != 0)
+	if (copy_str(cfg->state_dir, sizeof cfg->state_dir, v ? v : "var", "state directory", err,
+	             errlen) != 0)
 		goto out;
 	if ((v = cfg_get(&src, K_DB)) != NULL) {
 		if (copy_str(cfg->db, sizeof cfg->db, v, "SEALDROP_DB", err, errlen) != 0)
@@ -309,9 +308,8 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	} else {
 		if (dsn_from_pycrypt(&src, cfg, err, errlen) != 0)
 			goto out;
-		if (cfg->db[0] == '\0' &&
-		    snprintf(cfg->db, sizeof cfg->db, "sqlite:%s/sealdrop.db", cfg->state_dir) >=
-			    (int)sizeof cfg->db) {
+		if (cfg->db[0] == '\0' && snprintf(cfg->db, sizeof cfg->db, "sqlite:%s/sealdrop.db",
+		                                   cfg->state_dir) >= (int)sizeof cfg->db) {
 			snprintf(err, errlen, "state directory is too long");
 			goto out;
 		}
@@ -322,8 +320,8 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	for (size_t n = strlen(cfg->base_url); n > 0 && cfg->base_url[n - 1] == '/'; n--)
 		cfg->base_url[n - 1] = '\0';
 	v = cfg_get(&src, K_LISTEN);
-	if (copy_str(cfg->listen, sizeof cfg->listen, v ? v : "", "listen address", err,
-		     errlen) != 0)
+	if (copy_str(cfg->listen, sizeof cfg->listen, v ? v : "", "listen address", err, errlen) !=
+	    0)
 		goto out;
 	if ((v = cfg_get(&src, K_SOCKET_MODE)) != NULL) {
 		char *end;
@@ -346,13 +344,13 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	}
 	if (get_num(&src, K_THREADS, 1, 256, &cfg->threads, err, errlen) != 0 ||
 	    get_num(&src, K_MAX_MSGS, 1, INT64_C(1) << 40, &cfg->limits.inbox_max_messages, err,
-		    errlen) != 0 ||
+	            errlen) != 0 ||
 	    get_num(&src, K_MAX_BYTES, 1024, INT64_C(1) << 50, &cfg->limits.inbox_max_bytes, err,
-		    errlen) != 0 ||
-	    get_num(&src, K_CHALLENGES, 1, 1000, &cfg->limits.challenges_per_caller, err,
-		    errlen) != 0 ||
+	            errlen) != 0 ||
+	    get_num(&src, K_CHALLENGES, 1, 1000, &cfg->limits.challenges_per_caller, err, errlen) !=
+	        0 ||
 	    get_num(&src, K_CHALLENGE_TTL, 10, 3600, &cfg->limits.challenge_ttl, err, errlen) !=
-		    0 ||
+	        0 ||
 	    get_num(&src, K_RETENTION, 0, 36500, &cfg->limits.retention_days, err, errlen) != 0)
 		goto out;
 	rc = 0;

@@ -10,17 +10,17 @@
 #include "core/sd.h"
 
 struct sd_limits {
-	int64_t inbox_max_messages;   /* stored messages per inbox */
-	int64_t inbox_max_bytes;      /* stored ciphertext+metadata bytes per inbox */
+	int64_t inbox_max_messages;    /* stored messages per inbox */
+	int64_t inbox_max_bytes;       /* stored ciphertext+metadata bytes per inbox */
 	int64_t challenges_per_caller; /* outstanding per link and caller address */
-	int64_t challenge_ttl;        /* seconds */
-	int64_t retention_days;       /* 0: keep until deleted */
+	int64_t challenge_ttl;         /* seconds */
+	int64_t retention_days;        /* 0: keep until deleted */
 };
 
 struct sd_config {
-	char db[1024];       /* sqlite:PATH or mysql://... */
-	char base_url[512];  /* no trailing slash */
-	char listen[512];    /* unix:PATH, HOST:PORT, or empty (fd 0 / CGI) */
+	char db[1024];      /* sqlite:PATH or mysql://... */
+	char base_url[512]; /* no trailing slash */
+	char listen[512];   /* unix:PATH, HOST:PORT, or empty (fd 0 / CGI) */
 	char state_dir[512];
 	int64_t threads;
 	int64_t socket_mode;
@@ -33,7 +33,7 @@ struct sd_config {
 /* Load everything. Returns 0, or -1 with a message for people in err (which
  * never holds a password). */
 SD_MUST_CHECK int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err,
-				 size_t errlen);
+                                 size_t errlen);
 
 /* The --help text. */
 const char *sd_config_usage(void);

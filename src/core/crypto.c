@@ -86,7 +86,7 @@ int sd_ed25519_pk_valid(const unsigned char pk[SD_KEY_BYTES])
 }
 
 int sd_ed25519_verify(const unsigned char sig[SD_SIG_BYTES], const void *msg, size_t n,
-		      const unsigned char pk[SD_KEY_BYTES])
+                      const unsigned char pk[SD_KEY_BYTES])
 {
 	return crypto_sign_verify_detached(sig, msg, n, pk) == 0;
 }

@@ -41,7 +41,7 @@ static int json_lexically_strict(const char *s, size_t n)
 				return 0;
 			i++;
 		} else if ((c == 'e' || c == 'E') && i > 0 &&
-			   ((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.')) {
+		           ((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.')) {
 			i++; /* exponent; json-c checks the number itself */
 		} else if (c >= 'a' && c <= 'z') {
 			size_t j = i;
@@ -123,9 +123,8 @@ json_object *sd_json_parse_object(const char *body, size_t len, struct sd_verr *
 	return o;
 }
 
-enum sd_field_rc sd_field_string(json_object *o, const char *name, int required,
-				 size_t maxlen, const char **out, size_t *len,
-				 struct sd_verr *err)
+enum sd_field_rc sd_field_string(json_object *o, const char *name, int required, size_t maxlen,
+                                 const char **out, size_t *len, struct sd_verr *err)
 {
 	json_object *v;
 	const char *s;
@@ -162,8 +161,7 @@ enum sd_field_rc sd_field_string(json_object *o, const char *name, int required,
 	return SD_FIELD_OK;
 }
 
-enum sd_field_rc sd_field_bool(json_object *o, const char *name, int *out,
-			       struct sd_verr *err)
+enum sd_field_rc sd_field_bool(json_object *o, const char *name, int *out, struct sd_verr *err)
 {
 	json_object *v;
 
@@ -177,8 +175,8 @@ enum sd_field_rc sd_field_bool(json_object *o, const char *name, int *out,
 	return SD_FIELD_OK;
 }
 
-enum sd_field_rc sd_field_int(json_object *o, const char *name, int required,
-			      int64_t min, int64_t max, int64_t *out, struct sd_verr *err)
+enum sd_field_rc sd_field_int(json_object *o, const char *name, int required, int64_t min,
+                              int64_t max, int64_t *out, struct sd_verr *err)
 {
 	json_object *v;
 	int64_t n;
@@ -199,8 +197,8 @@ enum sd_field_rc sd_field_int(json_object *o, const char *name, int required,
 	/* json-c saturates out-of-range values and sets errno; a uint64 above
 	 * INT64_MAX also reads as INT64_MAX: refuse both. */
 	if (errno == ERANGE || n == INT64_MAX || n == INT64_MIN || n < min || n > max) {
-		sd_verr_field(err, name, "%s must be between %lld and %lld", name,
-			      (long long)min, (long long)max);
+		sd_verr_field(err, name, "%s must be between %lld and %lld", name, (long long)min,
+		              (long long)max);
 		return SD_FIELD_BAD;
 	}
 	*out = n;
@@ -208,7 +206,7 @@ enum sd_field_rc sd_field_int(json_object *o, const char *name, int required,
 }
 
 enum sd_field_rc sd_field_object(json_object *o, const char *name, json_object **out,
-				 struct sd_verr *err)
+                                 struct sd_verr *err)
 {
 	json_object *v;
 

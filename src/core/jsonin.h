@@ -14,9 +14,9 @@
 
 /* Why a request body or field was refused; filled by every reader here. */
 struct sd_verr {
-	char code[48];  /* stable, e.g. "invalid_link_token" */
-	char msg[160];  /* for people */
-	int too_large;  /* the problem is size: 413 rather than 400 */
+	char code[48]; /* stable, e.g. "invalid_link_token" */
+	char msg[160]; /* for people */
+	int too_large; /* the problem is size: 413 rather than 400 */
 };
 
 /* Parse body[0..len) as one JSON object; body[len] must be a NUL. Returns the object (the caller
@@ -27,25 +27,23 @@ enum sd_field_rc { SD_FIELD_ABSENT = 0, SD_FIELD_OK = 1, SD_FIELD_BAD = -1 };
 
 /* A string field of 1..maxlen bytes without NUL bytes. A JSON null counts as
  * absent only when the field is optional. */
-enum sd_field_rc sd_field_string(json_object *o, const char *name, int required,
-				 size_t maxlen, const char **out, size_t *len,
-				 struct sd_verr *err);
+enum sd_field_rc sd_field_string(json_object *o, const char *name, int required, size_t maxlen,
+                                 const char **out, size_t *len, struct sd_verr *err);
 
 /* A boolean field. */
-enum sd_field_rc sd_field_bool(json_object *o, const char *name, int *out,
-			       struct sd_verr *err);
+enum sd_field_rc sd_field_bool(json_object *o, const char *name, int *out, struct sd_verr *err);
 
 /* An integer field in [min, max]; floats, strings and overflow are refused. */
-enum sd_field_rc sd_field_int(json_object *o, const char *name, int required,
-			      int64_t min, int64_t max, int64_t *out, struct sd_verr *err);
+enum sd_field_rc sd_field_int(json_object *o, const char *name, int required, int64_t min,
+                              int64_t max, int64_t *out, struct sd_verr *err);
 
 /* A JSON object field (null counts as absent). */
 enum sd_field_rc sd_field_object(json_object *o, const char *name, json_object **out,
-				 struct sd_verr *err);
+                                 struct sd_verr *err);
 
 /* Fill *err for field `name`: code "invalid_<name>". */
 void sd_verr_field(struct sd_verr *err, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void sd_verr_set(struct sd_verr *err, const char *code, const char *msg);
 
 #endif

@@ -31,8 +31,8 @@ void sd_log_request(const char *method, const char *route, int status, int64_t u
 	int n;
 
 	sd_iso8601(time(NULL), ts);
-	n = snprintf(line, sizeof line, "%s %s %s %d %" PRId64 "us\n", ts, method, route,
-		     status, usec);
+	n = snprintf(line, sizeof line, "%s %s %s %d %" PRId64 "us\n", ts, method, route, status,
+	             usec);
 	log_write(line, n, sizeof line);
 }
 

@@ -10,6 +10,6 @@
 /* Parse a whole decimal string into [min, max]. Returns 0, or -1 with
  * *errstr set to "invalid", "too small" or "too large". */
 SD_MUST_CHECK int sd_strtoi64(const char *s, int64_t min, int64_t max, int64_t *out,
-			      const char **errstr);
+                              const char **errstr);
 
 #endif

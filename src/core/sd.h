@@ -8,7 +8,7 @@
 #define SD_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A result that must be looked at: dropping it is a security bug. */
-#define SD_MUST_CHECK __attribute__((warn_unused_result))
+#define SD_MUST_CHECK   __attribute__((warn_unused_result))
 
 /* Broken invariant: asserts in debug/sanitizer builds, still takes the safe
  * branch in release builds (the SQLite ALWAYS/NEVER idea). */

@@ -65,7 +65,8 @@ static struct sd_store *worker_store(struct sd_worker *w)
 {
 	char err[256];
 
-	if (w->store == NULL && store_open(w->cfg->db, w->cfg, &w->store, err, sizeof err) != SD_OK) {
+	if (w->store == NULL &&
+	    store_open(w->cfg->db, w->cfg, &w->store, err, sizeof err) != SD_OK) {
 		sd_log_error("store: %s", err);
 		w->store = NULL;
 	}
@@ -134,7 +135,7 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	if (bf->resp.status != 204 && strcmp(req.method, "HEAD") != 0)
 		tr->write(tr->t, bf->resp.body.data, bf->resp.body.len);
 	sd_log_request(log_method(req.method), bf->resp.route, bf->resp.status,
-		       sd_mono_usec() - start);
+	               sd_mono_usec() - start);
 }
 
 /* ---- FastCGI --------------------------------------------------------- */

@@ -36,16 +36,17 @@ void http_head(const struct sd_resp *r, struct sd_buf *out)
 	/* Every API answer: never cached, readable from any origin (nothing
 	 * authenticates by cookie, so open CORS gives nothing away). */
 	sd_buf_puts(out, "Cache-Control: no-store\r\n"
-			 "Access-Control-Allow-Origin: *\r\n"
-			 "X-Content-Type-Options: nosniff\r\n");
+	                 "Access-Control-Allow-Origin: *\r\n"
+	                 "X-Content-Type-Options: nosniff\r\n");
 	if (r->allow != NULL) {
 		sd_buf_printf(out, "Allow: %s\r\n", r->allow);
 		if (r->status == 204)
-			sd_buf_printf(out,
-				      "Access-Control-Allow-Methods: %s\r\n"
-				      "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
-				      "Access-Control-Max-Age: 86400\r\n",
-				      r->allow);
+			sd_buf_printf(
+			    out,
+			    "Access-Control-Allow-Methods: %s\r\n"
+			    "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+			    "Access-Control-Max-Age: 86400\r\n",
+			    r->allow);
 	}
 	if (r->retry_after > 0)
 		sd_buf_printf(out, "Retry-After: %lld\r\n", (long long)r->retry_after);

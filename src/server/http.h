@@ -21,8 +21,8 @@ struct sd_req {
 
 struct sd_resp {
 	int status;
-	struct sd_buf body; /* JSON, empty for 204 */
-	const char *allow;  /* Allow header for 405 and preflight, or NULL */
+	struct sd_buf body;  /* JSON, empty for 204 */
+	const char *allow;   /* Allow header for 405 and preflight, or NULL */
 	int64_t retry_after; /* seconds; 0: no header */
 	const char *route;   /* route name for the log, never the raw path */
 };

@@ -3,19 +3,19 @@
 #ifndef SD_LIMITS_H
 #define SD_LIMITS_H
 
-#define SD_BODY_MAX (64 * 1024)          /* any request body */
-#define SD_SMALL_BODY_MAX (4 * 1024)     /* endpoints without payloads */
-#define SD_ACK_BODY_MAX (32 * 1024)      /* 1000 ids */
-#define SD_MSG_MIN_BYTES 48              /* sealed box overhead */
-#define SD_MSG_MAX_BYTES (16 * 1024)     /* decoded ciphertext */
-#define SD_METADATA_MAX 4096             /* serialized metadata */
-#define SD_DISPLAY_NAME_CHARS 64
-#define SD_ACK_MAX_IDS 1000
+#define SD_BODY_MAX            (64 * 1024) /* any request body */
+#define SD_SMALL_BODY_MAX      (4 * 1024)  /* endpoints without payloads */
+#define SD_ACK_BODY_MAX        (32 * 1024) /* 1000 ids */
+#define SD_MSG_MIN_BYTES       48          /* sealed box overhead */
+#define SD_MSG_MAX_BYTES       (16 * 1024) /* decoded ciphertext */
+#define SD_METADATA_MAX        4096        /* serialized metadata */
+#define SD_DISPLAY_NAME_CHARS  64
+#define SD_ACK_MAX_IDS         1000
 #define SD_FETCH_DEFAULT_LIMIT 50
-#define SD_FETCH_MAX_LIMIT 200
-#define SD_TOKEN_FIELD_MAX 256 /* fetch token as presented */
+#define SD_FETCH_MAX_LIMIT     200
+#define SD_TOKEN_FIELD_MAX     256 /* fetch token as presented */
 #define SD_CHALLENGE_FIELD_MAX 128
-#define SD_KEY_FIELD_MAX 64 /* base64 of a 32-byte key */
-#define SD_SIG_FIELD_MAX 128
+#define SD_KEY_FIELD_MAX       64 /* base64 of a 32-byte key */
+#define SD_SIG_FIELD_MAX       128
 
 #endif

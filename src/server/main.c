@@ -20,7 +20,7 @@
 #include "server/fcgi_io.h"
 #include "store/store.h"
 
-#define EXIT_USAGE 64
+#define EXIT_USAGE  64
 #define EXIT_CONFIG 78
 
 static volatile sig_atomic_t stop_flag;
@@ -74,7 +74,7 @@ static int open_listener(const struct sd_config *cfg, const char **unix_path)
 	fd = FCGX_OpenSocket(addr, 128);
 	if (fd < 0) {
 		fprintf(stderr, "sealdropd: cannot listen on %s: %s\n", cfg->listen,
-			errno ? strerror(errno) : "address in use or not allowed");
+		        errno ? strerror(errno) : "address in use or not allowed");
 		return -1;
 	}
 	if (*unix_path != NULL && chmod(*unix_path, (mode_t)cfg->socket_mode) != 0) {
@@ -145,21 +145,20 @@ static void *purge_run(void *arg)
 			st = NULL;
 		if (st != NULL) {
 			time_t cutoff = p->cfg->limits.retention_days > 0
-						? now - (time_t)p->cfg->limits.retention_days * 86400
-						: 0;
+			                    ? now - (time_t)p->cfg->limits.retention_days * 86400
+			                    : 0;
 			if (store_purge(st, now, cutoff, &purged) != SD_OK) {
 				store_close(st);
 				st = NULL;
 			} else if (purged > 0) {
 				sd_log_info("purge: removed %lld messages past retention",
-					    (long long)purged);
+				            (long long)purged);
 			}
 		}
 		pthread_mutex_lock(&p->mu);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 60;
-		while (!stop_flag &&
-		       pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
+		while (!stop_flag && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
 			;
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -210,7 +209,7 @@ static int run_fastcgi(const struct sd_config *cfg, int listen_fd)
 		return 1;
 	}
 	sd_log_info("sealdropd ready: %d threads, %s store", started,
-		    strncmp(cfg->db, "sqlite:", 7) == 0 ? "sqlite" : "mysql");
+	            strncmp(cfg->db, "sqlite:", 7) == 0 ? "sqlite" : "mysql");
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		; /* SIGHUP: nothing to reload yet; keep serving */
 	sd_log_info("signal %d: finishing requests in flight", sig);
@@ -262,9 +261,10 @@ int main(int argc, char **argv)
 		struct sd_worker w = {-1, &cfg, &stop_flag, NULL};
 
 		if (getenv("GATEWAY_INTERFACE") == NULL) {
-			fprintf(stderr, "sealdropd: give --listen unix:PATH or HOST:PORT (or run "
-					"it from a web server as CGI / FastCGI)\n%s",
-				sd_config_usage());
+			fprintf(stderr,
+			        "sealdropd: give --listen unix:PATH or HOST:PORT (or run "
+			        "it from a web server as CGI / FastCGI)\n%s",
+			        sd_config_usage());
 			return EXIT_USAGE;
 		}
 		(void)prepare_store(&cfg); /* a failure answers 503 below */

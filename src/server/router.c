@@ -15,16 +15,15 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{"/health", 0, "GET", api_health, 0, "GET, OPTIONS"},
-	{"/register", 0, "POST", api_register, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
-	{"/key/", 1, "GET", api_key, 0, "GET, OPTIONS"},
-	{"/send", 0, "POST", api_send, SD_BODY_MAX, "POST, OPTIONS"},
-	{"/challenge_request", 0, "POST", api_challenge_request, SD_SMALL_BODY_MAX,
-	 "POST, OPTIONS"},
-	{"/fetch", 0, "POST", api_fetch, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
-	{"/ack", 0, "POST", api_ack, SD_ACK_BODY_MAX, "POST, OPTIONS"},
-	{"/rotate_token", 0, "POST", api_rotate_token, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
-	{"/unregister", 0, "POST", api_unregister, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
+    {"/health", 0, "GET", api_health, 0, "GET, OPTIONS"},
+    {"/register", 0, "POST", api_register, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
+    {"/key/", 1, "GET", api_key, 0, "GET, OPTIONS"},
+    {"/send", 0, "POST", api_send, SD_BODY_MAX, "POST, OPTIONS"},
+    {"/challenge_request", 0, "POST", api_challenge_request, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
+    {"/fetch", 0, "POST", api_fetch, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
+    {"/ack", 0, "POST", api_ack, SD_ACK_BODY_MAX, "POST, OPTIONS"},
+    {"/rotate_token", 0, "POST", api_rotate_token, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
+    {"/unregister", 0, "POST", api_unregister, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
 };
 
 static const struct route *route_find(const char *path)
@@ -33,7 +32,7 @@ static const struct route *route_find(const char *path)
 		const struct route *r = &routes[i];
 
 		if (r->prefix ? strncmp(path, r->path, strlen(r->path)) == 0
-			      : strcmp(path, r->path) == 0)
+		              : strcmp(path, r->path) == 0)
 			return r;
 	}
 	return NULL;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 enum sd_err store_open(const char *dsn, const struct sd_config *cfg, struct sd_store **out,
-		       char *err, size_t errlen)
+                       char *err, size_t errlen)
 {
 	*out = NULL;
 	if (strncmp(dsn, "sqlite:", 7) == 0)
@@ -47,8 +47,7 @@ enum sd_err store_client_get(struct sd_store *st, const char *link, struct sd_cl
 	return st->ops->client_get(st, link, out);
 }
 
-enum sd_err store_client_set_fetch_hash(struct sd_store *st, const char *link,
-					const char *hash)
+enum sd_err store_client_set_fetch_hash(struct sd_store *st, const char *link, const char *hash)
 {
 	return st->ops->client_set_fetch_hash(st, link, hash);
 }
@@ -59,33 +58,32 @@ enum sd_err store_client_delete(struct sd_store *st, const char *link)
 }
 
 enum sd_err store_msg_insert(struct sd_store *st, const char *link, const char *ct,
-			     const char *metadata, int64_t bytes, const struct sd_limits *lim,
-			     time_t now, int64_t *id)
+                             const char *metadata, int64_t bytes, const struct sd_limits *lim,
+                             time_t now, int64_t *id)
 {
 	return st->ops->msg_insert(st, link, ct, metadata, bytes, lim, now, id);
 }
 
 enum sd_err store_msg_list(struct sd_store *st, const char *link, const struct sd_msg_query *q,
-			   sd_msg_cb cb, void *ctx)
+                           sd_msg_cb cb, void *ctx)
 {
 	return st->ops->msg_list(st, link, q, cb, ctx);
 }
 
 enum sd_err store_msg_ack(struct sd_store *st, const char *link, const int64_t *ids, size_t n,
-			  int del, int64_t *count)
+                          int del, int64_t *count)
 {
 	return st->ops->msg_ack(st, link, ids, n, del, count);
 }
 
-enum sd_err store_challenge_insert(struct sd_store *st, const char *link,
-				   const char *challenge, const char *caller, time_t now,
-				   const struct sd_limits *lim)
+enum sd_err store_challenge_insert(struct sd_store *st, const char *link, const char *challenge,
+                                   const char *caller, time_t now, const struct sd_limits *lim)
 {
 	return st->ops->challenge_insert(st, link, challenge, caller, now, lim);
 }
 
-enum sd_err store_challenge_consume(struct sd_store *st, const char *link,
-				    const char *challenge, time_t now)
+enum sd_err store_challenge_consume(struct sd_store *st, const char *link, const char *challenge,
+                                    time_t now)
 {
 	return st->ops->challenge_consume(st, link, challenge, now);
 }

@@ -13,9 +13,9 @@
 #include "core/errors.h"
 #include "core/sd.h"
 
-#define SD_LINK_TOKEN_MAX 128   /* PyCrypt's VARCHAR(128) */
+#define SD_LINK_TOKEN_MAX   128 /* PyCrypt's VARCHAR(128) */
 #define SD_DISPLAY_NAME_MAX 255 /* bytes; PyCrypt's VARCHAR(255) */
-#define SD_HASH_MAX 128
+#define SD_HASH_MAX         128
 
 struct sd_store;
 
@@ -56,7 +56,7 @@ typedef int (*sd_msg_cb)(void *ctx, const struct sd_msg *m);
 /* Open a store for a DSN (sqlite:PATH, mysql://...). Returns SD_OK and a
  * handle, or an error with a message in err that never holds a password. */
 SD_MUST_CHECK enum sd_err store_open(const char *dsn, const struct sd_config *cfg,
-				     struct sd_store **out, char *err, size_t errlen);
+                                     struct sd_store **out, char *err, size_t errlen);
 void store_close(struct sd_store *st);
 
 /* Apply every migration not yet recorded in schema_version. Idempotent. */
@@ -70,12 +70,11 @@ SD_MUST_CHECK enum sd_err store_client_insert(struct sd_store *st, struct sd_cli
 
 /* Look up an inbox by link token: SD_OK (filled), SD_ENOTFOUND. */
 SD_MUST_CHECK enum sd_err store_client_get(struct sd_store *st, const char *link_token,
-					   struct sd_client *out);
+                                           struct sd_client *out);
 
 /* Replace the stored fetch token hash (the old token stops working at once). */
-SD_MUST_CHECK enum sd_err store_client_set_fetch_hash(struct sd_store *st,
-						      const char *link_token,
-						      const char *hash);
+SD_MUST_CHECK enum sd_err store_client_set_fetch_hash(struct sd_store *st, const char *link_token,
+                                                      const char *hash);
 
 /* Erase an inbox with its messages and challenges. */
 SD_MUST_CHECK enum sd_err store_client_delete(struct sd_store *st, const char *link_token);
@@ -83,39 +82,35 @@ SD_MUST_CHECK enum sd_err store_client_delete(struct sd_store *st, const char *l
 /* Store a message if the inbox stays within its caps. bytes is what counts
  * against the byte cap. SD_OK sets *id; SD_EFULL; SD_ENOTFOUND. */
 SD_MUST_CHECK enum sd_err store_msg_insert(struct sd_store *st, const char *link_token,
-					   const char *encrypted_b64, const char *metadata,
-					   int64_t bytes, const struct sd_limits *lim,
-					   time_t now, int64_t *id);
+                                           const char *encrypted_b64, const char *metadata,
+                                           int64_t bytes, const struct sd_limits *lim, time_t now,
+                                           int64_t *id);
 
 /* Call cb for up to q->limit messages of one inbox in id order. A non-zero
  * return from cb stops the listing (the store still returns SD_OK). */
 SD_MUST_CHECK enum sd_err store_msg_list(struct sd_store *st, const char *link_token,
-					 const struct sd_msg_query *q, sd_msg_cb cb,
-					 void *ctx);
+                                         const struct sd_msg_query *q, sd_msg_cb cb, void *ctx);
 
 /* Mark (or, with del, erase) those of ids[0..n) that belong to link_token.
  * ids must be distinct. *count is how many belonged. */
 SD_MUST_CHECK enum sd_err store_msg_ack(struct sd_store *st, const char *link_token,
-					const int64_t *ids, size_t n, int del,
-					int64_t *count);
+                                        const int64_t *ids, size_t n, int del, int64_t *count);
 
 /* Record a new challenge for link_token from caller, unless caller already
  * holds lim->challenges_per_caller unexpired ones (SD_ELIMIT). */
-SD_MUST_CHECK enum sd_err store_challenge_insert(struct sd_store *st,
-						 const char *link_token,
-						 const char *challenge, const char *caller,
-						 time_t now, const struct sd_limits *lim);
+SD_MUST_CHECK enum sd_err store_challenge_insert(struct sd_store *st, const char *link_token,
+                                                 const char *challenge, const char *caller,
+                                                 time_t now, const struct sd_limits *lim);
 
 /* Consume a challenge atomically: of any number of concurrent callers, one
  * gets SD_OK; the rest, and expired or unknown challenges, SD_ENOTFOUND. */
-SD_MUST_CHECK enum sd_err store_challenge_consume(struct sd_store *st,
-						  const char *link_token,
-						  const char *challenge, time_t now);
+SD_MUST_CHECK enum sd_err store_challenge_consume(struct sd_store *st, const char *link_token,
+                                                  const char *challenge, time_t now);
 
 /* Housekeeping: drop expired challenges and messages created before
  * msg_cutoff (0: keep messages). Sets *purged to the messages removed. */
 SD_MUST_CHECK enum sd_err store_purge(struct sd_store *st, time_t now, time_t msg_cutoff,
-				      int64_t *purged);
+                                      int64_t *purged);
 
 /* The backend's name, "sqlite" or "mysql". */
 const char *store_backend(const struct sd_store *st);

@@ -22,22 +22,21 @@ struct sd_store_ops {
 	enum sd_err (*client_insert)(struct sd_store *st, struct sd_client *c);
 	enum sd_err (*client_get)(struct sd_store *st, const char *link, struct sd_client *out);
 	enum sd_err (*client_set_fetch_hash)(struct sd_store *st, const char *link,
-					     const char *hash);
+	                                     const char *hash);
 	enum sd_err (*client_delete)(struct sd_store *st, const char *link);
 	enum sd_err (*msg_insert)(struct sd_store *st, const char *link, const char *ct,
-				  const char *metadata, int64_t bytes,
-				  const struct sd_limits *lim, time_t now, int64_t *id);
-	enum sd_err (*msg_list)(struct sd_store *st, const char *link,
-				const struct sd_msg_query *q, sd_msg_cb cb, void *ctx);
-	enum sd_err (*msg_ack)(struct sd_store *st, const char *link, const int64_t *ids,
-			       size_t n, int del, int64_t *count);
+	                          const char *metadata, int64_t bytes, const struct sd_limits *lim,
+	                          time_t now, int64_t *id);
+	enum sd_err (*msg_list)(struct sd_store *st, const char *link, const struct sd_msg_query *q,
+	                        sd_msg_cb cb, void *ctx);
+	enum sd_err (*msg_ack)(struct sd_store *st, const char *link, const int64_t *ids, size_t n,
+	                       int del, int64_t *count);
 	enum sd_err (*challenge_insert)(struct sd_store *st, const char *link,
-					const char *challenge, const char *caller, time_t now,
-					const struct sd_limits *lim);
+	                                const char *challenge, const char *caller, time_t now,
+	                                const struct sd_limits *lim);
 	enum sd_err (*challenge_consume)(struct sd_store *st, const char *link,
-					 const char *challenge, time_t now);
-	enum sd_err (*purge)(struct sd_store *st, time_t now, time_t msg_cutoff,
-			     int64_t *purged);
+	                                 const char *challenge, time_t now);
+	enum sd_err (*purge)(struct sd_store *st, time_t now, time_t msg_cutoff, int64_t *purged);
 };
 
 /* Every backend's handle starts with this. */
@@ -45,9 +44,9 @@ struct sd_store {
 	const struct sd_store_ops *ops;
 };
 
-enum sd_err store_sqlite_open(const char *path, const struct sd_config *cfg,
-			      struct sd_store **out, char *err, size_t errlen);
-enum sd_err store_mysql_open(const char *dsn, const struct sd_config *cfg,
-			     struct sd_store **out, char *err, size_t errlen);
+enum sd_err store_sqlite_open(const char *path, const struct sd_config *cfg, struct sd_store **out,
+                              char *err, size_t errlen);
+enum sd_err store_mysql_open(const char *dsn, const struct sd_config *cfg, struct sd_store **out,
+                             char *err, size_t errlen);
 
 #endif

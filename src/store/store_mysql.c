@@ -46,51 +46,51 @@ enum my_stmt {
 #define MSG_COLS "id, encrypted_message, UNIX_TIMESTAMP(created_at), seen, metadata"
 
 static const char *const sqls[M__MAX] = {
-	[M_PING] = "SELECT 1",
-	[M_CLIENT_INSERT] = "INSERT INTO clients (link_token, public_key, public_key_hash, "
-			    "display_name, fetch_token_hash, created_at, key_type, box_public_key) "
-			    "VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?, ?)",
-	[M_CLIENT_GET] = "SELECT id, link_token, public_key, public_key_hash, display_name, "
-			 "fetch_token_hash, UNIX_TIMESTAMP(created_at), key_type, box_public_key "
-			 "FROM clients WHERE link_token = ?",
-	[M_CLIENT_SET_HASH] = "UPDATE clients SET fetch_token_hash = ? WHERE link_token = ?",
-	[M_CLIENT_LOCK] = "SELECT id FROM clients WHERE link_token = ? FOR UPDATE",
-	[M_CLIENT_DELETE] = "DELETE FROM clients WHERE link_token = ?",
-	[M_CLIENT_DELETE_MSGS] = "DELETE FROM messages WHERE link_token = ?",
-	[M_CLIENT_DELETE_CHALLENGES] = "DELETE FROM challenges WHERE link_token = ?",
-	[M_CLIENT_RESERVE] = "UPDATE clients SET msg_count = msg_count + 1, "
-			     "msg_bytes = msg_bytes + ? WHERE link_token = ? "
-			     "AND msg_count < ? AND msg_bytes + ? <= ?",
-	[M_CLIENT_RELEASE] = "UPDATE clients SET msg_count = GREATEST(msg_count - ?, 0), "
-			     "msg_bytes = GREATEST(msg_bytes - ?, 0) WHERE link_token = ?",
-	[M_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "
-			 "metadata) VALUES (?, ?, FROM_UNIXTIME(?), 0, ?)",
-	[M_MSG_LIST_UNSEEN_DESC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
-				   "AND seen = 0 AND id < ? AND id > ? ORDER BY id DESC LIMIT ?",
-	[M_MSG_LIST_UNSEEN_ASC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
-				  "AND seen = 0 AND id < ? AND id > ? ORDER BY id ASC LIMIT ?",
-	[M_MSG_LIST_ALL_DESC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
-				"AND id < ? AND id > ? ORDER BY id DESC LIMIT ?",
-	[M_MSG_LIST_ALL_ASC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
-			       "AND id < ? AND id > ? ORDER BY id ASC LIMIT ?",
-	[M_MSG_SEEN] = "UPDATE messages SET seen = 1 WHERE id = ? AND link_token = ?",
-	[M_MSG_SIZE] = "SELECT LENGTH(encrypted_message) + COALESCE(LENGTH(metadata), 0) "
-		       "FROM messages WHERE id = ? AND link_token = ? FOR UPDATE",
-	[M_MSG_DELETE] = "DELETE FROM messages WHERE id = ? AND link_token = ?",
-	[M_CH_EXPIRE_LINK] = "DELETE FROM challenges WHERE link_token = ? "
-			     "AND expires_at <= FROM_UNIXTIME(?)",
-	[M_CH_COUNT] = "SELECT COUNT(*) FROM challenges WHERE link_token = ? AND caller = ? "
-		       "AND expires_at > FROM_UNIXTIME(?)",
-	[M_CH_INSERT] = "INSERT INTO challenges (link_token, challenge_nonce, created_at, "
-			"expires_at, used, caller) VALUES (?, ?, FROM_UNIXTIME(?), "
-			"FROM_UNIXTIME(?), 0, ?)",
-	[M_CH_CONSUME] = "DELETE FROM challenges WHERE link_token = ? AND challenge_nonce = ? "
-			 "AND used = 0 AND expires_at > FROM_UNIXTIME(?)",
-	[M_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= FROM_UNIXTIME(?)",
-	[M_MSG_OLD] = "SELECT id, link_token, LENGTH(encrypted_message) + "
-		      "COALESCE(LENGTH(metadata), 0) FROM messages "
-		      "WHERE created_at < FROM_UNIXTIME(?) ORDER BY id LIMIT 500",
-	[M_MSG_DELETE_ID] = "DELETE FROM messages WHERE id = ?",
+    [M_PING] = "SELECT 1",
+    [M_CLIENT_INSERT] = "INSERT INTO clients (link_token, public_key, public_key_hash, "
+                        "display_name, fetch_token_hash, created_at, key_type, box_public_key) "
+                        "VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?, ?)",
+    [M_CLIENT_GET] = "SELECT id, link_token, public_key, public_key_hash, display_name, "
+                     "fetch_token_hash, UNIX_TIMESTAMP(created_at), key_type, box_public_key "
+                     "FROM clients WHERE link_token = ?",
+    [M_CLIENT_SET_HASH] = "UPDATE clients SET fetch_token_hash = ? WHERE link_token = ?",
+    [M_CLIENT_LOCK] = "SELECT id FROM clients WHERE link_token = ? FOR UPDATE",
+    [M_CLIENT_DELETE] = "DELETE FROM clients WHERE link_token = ?",
+    [M_CLIENT_DELETE_MSGS] = "DELETE FROM messages WHERE link_token = ?",
+    [M_CLIENT_DELETE_CHALLENGES] = "DELETE FROM challenges WHERE link_token = ?",
+    [M_CLIENT_RESERVE] = "UPDATE clients SET msg_count = msg_count + 1, "
+                         "msg_bytes = msg_bytes + ? WHERE link_token = ? "
+                         "AND msg_count < ? AND msg_bytes + ? <= ?",
+    [M_CLIENT_RELEASE] = "UPDATE clients SET msg_count = GREATEST(msg_count - ?, 0), "
+                         "msg_bytes = GREATEST(msg_bytes - ?, 0) WHERE link_token = ?",
+    [M_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "
+                     "metadata) VALUES (?, ?, FROM_UNIXTIME(?), 0, ?)",
+    [M_MSG_LIST_UNSEEN_DESC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
+                               "AND seen = 0 AND id < ? AND id > ? ORDER BY id DESC LIMIT ?",
+    [M_MSG_LIST_UNSEEN_ASC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
+                              "AND seen = 0 AND id < ? AND id > ? ORDER BY id ASC LIMIT ?",
+    [M_MSG_LIST_ALL_DESC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
+                            "AND id < ? AND id > ? ORDER BY id DESC LIMIT ?",
+    [M_MSG_LIST_ALL_ASC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
+                           "AND id < ? AND id > ? ORDER BY id ASC LIMIT ?",
+    [M_MSG_SEEN] = "UPDATE messages SET seen = 1 WHERE id = ? AND link_token = ?",
+    [M_MSG_SIZE] = "SELECT LENGTH(encrypted_message) + COALESCE(LENGTH(metadata), 0) "
+                   "FROM messages WHERE id = ? AND link_token = ? FOR UPDATE",
+    [M_MSG_DELETE] = "DELETE FROM messages WHERE id = ? AND link_token = ?",
+    [M_CH_EXPIRE_LINK] = "DELETE FROM challenges WHERE link_token = ? "
+                         "AND expires_at <= FROM_UNIXTIME(?)",
+    [M_CH_COUNT] = "SELECT COUNT(*) FROM challenges WHERE link_token = ? AND caller = ? "
+                   "AND expires_at > FROM_UNIXTIME(?)",
+    [M_CH_INSERT] = "INSERT INTO challenges (link_token, challenge_nonce, created_at, "
+                    "expires_at, used, caller) VALUES (?, ?, FROM_UNIXTIME(?), "
+                    "FROM_UNIXTIME(?), 0, ?)",
+    [M_CH_CONSUME] = "DELETE FROM challenges WHERE link_token = ? AND challenge_nonce = ? "
+                     "AND used = 0 AND expires_at > FROM_UNIXTIME(?)",
+    [M_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= FROM_UNIXTIME(?)",
+    [M_MSG_OLD] = "SELECT id, link_token, LENGTH(encrypted_message) + "
+                  "COALESCE(LENGTH(metadata), 0) FROM messages "
+                  "WHERE created_at < FROM_UNIXTIME(?) ORDER BY id LIMIT 500",
+    [M_MSG_DELETE_ID] = "DELETE FROM messages WHERE id = ?",
 };
 
 struct my_dsn {
@@ -243,14 +243,14 @@ static int my_connect(struct mysql_store *s, char *err, size_t errlen)
 	mysql_options(s->conn, MYSQL_OPT_RECONNECT, &off); /* we reconnect ourselves */
 	mysql_options(s->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(s->conn, MYSQL_INIT_COMMAND,
-		      "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE'");
+	              "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE'");
 	if (mysql_real_connect(s->conn, s->dsn.socket[0] ? NULL : s->dsn.host, s->dsn.user,
-			       s->dsn.pass, s->dsn.db, s->dsn.socket[0] ? 0 : s->dsn.port,
-			       s->dsn.socket[0] ? s->dsn.socket : NULL,
-			       CLIENT_FOUND_ROWS) == NULL) {
+	                       s->dsn.pass, s->dsn.db, s->dsn.socket[0] ? 0 : s->dsn.port,
+	                       s->dsn.socket[0] ? s->dsn.socket : NULL,
+	                       CLIENT_FOUND_ROWS) == NULL) {
 		snprintf(err, errlen, "cannot connect to MySQL/MariaDB %s/%s: %s",
-			 s->dsn.socket[0] ? s->dsn.socket : s->dsn.host, s->dsn.db,
-			 mysql_error(s->conn));
+		         s->dsn.socket[0] ? s->dsn.socket : s->dsn.host, s->dsn.db,
+		         mysql_error(s->conn));
 		mysql_close(s->conn);
 		s->conn = NULL;
 		return -1;
@@ -275,8 +275,9 @@ static MYSQL *my_conn(struct mysql_store *s)
 static int lost(unsigned int e)
 {
 	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_CONNECTION_ERROR ||
-	       e == CR_CONN_HOST_ERROR || e == ER_CONNECTION_KILLED || e == CR_COMMANDS_OUT_OF_SYNC ||
-	       e == 1927 /* ER_CONNECTION_KILLED in MariaDB */ || e == ER_SERVER_SHUTDOWN;
+	       e == CR_CONN_HOST_ERROR || e == ER_CONNECTION_KILLED ||
+	       e == CR_COMMANDS_OUT_OF_SYNC || e == 1927 /* ER_CONNECTION_KILLED in MariaDB */ ||
+	       e == ER_SERVER_SHUTDOWN;
 }
 
 static enum sd_err my_fail(struct mysql_store *s, MYSQL_STMT *st, const char *what)
@@ -284,7 +285,8 @@ static enum sd_err my_fail(struct mysql_store *s, MYSQL_STMT *st, const char *wh
 	unsigned int e = st ? mysql_stmt_errno(st) : (s->conn ? mysql_errno(s->conn) : 0);
 
 	sd_log_error("mysql: %s: %u %s", what, e,
-		     st ? mysql_stmt_error(st) : (s->conn ? mysql_error(s->conn) : "no connection"));
+	             st ? mysql_stmt_error(st)
+	                : (s->conn ? mysql_error(s->conn) : "no connection"));
 	if (lost(e) || e >= 2000) /* client-side errors: the connection is unusable */
 		my_drop(s);
 	else if (s->conn != NULL)
@@ -338,7 +340,7 @@ static void p_i64(struct params *p, long long v)
  * the failure already handled (logged, connection dropped if lost) — except
  * for the server error `tolerate`, which is only stored in *got. */
 static MYSQL_STMT *my_exec_tolerant(struct mysql_store *s, enum my_stmt q, struct params *p,
-				    unsigned int tolerate, unsigned int *got)
+                                    unsigned int tolerate, unsigned int *got)
 {
 	MYSQL_STMT *st;
 
@@ -379,7 +381,7 @@ static MYSQL_STMT *my_exec(struct mysql_store *s, enum my_stmt q, struct params 
 }
 
 static enum sd_err my_exec_rows(struct mysql_store *s, enum my_stmt q, struct params *p,
-				long long *affected)
+                                long long *affected)
 {
 	MYSQL_STMT *st = my_exec(s, q, p);
 
@@ -392,7 +394,7 @@ static enum sd_err my_exec_rows(struct mysql_store *s, enum my_stmt q, struct pa
 
 /* Run a query whose result is a single integer (or no row: *found = 0). */
 static enum sd_err my_exec_int(struct mysql_store *s, enum my_stmt q, struct params *p,
-			       long long *out, int *found)
+                               long long *out, int *found)
 {
 	MYSQL_STMT *st = my_exec(s, q, p);
 	MYSQL_BIND r;
@@ -484,7 +486,8 @@ static enum sd_err run_migration(struct mysql_store *s, const struct sd_migratio
 		if (n > 0 && mysql_real_query(s->conn, q, (unsigned long)n) != 0) {
 			unsigned int e = mysql_errno(s->conn);
 			if (e != ER_DUP_FIELDNAME && e != ER_DUP_KEYNAME) {
-				sd_log_error("mysql: migration %s: %s", m->name, mysql_error(s->conn));
+				sd_log_error("mysql: migration %s: %s", m->name,
+				             mysql_error(s->conn));
 				return SD_EDB;
 			}
 		}
@@ -518,8 +521,8 @@ static enum sd_err my_migrate(struct sd_store *st)
 		return SD_EDB;
 	}
 	if (simple(s, "CREATE TABLE IF NOT EXISTS schema_version (version INT PRIMARY KEY, "
-		      "name VARCHAR(128) NOT NULL, applied_at TIMESTAMP DEFAULT "
-		      "CURRENT_TIMESTAMP) ENGINE=InnoDB") != 0) {
+	              "name VARCHAR(128) NOT NULL, applied_at TIMESTAMP DEFAULT "
+	              "CURRENT_TIMESTAMP) ENGINE=InnoDB") != 0) {
 		rc = my_fail(s, NULL, "schema_version");
 		goto out;
 	}
@@ -527,7 +530,7 @@ static enum sd_err my_migrate(struct sd_store *st)
 		char q[160];
 
 		snprintf(q, sizeof q, "SELECT COUNT(*) FROM schema_version WHERE version = %d",
-			 m->version);
+		         m->version);
 		if (simple(s, q) != 0 || (res = mysql_store_result(s->conn)) == NULL) {
 			rc = my_fail(s, NULL, "schema_version lookup");
 			goto out;
@@ -539,8 +542,9 @@ static enum sd_err my_migrate(struct sd_store *st)
 			continue;
 		if ((rc = run_migration(s, m)) != SD_OK)
 			goto out;
-		snprintf(q, sizeof q, "INSERT INTO schema_version (version, name) VALUES (%d, '%s')",
-			 m->version, m->name);
+		snprintf(q, sizeof q,
+		         "INSERT INTO schema_version (version, name) VALUES (%d, '%s')", m->version,
+		         m->name);
 		/* m->name comes from our own sql/ file names, never from input. */
 		if (simple(s, q) != 0) {
 			rc = my_fail(s, NULL, "record migration");
@@ -662,8 +666,7 @@ static enum sd_err my_client_get(struct sd_store *st, const char *link, struct s
 	return my_fail(s, q, "client get");
 }
 
-static enum sd_err my_client_set_fetch_hash(struct sd_store *st, const char *link,
-					    const char *hash)
+static enum sd_err my_client_set_fetch_hash(struct sd_store *st, const char *link, const char *hash)
 {
 	struct mysql_store *s = M(st);
 	struct params p = {0};
@@ -680,7 +683,7 @@ static enum sd_err my_client_delete(struct sd_store *st, const char *link)
 {
 	struct mysql_store *s = M(st);
 	static const enum my_stmt steps[] = {M_CLIENT_DELETE_MSGS, M_CLIENT_DELETE_CHALLENGES,
-					     M_CLIENT_DELETE};
+	                                     M_CLIENT_DELETE};
 	long long n = 0;
 	enum sd_err rc;
 
@@ -703,8 +706,8 @@ static enum sd_err my_client_delete(struct sd_store *st, const char *link)
 /* ---- messages -------------------------------------------------------- */
 
 static enum sd_err my_msg_insert(struct sd_store *st, const char *link, const char *ct,
-				 const char *metadata, int64_t bytes,
-				 const struct sd_limits *lim, time_t now, int64_t *id)
+                                 const char *metadata, int64_t bytes, const struct sd_limits *lim,
+                                 time_t now, int64_t *id)
 {
 	struct mysql_store *s = M(st);
 	struct params p = {0}, p2 = {0};
@@ -757,13 +760,13 @@ static int grow(char **buf, unsigned long *cap, unsigned long need)
 	return 0;
 }
 
-static enum sd_err my_msg_list(struct sd_store *st, const char *link,
-			       const struct sd_msg_query *qr, sd_msg_cb cb, void *ctx)
+static enum sd_err my_msg_list(struct sd_store *st, const char *link, const struct sd_msg_query *qr,
+                               sd_msg_cb cb, void *ctx)
 {
 	struct mysql_store *s = M(st);
 	enum my_stmt which = qr->include_seen
-				     ? (qr->ascending ? M_MSG_LIST_ALL_ASC : M_MSG_LIST_ALL_DESC)
-				     : (qr->ascending ? M_MSG_LIST_UNSEEN_ASC : M_MSG_LIST_UNSEEN_DESC);
+	                         ? (qr->ascending ? M_MSG_LIST_ALL_ASC : M_MSG_LIST_ALL_DESC)
+	                         : (qr->ascending ? M_MSG_LIST_UNSEEN_ASC : M_MSG_LIST_UNSEEN_DESC);
 	struct params p = {0};
 	MYSQL_STMT *q;
 	MYSQL_BIND r[5];
@@ -841,8 +844,8 @@ static enum sd_err my_msg_list(struct sd_store *st, const char *link,
 	return SD_OK;
 }
 
-static enum sd_err my_msg_ack(struct sd_store *st, const char *link, const int64_t *ids,
-			      size_t n, int del, int64_t *count)
+static enum sd_err my_msg_ack(struct sd_store *st, const char *link, const int64_t *ids, size_t n,
+                              int del, int64_t *count)
 {
 	struct mysql_store *s = M(st);
 	long long found = 0, bytes = 0, rows, size;
@@ -888,9 +891,8 @@ static enum sd_err my_msg_ack(struct sd_store *st, const char *link, const int64
 
 /* ---- challenges ------------------------------------------------------ */
 
-static enum sd_err my_challenge_insert(struct sd_store *st, const char *link,
-				       const char *challenge, const char *caller, time_t now,
-				       const struct sd_limits *lim)
+static enum sd_err my_challenge_insert(struct sd_store *st, const char *link, const char *challenge,
+                                       const char *caller, time_t now, const struct sd_limits *lim)
 {
 	struct mysql_store *s = M(st);
 	struct params pl = {0}, pe = {0}, pc = {0}, pi = {0};
@@ -933,7 +935,7 @@ static enum sd_err my_challenge_insert(struct sd_store *st, const char *link,
 }
 
 static enum sd_err my_challenge_consume(struct sd_store *st, const char *link,
-					const char *challenge, time_t now)
+                                        const char *challenge, time_t now)
 {
 	struct mysql_store *s = M(st);
 	struct params p = {0};
@@ -949,8 +951,7 @@ static enum sd_err my_challenge_consume(struct sd_store *st, const char *link,
 	return n >= 1 ? SD_OK : SD_ENOTFOUND;
 }
 
-static enum sd_err my_purge(struct sd_store *st, time_t now, time_t msg_cutoff,
-			    int64_t *purged)
+static enum sd_err my_purge(struct sd_store *st, time_t now, time_t msg_cutoff, int64_t *purged)
 {
 	struct mysql_store *s = M(st);
 	struct params p = {0};
@@ -1041,24 +1042,24 @@ static void lib_init(void)
 }
 
 static const struct sd_store_ops mysql_ops = {
-	.name = "mysql",
-	.close = my_close,
-	.migrate = my_migrate,
-	.ping = my_ping,
-	.client_insert = my_client_insert,
-	.client_get = my_client_get,
-	.client_set_fetch_hash = my_client_set_fetch_hash,
-	.client_delete = my_client_delete,
-	.msg_insert = my_msg_insert,
-	.msg_list = my_msg_list,
-	.msg_ack = my_msg_ack,
-	.challenge_insert = my_challenge_insert,
-	.challenge_consume = my_challenge_consume,
-	.purge = my_purge,
+    .name = "mysql",
+    .close = my_close,
+    .migrate = my_migrate,
+    .ping = my_ping,
+    .client_insert = my_client_insert,
+    .client_get = my_client_get,
+    .client_set_fetch_hash = my_client_set_fetch_hash,
+    .client_delete = my_client_delete,
+    .msg_insert = my_msg_insert,
+    .msg_list = my_msg_list,
+    .msg_ack = my_msg_ack,
+    .challenge_insert = my_challenge_insert,
+    .challenge_consume = my_challenge_consume,
+    .purge = my_purge,
 };
 
-enum sd_err store_mysql_open(const char *dsn, const struct sd_config *cfg,
-			     struct sd_store **out, char *err, size_t errlen)
+enum sd_err store_mysql_open(const char *dsn, const struct sd_config *cfg, struct sd_store **out,
+                             char *err, size_t errlen)
 {
 	struct mysql_store *s;
 
@@ -1069,8 +1070,8 @@ enum sd_err store_mysql_open(const char *dsn, const struct sd_config *cfg,
 	s->base.ops = &mysql_ops;
 	if (dsn_parse(dsn, &s->dsn) != 0) {
 		snprintf(err, errlen,
-			 "bad MySQL DSN (want mysql://user:pass@host:port/db or "
-			 "mysql://user:pass@unix(/path/to/socket)/db)");
+		         "bad MySQL DSN (want mysql://user:pass@host:port/db or "
+		         "mysql://user:pass@unix(/path/to/socket)/db)");
 		free(s);
 		return SD_EINVAL;
 	}

@@ -41,51 +41,51 @@ enum sql_stmt {
 #define MSG_COLS "id, encrypted_message, created_at, seen, metadata"
 
 static const char *const sqls[Q__MAX] = {
-	[Q_BEGIN] = "BEGIN IMMEDIATE",
-	[Q_COMMIT] = "COMMIT",
-	[Q_ROLLBACK] = "ROLLBACK",
-	[Q_PING] = "SELECT 1",
-	[Q_CLIENT_INSERT] = "INSERT INTO clients (link_token, public_key, public_key_hash, "
-			    "display_name, fetch_token_hash, created_at, key_type, "
-			    "box_public_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[Q_CLIENT_GET] = "SELECT id, link_token, public_key, public_key_hash, display_name, "
-			 "fetch_token_hash, created_at, key_type, box_public_key "
-			 "FROM clients WHERE link_token = ?1",
-	[Q_CLIENT_SET_HASH] = "UPDATE clients SET fetch_token_hash = ?2 WHERE link_token = ?1",
-	[Q_CLIENT_DELETE] = "DELETE FROM clients WHERE link_token = ?1",
-	[Q_CLIENT_DELETE_MSGS] = "DELETE FROM messages WHERE link_token = ?1",
-	[Q_CLIENT_DELETE_CHALLENGES] = "DELETE FROM challenges WHERE link_token = ?1",
-	[Q_CLIENT_RESERVE] = "UPDATE clients SET msg_count = msg_count + 1, "
-			     "msg_bytes = msg_bytes + ?2 WHERE link_token = ?1 "
-			     "AND msg_count < ?3 AND msg_bytes + ?2 <= ?4",
-	[Q_CLIENT_EXISTS] = "SELECT 1 FROM clients WHERE link_token = ?1",
-	[Q_CLIENT_RELEASE] = "UPDATE clients SET msg_count = MAX(msg_count - ?2, 0), "
-			     "msg_bytes = MAX(msg_bytes - ?3, 0) WHERE link_token = ?1",
-	[Q_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, "
-			 "seen, metadata) VALUES (?1, ?2, ?3, 0, ?4)",
-	[Q_MSG_LIST_UNSEEN_DESC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ?1 "
-				   "AND seen = 0 AND id < ?2 AND id > ?3 "
-				   "ORDER BY id DESC LIMIT ?4",
-	[Q_MSG_LIST_UNSEEN_ASC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ?1 "
-				  "AND seen = 0 AND id < ?2 AND id > ?3 "
-				  "ORDER BY id ASC LIMIT ?4",
-	[Q_MSG_LIST_ALL_DESC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ?1 "
-				"AND id < ?2 AND id > ?3 ORDER BY id DESC LIMIT ?4",
-	[Q_MSG_LIST_ALL_ASC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ?1 "
-			       "AND id < ?2 AND id > ?3 ORDER BY id ASC LIMIT ?4",
-	[Q_MSG_SEEN] = "UPDATE messages SET seen = 1 WHERE id = ?1 AND link_token = ?2",
-	[Q_MSG_DELETE] = "DELETE FROM messages WHERE id = ?1 AND link_token = ?2 "
-			 "RETURNING LENGTH(encrypted_message) + COALESCE(LENGTH(metadata), 0)",
-	[Q_CH_EXPIRE_LINK] = "DELETE FROM challenges WHERE link_token = ?1 AND expires_at <= ?2",
-	[Q_CH_COUNT] = "SELECT COUNT(*) FROM challenges WHERE link_token = ?1 AND caller = ?2 "
-		       "AND expires_at > ?3",
-	[Q_CH_INSERT] = "INSERT INTO challenges (link_token, challenge_nonce, created_at, "
-			"expires_at, used, caller) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
-	[Q_CH_CONSUME] = "DELETE FROM challenges WHERE link_token = ?1 AND challenge_nonce = ?2 "
-			 "AND used = 0 AND expires_at > ?3",
-	[Q_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= ?1",
-	[Q_MSG_PURGE_SELECT] = "DELETE FROM messages WHERE created_at < ?1 RETURNING link_token, "
-			       "LENGTH(encrypted_message) + COALESCE(LENGTH(metadata), 0)",
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_PING] = "SELECT 1",
+    [Q_CLIENT_INSERT] = "INSERT INTO clients (link_token, public_key, public_key_hash, "
+                        "display_name, fetch_token_hash, created_at, key_type, "
+                        "box_public_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [Q_CLIENT_GET] = "SELECT id, link_token, public_key, public_key_hash, display_name, "
+                     "fetch_token_hash, created_at, key_type, box_public_key "
+                     "FROM clients WHERE link_token = ?1",
+    [Q_CLIENT_SET_HASH] = "UPDATE clients SET fetch_token_hash = ?2 WHERE link_token = ?1",
+    [Q_CLIENT_DELETE] = "DELETE FROM clients WHERE link_token = ?1",
+    [Q_CLIENT_DELETE_MSGS] = "DELETE FROM messages WHERE link_token = ?1",
+    [Q_CLIENT_DELETE_CHALLENGES] = "DELETE FROM challenges WHERE link_token = ?1",
+    [Q_CLIENT_RESERVE] = "UPDATE clients SET msg_count = msg_count + 1, "
+                         "msg_bytes = msg_bytes + ?2 WHERE link_token = ?1 "
+                         "AND msg_count < ?3 AND msg_bytes + ?2 <= ?4",
+    [Q_CLIENT_EXISTS] = "SELECT 1 FROM clients WHERE link_token = ?1",
+    [Q_CLIENT_RELEASE] = "UPDATE clients SET msg_count = MAX(msg_count - ?2, 0), "
+                         "msg_bytes = MAX(msg_bytes - ?3, 0) WHERE link_token = ?1",
+    [Q_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, "
+                     "seen, metadata) VALUES (?1, ?2, ?3, 0, ?4)",
+    [Q_MSG_LIST_UNSEEN_DESC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ?1 "
+                               "AND seen = 0 AND id < ?2 AND id > ?3 "
+                               "ORDER BY id DESC LIMIT ?4",
+    [Q_MSG_LIST_UNSEEN_ASC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ?1 "
+                              "AND seen = 0 AND id < ?2 AND id > ?3 "
+                              "ORDER BY id ASC LIMIT ?4",
+    [Q_MSG_LIST_ALL_DESC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ?1 "
+                            "AND id < ?2 AND id > ?3 ORDER BY id DESC LIMIT ?4",
+    [Q_MSG_LIST_ALL_ASC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ?1 "
+                           "AND id < ?2 AND id > ?3 ORDER BY id ASC LIMIT ?4",
+    [Q_MSG_SEEN] = "UPDATE messages SET seen = 1 WHERE id = ?1 AND link_token = ?2",
+    [Q_MSG_DELETE] = "DELETE FROM messages WHERE id = ?1 AND link_token = ?2 "
+                     "RETURNING LENGTH(encrypted_message) + COALESCE(LENGTH(metadata), 0)",
+    [Q_CH_EXPIRE_LINK] = "DELETE FROM challenges WHERE link_token = ?1 AND expires_at <= ?2",
+    [Q_CH_COUNT] = "SELECT COUNT(*) FROM challenges WHERE link_token = ?1 AND caller = ?2 "
+                   "AND expires_at > ?3",
+    [Q_CH_INSERT] = "INSERT INTO challenges (link_token, challenge_nonce, created_at, "
+                    "expires_at, used, caller) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+    [Q_CH_CONSUME] = "DELETE FROM challenges WHERE link_token = ?1 AND challenge_nonce = ?2 "
+                     "AND used = 0 AND expires_at > ?3",
+    [Q_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= ?1",
+    [Q_MSG_PURGE_SELECT] = "DELETE FROM messages WHERE created_at < ?1 RETURNING link_token, "
+                           "LENGTH(encrypted_message) + COALESCE(LENGTH(metadata), 0)",
 };
 
 struct sqlite_store {
@@ -111,8 +111,8 @@ static sqlite3_stmt *stmt_get(struct sqlite_store *s, enum sql_stmt q)
 	sqlite3_stmt *st = s->stmt[q];
 
 	if (st == NULL) {
-		if (sqlite3_prepare_v3(s->db, sqls[q], -1, SQLITE_PREPARE_PERSISTENT, &st,
-				       NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v3(s->db, sqls[q], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+		    SQLITE_OK) {
 			db_fail(s, "prepare");
 			return NULL;
 		}
@@ -193,9 +193,9 @@ static enum sd_err sq_migrate(struct sd_store *st)
 	enum sd_err rc = SD_OK;
 
 	if (sqlite3_exec(s->db,
-			 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY "
-			 "KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-			 NULL, NULL, &errmsg) != SQLITE_OK) {
+	                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY "
+	                 "KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+	                 NULL, NULL, &errmsg) != SQLITE_OK) {
 		sd_log_error("sqlite: schema_version: %s", errmsg);
 		sqlite3_free(errmsg);
 		return SD_EDB;
@@ -206,8 +206,8 @@ static enum sd_err sq_migrate(struct sd_store *st)
 
 		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 			return db_fail(s, "begin migration");
-		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM schema_version WHERE version = ?1",
-				       -1, &q, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM schema_version WHERE version = ?1", -1,
+		                       &q, NULL) != SQLITE_OK) {
 			rc = db_fail(s, "migration lookup");
 			goto fail;
 		}
@@ -223,9 +223,9 @@ static enum sd_err sq_migrate(struct sd_store *st)
 				goto fail;
 			}
 			if (sqlite3_prepare_v2(s->db,
-					       "INSERT INTO schema_version (version, name, "
-					       "applied_at) VALUES (?1, ?2, strftime('%s','now'))",
-					       -1, &q, NULL) != SQLITE_OK) {
+			                       "INSERT INTO schema_version (version, name, "
+			                       "applied_at) VALUES (?1, ?2, strftime('%s','now'))",
+			                       -1, &q, NULL) != SQLITE_OK) {
 				rc = db_fail(s, "record migration");
 				goto fail;
 			}
@@ -322,8 +322,7 @@ static enum sd_err sq_client_get(struct sd_store *st, const char *link, struct s
 	return db_fail(s, "client get");
 }
 
-static enum sd_err sq_client_set_fetch_hash(struct sd_store *st, const char *link,
-					    const char *hash)
+static enum sd_err sq_client_set_fetch_hash(struct sd_store *st, const char *link, const char *hash)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q = stmt_get(s, Q_CLIENT_SET_HASH);
@@ -344,7 +343,7 @@ static enum sd_err sq_client_delete(struct sd_store *st, const char *link)
 {
 	struct sqlite_store *s = S(st);
 	static const enum sql_stmt steps[] = {Q_CLIENT_DELETE_MSGS, Q_CLIENT_DELETE_CHALLENGES,
-					      Q_CLIENT_DELETE};
+	                                      Q_CLIENT_DELETE};
 	enum sd_err rc;
 	int n = 0;
 
@@ -373,8 +372,8 @@ fail:
 /* ---- messages -------------------------------------------------------- */
 
 static enum sd_err sq_msg_insert(struct sd_store *st, const char *link, const char *ct,
-				 const char *metadata, int64_t bytes,
-				 const struct sd_limits *lim, time_t now, int64_t *id)
+                                 const char *metadata, int64_t bytes, const struct sd_limits *lim,
+                                 time_t now, int64_t *id)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q;
@@ -422,14 +421,13 @@ fail:
 	return rc;
 }
 
-static enum sd_err sq_msg_list(struct sd_store *st, const char *link,
-			       const struct sd_msg_query *qr, sd_msg_cb cb, void *ctx)
+static enum sd_err sq_msg_list(struct sd_store *st, const char *link, const struct sd_msg_query *qr,
+                               sd_msg_cb cb, void *ctx)
 {
 	struct sqlite_store *s = S(st);
-	enum sql_stmt which = qr->include_seen
-				      ? (qr->ascending ? Q_MSG_LIST_ALL_ASC : Q_MSG_LIST_ALL_DESC)
-				      : (qr->ascending ? Q_MSG_LIST_UNSEEN_ASC
-						       : Q_MSG_LIST_UNSEEN_DESC);
+	enum sql_stmt which =
+	    qr->include_seen ? (qr->ascending ? Q_MSG_LIST_ALL_ASC : Q_MSG_LIST_ALL_DESC)
+	                     : (qr->ascending ? Q_MSG_LIST_UNSEEN_ASC : Q_MSG_LIST_UNSEEN_DESC);
 	sqlite3_stmt *q = stmt_get(s, which);
 	int rc;
 
@@ -460,8 +458,8 @@ static enum sd_err sq_msg_list(struct sd_store *st, const char *link,
 	return rc == SQLITE_DONE ? SD_OK : db_fail(s, "message list");
 }
 
-static enum sd_err sq_msg_ack(struct sd_store *st, const char *link, const int64_t *ids,
-			      size_t n, int del, int64_t *count)
+static enum sd_err sq_msg_ack(struct sd_store *st, const char *link, const int64_t *ids, size_t n,
+                              int del, int64_t *count)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q;
@@ -517,9 +515,8 @@ fail:
 
 /* ---- challenges ------------------------------------------------------ */
 
-static enum sd_err sq_challenge_insert(struct sd_store *st, const char *link,
-				       const char *challenge, const char *caller, time_t now,
-				       const struct sd_limits *lim)
+static enum sd_err sq_challenge_insert(struct sd_store *st, const char *link, const char *challenge,
+                                       const char *caller, time_t now, const struct sd_limits *lim)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q;
@@ -574,7 +571,7 @@ fail:
 }
 
 static enum sd_err sq_challenge_consume(struct sd_store *st, const char *link,
-					const char *challenge, time_t now)
+                                        const char *challenge, time_t now)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q = stmt_get(s, Q_CH_CONSUME);
@@ -593,8 +590,7 @@ static enum sd_err sq_challenge_consume(struct sd_store *st, const char *link,
 	return n >= 1 ? SD_OK : SD_ENOTFOUND;
 }
 
-static enum sd_err sq_purge(struct sd_store *st, time_t now, time_t msg_cutoff,
-			    int64_t *purged)
+static enum sd_err sq_purge(struct sd_store *st, time_t now, time_t msg_cutoff, int64_t *purged)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q;
@@ -623,7 +619,7 @@ static enum sd_err sq_purge(struct sd_store *st, time_t now, time_t msg_cutoff,
 		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 			/* RETURNING rows: release each message from its inbox. */
 			sqlite3_bind_text(rel, 1, (const char *)sqlite3_column_text(q, 0), -1,
-					  SQLITE_TRANSIENT);
+			                  SQLITE_TRANSIENT);
 			sqlite3_bind_int64(rel, 2, 1);
 			sqlite3_bind_int64(rel, 3, sqlite3_column_int64(q, 1));
 			if (exec_simple(s, Q_CLIENT_RELEASE, NULL) != SD_OK) {
@@ -646,24 +642,24 @@ fail:
 }
 
 static const struct sd_store_ops sqlite_ops = {
-	.name = "sqlite",
-	.close = sq_close,
-	.migrate = sq_migrate,
-	.ping = sq_ping,
-	.client_insert = sq_client_insert,
-	.client_get = sq_client_get,
-	.client_set_fetch_hash = sq_client_set_fetch_hash,
-	.client_delete = sq_client_delete,
-	.msg_insert = sq_msg_insert,
-	.msg_list = sq_msg_list,
-	.msg_ack = sq_msg_ack,
-	.challenge_insert = sq_challenge_insert,
-	.challenge_consume = sq_challenge_consume,
-	.purge = sq_purge,
+    .name = "sqlite",
+    .close = sq_close,
+    .migrate = sq_migrate,
+    .ping = sq_ping,
+    .client_insert = sq_client_insert,
+    .client_get = sq_client_get,
+    .client_set_fetch_hash = sq_client_set_fetch_hash,
+    .client_delete = sq_client_delete,
+    .msg_insert = sq_msg_insert,
+    .msg_list = sq_msg_list,
+    .msg_ack = sq_msg_ack,
+    .challenge_insert = sq_challenge_insert,
+    .challenge_consume = sq_challenge_consume,
+    .purge = sq_purge,
 };
 
-enum sd_err store_sqlite_open(const char *path, const struct sd_config *cfg,
-			      struct sd_store **out, char *err, size_t errlen)
+enum sd_err store_sqlite_open(const char *path, const struct sd_config *cfg, struct sd_store **out,
+                              char *err, size_t errlen)
 {
 	struct sqlite_store *s;
 	char pragmas[256];
@@ -673,22 +669,22 @@ enum sd_err store_sqlite_open(const char *path, const struct sd_config *cfg,
 		return SD_ENOMEM;
 	s->base.ops = &sqlite_ops;
 	if (sqlite3_open_v2(path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open SQLite database %s: %s", path,
-			 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		         s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		sqlite3_close(s->db);
 		free(s);
 		return SD_EDB;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	snprintf(pragmas, sizeof pragmas,
-		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF; "
-		 "PRAGMA trusted_schema=OFF;",
-		 cfg && !cfg->sqlite_sync_full ? "NORMAL" : "FULL");
+	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF; "
+	         "PRAGMA trusted_schema=OFF;",
+	         cfg && !cfg->sqlite_sync_full ? "NORMAL" : "FULL");
 	if (sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot set up SQLite database %s: %s", path,
-			 sqlite3_errmsg(s->db));
+		         sqlite3_errmsg(s->db));
 		sqlite3_close(s->db);
 		free(s);
 		return SD_EDB;

@@ -87,7 +87,7 @@ static void pycrypt_env_selects_mysql(void **state)
 
 	(void)state;
 	write_env("DEBUG=True\nPORT=5000\nDB_HOST=localhost\nDB_USER=pycrypt_user\n"
-		  "DB_PASSWORD=pw\nDB_NAME=pycrypt_db\nBASE_URL=https://x.example/\n");
+	          "DB_PASSWORD=pw\nDB_NAME=pycrypt_db\nBASE_URL=https://x.example/\n");
 	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
 	assert_string_equal(cfg.db, "mysql://pycrypt_user:pw@localhost:3306/pycrypt_db");
 	assert_string_equal(cfg.base_url, "https://x.example");
@@ -135,11 +135,11 @@ static void bad_values_are_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(env_lines),
-		cmocka_unit_test(defaults_are_sqlite_in_state_dir),
-		cmocka_unit_test(pycrypt_env_selects_mysql),
-		cmocka_unit_test(flags_beat_environment_beat_dotenv),
-		cmocka_unit_test(bad_values_are_refused),
+	    cmocka_unit_test(env_lines),
+	    cmocka_unit_test(defaults_are_sqlite_in_state_dir),
+	    cmocka_unit_test(pycrypt_env_selects_mysql),
+	    cmocka_unit_test(flags_beat_environment_beat_dotenv),
+	    cmocka_unit_test(bad_values_are_refused),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

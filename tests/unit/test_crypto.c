@@ -142,16 +142,16 @@ static void b64_encode_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(link_token_has_prefix_and_32_url_chars),
-		cmocka_unit_test(fetch_token_is_64_url_chars),
-		cmocka_unit_test(challenge_is_base64_of_32_bytes),
-		cmocka_unit_test(sha256_hex_known_vector),
-		cmocka_unit_test(token_matches_sha256_and_sha512_hashes),
-		cmocka_unit_test(ed25519_key_validation),
-		cmocka_unit_test(signature_verifies_only_the_signed_bytes),
-		cmocka_unit_test(b64_decode_accepts_padding_or_none),
-		cmocka_unit_test(b64_decode_refuses_garbage),
-		cmocka_unit_test(b64_encode_round_trip),
+	    cmocka_unit_test(link_token_has_prefix_and_32_url_chars),
+	    cmocka_unit_test(fetch_token_is_64_url_chars),
+	    cmocka_unit_test(challenge_is_base64_of_32_bytes),
+	    cmocka_unit_test(sha256_hex_known_vector),
+	    cmocka_unit_test(token_matches_sha256_and_sha512_hashes),
+	    cmocka_unit_test(ed25519_key_validation),
+	    cmocka_unit_test(signature_verifies_only_the_signed_bytes),
+	    cmocka_unit_test(b64_decode_accepts_padding_or_none),
+	    cmocka_unit_test(b64_decode_refuses_garbage),
+	    cmocka_unit_test(b64_encode_round_trip),
 	};
 
 	if (sd_crypto_init() != 0)

@@ -41,10 +41,19 @@ static void non_objects_are_invalid_body(void **state)
 
 static void malformed_json_is_invalid_json(void **state)
 {
-	static const char *const bodies[] = {"",	  "{",	       "{\"a\":}",	"{'a':1}",
-					     "{\"a\":1} x", "{\"a\":1}{}", "{\"a\":01}", "{\"a\":NaN}",
-					     "{\"a\":nan}", "{\"a\":Infinity}", "{\"a\":tru}",
-					     "{\"a\":1}/*c*/", "{\"a\":\"unterminated}"};
+	static const char *const bodies[] = {"",
+	                                     "{",
+	                                     "{\"a\":}",
+	                                     "{'a':1}",
+	                                     "{\"a\":1} x",
+	                                     "{\"a\":1}{}",
+	                                     "{\"a\":01}",
+	                                     "{\"a\":NaN}",
+	                                     "{\"a\":nan}",
+	                                     "{\"a\":Infinity}",
+	                                     "{\"a\":tru}",
+	                                     "{\"a\":1}/*c*/",
+	                                     "{\"a\":\"unterminated}"};
 	struct sd_verr err;
 
 	(void)state;
@@ -86,8 +95,8 @@ static void string_field_types(void **state)
 {
 	struct sd_verr err;
 	json_object *o = parse("{\"s\":\"abc\",\"n\":0,\"f\":false,\"z\":null,\"e\":\"\","
-			       "\"u\":\"a\\u0000b\"}",
-			       &err);
+	                       "\"u\":\"a\\u0000b\"}",
+	                       &err);
 	const char *v;
 	size_t n;
 
@@ -114,8 +123,8 @@ static void int_field_bounds_and_types(void **state)
 {
 	struct sd_verr err;
 	json_object *o = parse("{\"a\":5,\"b\":5.0,\"c\":\"5\",\"d\":-1,"
-			       "\"e\":99999999999999999999,\"f\":9223372036854775807,\"g\":true}",
-			       &err);
+	                       "\"e\":99999999999999999999,\"f\":9223372036854775807,\"g\":true}",
+	                       &err);
 	int64_t v;
 
 	(void)state;
@@ -133,8 +142,7 @@ static void int_field_bounds_and_types(void **state)
 	/* Beyond 64 bits is refused by the parser or by the range check. */
 	o = parse("{\"e\":99999999999999999999}", &err);
 	if (o != NULL) {
-		assert_int_equal(sd_field_int(o, "e", 1, 0, INT64_MAX - 1, &v, &err),
-				 SD_FIELD_BAD);
+		assert_int_equal(sd_field_int(o, "e", 1, 0, INT64_MAX - 1, &v, &err), SD_FIELD_BAD);
 		json_object_put(o);
 	}
 }
@@ -159,14 +167,14 @@ static void bool_and_object_fields(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(object_parses),
-		cmocka_unit_test(non_objects_are_invalid_body),
-		cmocka_unit_test(malformed_json_is_invalid_json),
-		cmocka_unit_test(invalid_utf8_and_nul_refused),
-		cmocka_unit_test(deep_nesting_refused),
-		cmocka_unit_test(string_field_types),
-		cmocka_unit_test(int_field_bounds_and_types),
-		cmocka_unit_test(bool_and_object_fields),
+	    cmocka_unit_test(object_parses),
+	    cmocka_unit_test(non_objects_are_invalid_body),
+	    cmocka_unit_test(malformed_json_is_invalid_json),
+	    cmocka_unit_test(invalid_utf8_and_nul_refused),
+	    cmocka_unit_test(deep_nesting_refused),
+	    cmocka_unit_test(string_field_types),
+	    cmocka_unit_test(int_field_bounds_and_types),
+	    cmocka_unit_test(bool_and_object_fields),
 	};
 
 	return cmocka_run_group_tests_name("jsonin", tests, NULL, NULL);

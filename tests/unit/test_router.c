@@ -30,7 +30,8 @@ static int setup(void **state)
 	cfg.limits.challenges_per_caller = 5;
 	cfg.limits.challenge_ttl = 300;
 	snprintf(cfg.base_url, sizeof cfg.base_url, "https://drop.example");
-	if (store_open(dsn, &cfg, &store, err, sizeof err) != SD_OK || store_migrate(store) != SD_OK)
+	if (store_open(dsn, &cfg, &store, err, sizeof err) != SD_OK ||
+	    store_migrate(store) != SD_OK)
 		return -1;
 	return 0;
 }
@@ -50,7 +51,7 @@ struct result {
 };
 
 static void run(const char *method, const char *path, const char *body, int64_t clen,
-		struct sd_resp *resp)
+                struct sd_resp *resp)
 {
 	struct sd_req req = {0};
 	struct sd_ctx ctx = {0};
@@ -177,13 +178,13 @@ static void register_then_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(unknown_path_is_json_404),
-		cmocka_unit_test(wrong_method_is_405_with_allow),
-		cmocka_unit_test(options_is_preflight),
-		cmocka_unit_test(small_endpoints_cap_their_bodies),
-		cmocka_unit_test(health_reports_the_store),
-		cmocka_unit_test(key_route_logs_no_token),
-		cmocka_unit_test(register_then_key),
+	    cmocka_unit_test(unknown_path_is_json_404),
+	    cmocka_unit_test(wrong_method_is_405_with_allow),
+	    cmocka_unit_test(options_is_preflight),
+	    cmocka_unit_test(small_endpoints_cap_their_bodies),
+	    cmocka_unit_test(health_reports_the_store),
+	    cmocka_unit_test(key_route_logs_no_token),
+	    cmocka_unit_test(register_then_key),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, setup, teardown);

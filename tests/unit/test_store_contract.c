@@ -98,9 +98,9 @@ static int64_t send_msg(struct fixture *f, const char *link, const char *ct, enu
 {
 	int64_t id = 0;
 
-	assert_int_equal(store_msg_insert(f->st, link, ct, NULL, (int64_t)strlen(ct),
-					  &f->cfg.limits, NOW, &id),
-			 want);
+	assert_int_equal(
+	    store_msg_insert(f->st, link, ct, NULL, (int64_t)strlen(ct), &f->cfg.limits, NOW, &id),
+	    want);
 	return id;
 }
 
@@ -123,7 +123,7 @@ static int collect(void *ctx, const struct sd_msg *m)
 }
 
 static void list(struct fixture *f, const char *link, int include_seen, int asc, int64_t before,
-		 int64_t since, int64_t limit, struct collected *out)
+                 int64_t since, int64_t limit, struct collected *out)
 {
 	struct sd_msg_query q = {include_seen, asc, before, since, limit};
 
@@ -267,16 +267,19 @@ static void challenge_limit_per_caller(void **state)
 	const struct sd_limits *l = &f->cfg.limits;
 
 	new_client(f, &c);
-	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c1", "1.1.1.1", NOW, l), SD_OK);
-	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c2", "1.1.1.1", NOW, l), SD_OK);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c1", "1.1.1.1", NOW, l),
+	                 SD_OK);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c2", "1.1.1.1", NOW, l),
+	                 SD_OK);
 	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c3", "1.1.1.1", NOW, l),
-			 SD_ELIMIT);
+	                 SD_ELIMIT);
 	/* Another address is not locked out by the first one's flood. */
-	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c4", "2.2.2.2", NOW, l), SD_OK);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c4", "2.2.2.2", NOW, l),
+	                 SD_OK);
 	/* Once the first ones expire, the caller may ask again. */
-	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c5", "1.1.1.1",
-						 NOW + l->challenge_ttl, l),
-			 SD_OK);
+	assert_int_equal(
+	    store_challenge_insert(f->st, c.link_token, "c5", "1.1.1.1", NOW + l->challenge_ttl, l),
+	    SD_OK);
 }
 
 static void challenge_consumed_once(void **state)
@@ -289,13 +292,13 @@ static void challenge_consumed_once(void **state)
 	new_client(f, &other);
 	assert_int_equal(store_challenge_insert(f->st, c.link_token, "once", "a", NOW, l), SD_OK);
 	assert_int_equal(store_challenge_consume(f->st, other.link_token, "once", NOW),
-			 SD_ENOTFOUND);
+	                 SD_ENOTFOUND);
 	assert_int_equal(store_challenge_consume(f->st, c.link_token, "once", NOW), SD_OK);
 	assert_int_equal(store_challenge_consume(f->st, c.link_token, "once", NOW), SD_ENOTFOUND);
 	assert_int_equal(store_challenge_insert(f->st, c.link_token, "late", "a", NOW, l), SD_OK);
-	assert_int_equal(store_challenge_consume(f->st, c.link_token, "late",
-						  NOW + l->challenge_ttl),
-			 SD_ENOTFOUND);
+	assert_int_equal(
+	    store_challenge_consume(f->st, c.link_token, "late", NOW + l->challenge_ttl),
+	    SD_ENOTFOUND);
 }
 
 struct racer {
@@ -330,9 +333,9 @@ static void concurrent_consumers_one_wins(void **state)
 	int winners = 0;
 
 	new_client(f, &c);
-	assert_int_equal(store_challenge_insert(f->st, c.link_token, "contended", "a", NOW,
-						 &f->cfg.limits),
-			 SD_OK);
+	assert_int_equal(
+	    store_challenge_insert(f->st, c.link_token, "contended", "a", NOW, &f->cfg.limits),
+	    SD_OK);
 	pthread_barrier_init(&go, NULL, 8);
 	for (int i = 0; i < 8; i++) {
 		r[i] = (struct racer){f->dsn, &f->cfg, c.link_token, 0, &go};
@@ -373,9 +376,9 @@ static void purge_drops_old_messages_and_frees_caps(void **state)
 	int64_t id = 0, purged = -1;
 
 	new_client(f, &c);
-	assert_int_equal(store_msg_insert(f->st, c.link_token, "old1", NULL, 4, &f->cfg.limits,
-					  NOW - 100, &id),
-			 SD_OK);
+	assert_int_equal(
+	    store_msg_insert(f->st, c.link_token, "old1", NULL, 4, &f->cfg.limits, NOW - 100, &id),
+	    SD_OK);
 	send_msg(f, c.link_token, "new1", SD_OK);
 	send_msg(f, c.link_token, "new2", SD_OK);
 	assert_int_equal(store_purge(f->st, NOW, NOW - 50, &purged), SD_OK);
@@ -392,20 +395,19 @@ static void ping_answers(void **state)
 	assert_int_equal(store_ping(f->st), SD_OK);
 }
 
-#define CONTRACT_TESTS                                             \
-	{                                                          \
-		cmocka_unit_test(ping_answers),                    \
-		cmocka_unit_test(client_round_trip),               \
-		cmocka_unit_test(duplicate_link_is_conflict),      \
-		cmocka_unit_test(display_name_and_box_key_kept),   \
-		cmocka_unit_test(messages_list_in_order_with_bounds), \
-		cmocka_unit_test(inbox_caps_are_enforced),         \
-		cmocka_unit_test(ack_touches_only_own_inbox),      \
-		cmocka_unit_test(challenge_limit_per_caller),      \
-		cmocka_unit_test(challenge_consumed_once),         \
-		cmocka_unit_test(concurrent_consumers_one_wins),   \
-		cmocka_unit_test(rotate_and_delete_client),        \
-		cmocka_unit_test(purge_drops_old_messages_and_frees_caps), \
+#define CONTRACT_TESTS                                                               \
+	{                                                                            \
+		cmocka_unit_test(ping_answers), cmocka_unit_test(client_round_trip), \
+		    cmocka_unit_test(duplicate_link_is_conflict),                    \
+		    cmocka_unit_test(display_name_and_box_key_kept),                 \
+		    cmocka_unit_test(messages_list_in_order_with_bounds),            \
+		    cmocka_unit_test(inbox_caps_are_enforced),                       \
+		    cmocka_unit_test(ack_touches_only_own_inbox),                    \
+		    cmocka_unit_test(challenge_limit_per_caller),                    \
+		    cmocka_unit_test(challenge_consumed_once),                       \
+		    cmocka_unit_test(concurrent_consumers_one_wins),                 \
+		    cmocka_unit_test(rotate_and_delete_client),                      \
+		    cmocka_unit_test(purge_drops_old_messages_and_frees_caps),       \
 	}
 
 int main(void)
@@ -414,13 +416,13 @@ int main(void)
 	char cmd[300];
 	int failed;
 
-	failed = cmocka_run_group_tests_name("store contract (sqlite)", tests, setup_sqlite,
-					     teardown);
+	failed =
+	    cmocka_run_group_tests_name("store contract (sqlite)", tests, setup_sqlite, teardown);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", sqlite_dir);
 	if (system(cmd) != 0)
 		failed++;
 	if (getenv("SEALDROP_TEST_MYSQL_DSN") != NULL && *getenv("SEALDROP_TEST_MYSQL_DSN"))
 		failed += cmocka_run_group_tests_name("store contract (mysql)", tests, setup_mysql,
-						      teardown);
+		                                      teardown);
 	return failed;
 }
