@@ -67,7 +67,11 @@ start)
 			>"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
 	fi
 	port=$(cat "$dir/port" 2>/dev/null || free_port)
-	start_server "$port" >&2
+	# Already running (a second 'start' on the same directory): reuse it.
+	if ! { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null &&
+		mariadb --no-defaults -S "$sock" -u root -e 'SELECT 1' >/dev/null 2>&1; }; then
+		start_server "$port" >&2
+	fi
 	pw=$(cat "$dir/password" 2>/dev/null || head -c 18 /dev/urandom | base64 | tr -d '/+=')
 	echo "$pw" >"$dir/password"
 	mariadb --no-defaults -S "$sock" -u root <<SQL
