@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	(void)sd_is_b64url((const char *)data, size);
 	if (size > 0)
-		(void)sd_token_matches((const char *)data, size,
-				       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+		(void)sd_token_matches(
+		    (const char *)data, size,
+		    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	return 0;
 }
