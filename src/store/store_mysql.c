@@ -111,6 +111,7 @@ struct mysql_store {
 	unsigned long big_cap;
 	char *meta;
 	unsigned long meta_cap;
+	unsigned int last_errno; /* of the last failure, for retry decisions */
 };
 
 static struct mysql_store *M(struct sd_store *st)
@@ -244,6 +245,11 @@ static int my_connect(struct mysql_store *s, char *err, size_t errlen)
 	mysql_options(s->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(s->conn, MYSQL_INIT_COMMAND,
 	              "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE'");
+	/* Correctness never rests on gap locks (each inbox's row is locked
+	 * explicitly where it matters), and without them concurrent writes to
+	 * different inboxes cannot deadlock on neighbouring index gaps. */
+	mysql_options(s->conn, MYSQL_INIT_COMMAND,
+	              "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
 	if (mysql_real_connect(s->conn, s->dsn.socket[0] ? NULL : s->dsn.host, s->dsn.user,
 	                       s->dsn.pass, s->dsn.db, s->dsn.socket[0] ? 0 : s->dsn.port,
 	                       s->dsn.socket[0] ? s->dsn.socket : NULL,
@@ -284,6 +290,7 @@ static enum sd_err my_fail(struct mysql_store *s, MYSQL_STMT *st, const char *wh
 {
 	unsigned int e = st ? mysql_stmt_errno(st) : (s->conn ? mysql_errno(s->conn) : 0);
 
+	s->last_errno = e;
 	sd_log_error("mysql: %s: %u %s", what, e,
 	             st ? mysql_stmt_error(st)
 	                : (s->conn ? mysql_error(s->conn) : "no connection"));
@@ -679,7 +686,7 @@ static enum sd_err my_client_set_fetch_hash(struct sd_store *st, const char *lin
 	return n >= 1 ? SD_OK : SD_ENOTFOUND;
 }
 
-static enum sd_err my_client_delete(struct sd_store *st, const char *link)
+static enum sd_err my_client_delete_once(struct sd_store *st, const char *link)
 {
 	struct mysql_store *s = M(st);
 	static const enum my_stmt steps[] = {M_CLIENT_DELETE_MSGS, M_CLIENT_DELETE_CHALLENGES,
@@ -705,9 +712,9 @@ static enum sd_err my_client_delete(struct sd_store *st, const char *link)
 
 /* ---- messages -------------------------------------------------------- */
 
-static enum sd_err my_msg_insert(struct sd_store *st, const char *link, const char *ct,
-                                 const char *metadata, int64_t bytes, const struct sd_limits *lim,
-                                 time_t now, int64_t *id)
+static enum sd_err my_msg_insert_once(struct sd_store *st, const char *link, const char *ct,
+                                      const char *metadata, int64_t bytes,
+                                      const struct sd_limits *lim, time_t now, int64_t *id)
 {
 	struct mysql_store *s = M(st);
 	struct params p = {0}, p2 = {0};
@@ -844,8 +851,8 @@ static enum sd_err my_msg_list(struct sd_store *st, const char *link, const stru
 	return SD_OK;
 }
 
-static enum sd_err my_msg_ack(struct sd_store *st, const char *link, const int64_t *ids, size_t n,
-                              int del, int64_t *count)
+static enum sd_err my_msg_ack_once(struct sd_store *st, const char *link, const int64_t *ids,
+                                   size_t n, int del, int64_t *count)
 {
 	struct mysql_store *s = M(st);
 	long long found = 0, bytes = 0, rows, size;
@@ -891,8 +898,9 @@ static enum sd_err my_msg_ack(struct sd_store *st, const char *link, const int64
 
 /* ---- challenges ------------------------------------------------------ */
 
-static enum sd_err my_challenge_insert(struct sd_store *st, const char *link, const char *challenge,
-                                       const char *caller, time_t now, const struct sd_limits *lim)
+static enum sd_err my_challenge_insert_once(struct sd_store *st, const char *link,
+                                            const char *challenge, const char *caller, time_t now,
+                                            const struct sd_limits *lim)
 {
 	struct mysql_store *s = M(st);
 	struct params pl = {0}, pe = {0}, pc = {0}, pi = {0};
@@ -1031,6 +1039,59 @@ static enum sd_err my_purge(struct sd_store *st, time_t now, time_t msg_cutoff, 
 	if (s->conn != NULL && simple(s, "SELECT RELEASE_LOCK('sealdrop_purge')") == 0)
 		mysql_free_result(mysql_store_result(s->conn));
 	return SD_OK;
+}
+
+/* A transaction that lost a deadlock or a lock wait (or, on Galera, a
+ * certification conflict, reported as a deadlock) did nothing: run it
+ * again, a few times, before telling the client to retry. */
+static int retryable(struct mysql_store *s, enum sd_err rc)
+{
+	return rc == SD_EDB &&
+	       (s->last_errno == ER_LOCK_DEADLOCK || s->last_errno == ER_LOCK_WAIT_TIMEOUT);
+}
+
+#define RETRY(call)                                    \
+	do {                                           \
+		enum sd_err rc_ = SD_EDB;              \
+		for (int try_ = 0; try_ < 4; try_++) { \
+			s->last_errno = 0;             \
+			rc_ = (call);                  \
+			if (!retryable(s, rc_))        \
+				break;                 \
+		}                                      \
+		return rc_;                            \
+	} while (0)
+
+static enum sd_err my_msg_insert(struct sd_store *st, const char *link, const char *ct,
+                                 const char *metadata, int64_t bytes, const struct sd_limits *lim,
+                                 time_t now, int64_t *id)
+{
+	struct mysql_store *s = M(st);
+
+	RETRY(my_msg_insert_once(st, link, ct, metadata, bytes, lim, now, id));
+}
+
+static enum sd_err my_msg_ack(struct sd_store *st, const char *link, const int64_t *ids, size_t n,
+                              int del, int64_t *count)
+{
+	struct mysql_store *s = M(st);
+
+	RETRY(my_msg_ack_once(st, link, ids, n, del, count));
+}
+
+static enum sd_err my_challenge_insert(struct sd_store *st, const char *link, const char *challenge,
+                                       const char *caller, time_t now, const struct sd_limits *lim)
+{
+	struct mysql_store *s = M(st);
+
+	RETRY(my_challenge_insert_once(st, link, challenge, caller, now, lim));
+}
+
+static enum sd_err my_client_delete(struct sd_store *st, const char *link)
+{
+	struct mysql_store *s = M(st);
+
+	RETRY(my_client_delete_once(st, link));
 }
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;

@@ -1,5 +1,7 @@
 /* The embedded default: SQLite in WAL mode, one connection per thread,
  * every statement prepared once per connection and reset after use. */
+#include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,9 @@ enum sql_stmt {
 	Q_BEGIN,
 	Q_COMMIT,
 	Q_ROLLBACK,
+	Q_SAVEPOINT,
+	Q_ROLLBACK_TO,
+	Q_RELEASE,
 	Q_PING,
 	Q_CLIENT_INSERT,
 	Q_CLIENT_GET,
@@ -44,6 +49,9 @@ static const char *const sqls[Q__MAX] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
+    [Q_SAVEPOINT] = "SAVEPOINT job",
+    [Q_ROLLBACK_TO] = "ROLLBACK TO job",
+    [Q_RELEASE] = "RELEASE job",
     [Q_PING] = "SELECT 1",
     [Q_CLIENT_INSERT] = "INSERT INTO clients (link_token, public_key, public_key_hash, "
                         "display_name, fetch_token_hash, created_at, key_type, "
@@ -88,10 +96,13 @@ static const char *const sqls[Q__MAX] = {
                            "LENGTH(encrypted_message) + COALESCE(LENGTH(metadata), 0)",
 };
 
+struct sq_writer;
+
 struct sqlite_store {
 	struct sd_store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[Q__MAX];
+	struct sq_writer *writer; /* NULL: this connection writes for itself */
 };
 
 static struct sqlite_store *S(struct sd_store *st)
@@ -176,10 +187,14 @@ static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t cap)
 
 /* ---- life cycle ------------------------------------------------------ */
 
+static void writer_release(struct sq_writer *wr);
+
 static void sq_close(struct sd_store *st)
 {
 	struct sqlite_store *s = S(st);
 
+	if (s->writer != NULL)
+		writer_release(s->writer);
 	for (int i = 0; i < Q__MAX; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);
@@ -265,7 +280,7 @@ static enum sd_err sq_ping(struct sd_store *st)
 
 /* ---- clients --------------------------------------------------------- */
 
-static enum sd_err sq_client_insert(struct sd_store *st, struct sd_client *c)
+static enum sd_err body_client_insert(struct sd_store *st, struct sd_client *c)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q = stmt_get(s, Q_CLIENT_INSERT);
@@ -322,7 +337,8 @@ static enum sd_err sq_client_get(struct sd_store *st, const char *link, struct s
 	return db_fail(s, "client get");
 }
 
-static enum sd_err sq_client_set_fetch_hash(struct sd_store *st, const char *link, const char *hash)
+static enum sd_err body_client_set_fetch_hash(struct sd_store *st, const char *link,
+                                              const char *hash)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q = stmt_get(s, Q_CLIENT_SET_HASH);
@@ -339,7 +355,7 @@ static enum sd_err sq_client_set_fetch_hash(struct sd_store *st, const char *lin
 	return n == 1 ? SD_OK : SD_ENOTFOUND;
 }
 
-static enum sd_err sq_client_delete(struct sd_store *st, const char *link)
+static enum sd_err body_client_delete(struct sd_store *st, const char *link)
 {
 	struct sqlite_store *s = S(st);
 	static const enum sql_stmt steps[] = {Q_CLIENT_DELETE_MSGS, Q_CLIENT_DELETE_CHALLENGES,
@@ -347,8 +363,6 @@ static enum sd_err sq_client_delete(struct sd_store *st, const char *link)
 	enum sd_err rc;
 	int n = 0;
 
-	if ((rc = tx(s, Q_BEGIN)) != SD_OK)
-		return rc;
 	for (size_t i = 0; i < SD_ARRAY_LEN(steps); i++) {
 		sqlite3_stmt *q = stmt_get(s, steps[i]);
 		if (q == NULL) {
@@ -363,25 +377,22 @@ static enum sd_err sq_client_delete(struct sd_store *st, const char *link)
 		rc = SD_ENOTFOUND;
 		goto fail;
 	}
-	return tx(s, Q_COMMIT);
+	return SD_OK;
 fail:
-	tx_rollback(s);
 	return rc;
 }
 
 /* ---- messages -------------------------------------------------------- */
 
-static enum sd_err sq_msg_insert(struct sd_store *st, const char *link, const char *ct,
-                                 const char *metadata, int64_t bytes, const struct sd_limits *lim,
-                                 time_t now, int64_t *id)
+static enum sd_err body_msg_insert(struct sd_store *st, const char *link, const char *ct,
+                                   const char *metadata, int64_t bytes, const struct sd_limits *lim,
+                                   time_t now, int64_t *id)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q;
 	enum sd_err rc;
 	int n = 0, step;
 
-	if ((rc = tx(s, Q_BEGIN)) != SD_OK)
-		return rc;
 	if ((q = stmt_get(s, Q_CLIENT_RESERVE)) == NULL) {
 		rc = SD_EDB;
 		goto fail;
@@ -415,9 +426,8 @@ static enum sd_err sq_msg_insert(struct sd_store *st, const char *link, const ch
 	if ((rc = exec_simple(s, Q_MSG_INSERT, NULL)) != SD_OK)
 		goto fail;
 	*id = sqlite3_last_insert_rowid(s->db);
-	return tx(s, Q_COMMIT);
+	return SD_OK;
 fail:
-	tx_rollback(s);
 	return rc;
 }
 
@@ -458,16 +468,14 @@ static enum sd_err sq_msg_list(struct sd_store *st, const char *link, const stru
 	return rc == SQLITE_DONE ? SD_OK : db_fail(s, "message list");
 }
 
-static enum sd_err sq_msg_ack(struct sd_store *st, const char *link, const int64_t *ids, size_t n,
-                              int del, int64_t *count)
+static enum sd_err body_msg_ack(struct sd_store *st, const char *link, const int64_t *ids, size_t n,
+                                int del, int64_t *count)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q;
 	enum sd_err rc;
 	int64_t found = 0, bytes = 0;
 
-	if ((rc = tx(s, Q_BEGIN)) != SD_OK)
-		return rc;
 	if ((q = stmt_get(s, del ? Q_MSG_DELETE : Q_MSG_SEEN)) == NULL) {
 		rc = SD_EDB;
 		goto fail;
@@ -504,19 +512,17 @@ static enum sd_err sq_msg_ack(struct sd_store *st, const char *link, const int64
 		if ((rc = exec_simple(s, Q_CLIENT_RELEASE, NULL)) != SD_OK)
 			goto fail;
 	}
-	if ((rc = tx(s, Q_COMMIT)) != SD_OK)
-		goto fail;
 	*count = found;
 	return SD_OK;
 fail:
-	tx_rollback(s);
 	return rc;
 }
 
 /* ---- challenges ------------------------------------------------------ */
 
-static enum sd_err sq_challenge_insert(struct sd_store *st, const char *link, const char *challenge,
-                                       const char *caller, time_t now, const struct sd_limits *lim)
+static enum sd_err body_challenge_insert(struct sd_store *st, const char *link,
+                                         const char *challenge, const char *caller, time_t now,
+                                         const struct sd_limits *lim)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q;
@@ -524,8 +530,6 @@ static enum sd_err sq_challenge_insert(struct sd_store *st, const char *link, co
 	int step;
 	int64_t outstanding = 0;
 
-	if ((rc = tx(s, Q_BEGIN)) != SD_OK)
-		return rc;
 	if ((q = stmt_get(s, Q_CH_EXPIRE_LINK)) == NULL) {
 		rc = SD_EDB;
 		goto fail;
@@ -564,14 +568,13 @@ static enum sd_err sq_challenge_insert(struct sd_store *st, const char *link, co
 	bind_text(q, 5, caller);
 	if ((rc = exec_simple(s, Q_CH_INSERT, NULL)) != SD_OK)
 		goto fail;
-	return tx(s, Q_COMMIT);
+	return SD_OK;
 fail:
-	tx_rollback(s);
 	return rc;
 }
 
-static enum sd_err sq_challenge_consume(struct sd_store *st, const char *link,
-                                        const char *challenge, time_t now)
+static enum sd_err body_challenge_consume(struct sd_store *st, const char *link,
+                                          const char *challenge, time_t now)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q = stmt_get(s, Q_CH_CONSUME);
@@ -590,7 +593,7 @@ static enum sd_err sq_challenge_consume(struct sd_store *st, const char *link,
 	return n >= 1 ? SD_OK : SD_ENOTFOUND;
 }
 
-static enum sd_err sq_purge(struct sd_store *st, time_t now, time_t msg_cutoff, int64_t *purged)
+static enum sd_err body_purge(struct sd_store *st, time_t now, time_t msg_cutoff, int64_t *purged)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q;
@@ -598,8 +601,6 @@ static enum sd_err sq_purge(struct sd_store *st, time_t now, time_t msg_cutoff, 
 	int step;
 
 	*purged = 0;
-	if ((rc = tx(s, Q_BEGIN)) != SD_OK)
-		return rc;
 	if ((q = stmt_get(s, Q_CH_EXPIRE_ALL)) == NULL) {
 		rc = SD_EDB;
 		goto fail;
@@ -635,10 +636,335 @@ static enum sd_err sq_purge(struct sd_store *st, time_t now, time_t msg_cutoff, 
 			goto fail;
 		}
 	}
-	return tx(s, Q_COMMIT);
+	return SD_OK;
 fail:
-	tx_rollback(s);
 	return rc;
+}
+
+/* ---- group commit -----------------------------------------------------
+ *
+ * With synchronous=FULL every commit costs an fsync, and SQLite commits one
+ * connection at a time: N worker threads writing separately would wait for
+ * N fsyncs in a row. Instead every write of a process goes to one writer
+ * thread per database, which runs all jobs that are waiting in a single
+ * transaction (each job in its own savepoint, so one failing job undoes
+ * only itself) and commits once. A worker is answered only after that
+ * commit, so a 201 still means "on disk". Reads stay on the worker's own
+ * connection (WAL lets them run beside the writer). */
+
+enum wop {
+	W_CLIENT_INSERT,
+	W_SET_HASH,
+	W_CLIENT_DELETE,
+	W_MSG_INSERT,
+	W_MSG_ACK,
+	W_CH_INSERT,
+	W_CH_CONSUME,
+	W_PURGE,
+};
+
+struct wjob {
+	enum wop op;
+	struct sd_client *client;
+	const char *link, *text, *meta, *caller;
+	int64_t bytes;
+	const struct sd_limits *lim;
+	time_t now, cutoff;
+	int64_t *out;
+	const int64_t *ids;
+	size_t n;
+	int del;
+	enum sd_err rc;
+	int done;
+	struct wjob *next;
+};
+
+struct sq_writer {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct wjob *head, *tail;
+	int stopping;
+	int refs;
+	char path[PATH_MAX];
+	struct sqlite_store *conn;
+	pthread_t tid;
+	struct sq_writer *next;
+};
+
+static pthread_mutex_t writers_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sq_writer *writers;
+
+static enum sd_err wjob_body(struct sd_store *w, struct wjob *j)
+{
+	switch (j->op) {
+	case W_CLIENT_INSERT:
+		return body_client_insert(w, j->client);
+	case W_SET_HASH:
+		return body_client_set_fetch_hash(w, j->link, j->text);
+	case W_CLIENT_DELETE:
+		return body_client_delete(w, j->link);
+	case W_MSG_INSERT:
+		return body_msg_insert(w, j->link, j->text, j->meta, j->bytes, j->lim, j->now,
+		                       j->out);
+	case W_MSG_ACK:
+		return body_msg_ack(w, j->link, j->ids, j->n, j->del, j->out);
+	case W_CH_INSERT:
+		return body_challenge_insert(w, j->link, j->text, j->caller, j->now, j->lim);
+	case W_CH_CONSUME:
+		return body_challenge_consume(w, j->link, j->text, j->now);
+	case W_PURGE:
+		return body_purge(w, j->now, j->cutoff, j->out);
+	}
+	return SD_EINVAL;
+}
+
+static enum sd_err step_stmt(struct sqlite_store *s, enum sql_stmt q)
+{
+	return tx(s, q);
+}
+
+/* Run a batch in one transaction. Each job's rc is set. */
+static void writer_commit(struct sqlite_store *w, struct wjob *batch)
+{
+	struct wjob *j;
+	int any_ok = 0;
+
+	if (tx(w, Q_BEGIN) != SD_OK) {
+		for (j = batch; j != NULL; j = j->next)
+			j->rc = SD_EDB;
+		return;
+	}
+	for (j = batch; j != NULL; j = j->next) {
+		if (step_stmt(w, Q_SAVEPOINT) != SD_OK) {
+			j->rc = SD_EDB;
+			continue;
+		}
+		j->rc = wjob_body(&w->base, j);
+		if (j->rc != SD_OK)
+			(void)step_stmt(w, Q_ROLLBACK_TO);
+		if (step_stmt(w, Q_RELEASE) != SD_OK && j->rc == SD_OK)
+			j->rc = SD_EDB;
+		any_ok |= j->rc == SD_OK;
+	}
+	if (!any_ok) {
+		tx_rollback(w);
+		return;
+	}
+	if (tx(w, Q_COMMIT) != SD_OK) {
+		tx_rollback(w);
+		for (j = batch; j != NULL; j = j->next)
+			if (j->rc == SD_OK)
+				j->rc = SD_EDB; /* nothing was stored */
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct sq_writer *wr = arg;
+
+	pthread_mutex_lock(&wr->mu);
+	for (;;) {
+		struct wjob *batch, *j, *next;
+
+		while (wr->head == NULL && !wr->stopping)
+			pthread_cond_wait(&wr->work, &wr->mu);
+		if (wr->head == NULL)
+			break;
+		batch = wr->head;
+		wr->head = wr->tail = NULL;
+		pthread_mutex_unlock(&wr->mu);
+		writer_commit(wr->conn, batch);
+		pthread_mutex_lock(&wr->mu);
+		/* A job lives on its worker's stack: read next before done. */
+		for (j = batch; j != NULL; j = next) {
+			next = j->next;
+			j->done = 1;
+		}
+		pthread_cond_broadcast(&wr->done);
+	}
+	pthread_mutex_unlock(&wr->mu);
+	return NULL;
+}
+
+static enum sd_err sq_open_conn(const char *path, const struct sd_config *cfg,
+                                struct sqlite_store **out, char *err, size_t errlen);
+
+/* The process's writer for this database file, started on first use. */
+static struct sq_writer *writer_acquire(const char *path, const struct sd_config *cfg, char *err,
+                                        size_t errlen)
+{
+	struct sq_writer *wr;
+	char real[PATH_MAX];
+
+	if (realpath(path, real) == NULL)
+		snprintf(real, sizeof real, "%s", path);
+	pthread_mutex_lock(&writers_mu);
+	for (wr = writers; wr != NULL; wr = wr->next)
+		if (strcmp(wr->path, real) == 0)
+			break;
+	if (wr != NULL) {
+		wr->refs++;
+		pthread_mutex_unlock(&writers_mu);
+		return wr;
+	}
+	wr = calloc(1, sizeof *wr);
+	if (wr == NULL || sq_open_conn(path, cfg, &wr->conn, err, errlen) != SD_OK) {
+		free(wr);
+		pthread_mutex_unlock(&writers_mu);
+		return NULL;
+	}
+	snprintf(wr->path, sizeof wr->path, "%s", real);
+	pthread_mutex_init(&wr->mu, NULL);
+	pthread_cond_init(&wr->work, NULL);
+	pthread_cond_init(&wr->done, NULL);
+	wr->refs = 1;
+	if (pthread_create(&wr->tid, NULL, writer_main, wr) != 0) {
+		snprintf(err, errlen, "cannot start the SQLite writer thread");
+		sq_close(&wr->conn->base);
+		free(wr);
+		pthread_mutex_unlock(&writers_mu);
+		return NULL;
+	}
+	wr->next = writers;
+	writers = wr;
+	pthread_mutex_unlock(&writers_mu);
+	return wr;
+}
+
+static void writer_release(struct sq_writer *wr)
+{
+	struct sq_writer **pp;
+
+	pthread_mutex_lock(&writers_mu);
+	if (--wr->refs > 0) {
+		pthread_mutex_unlock(&writers_mu);
+		return;
+	}
+	for (pp = &writers; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == wr) {
+			*pp = wr->next;
+			break;
+		}
+	pthread_mutex_unlock(&writers_mu);
+	pthread_mutex_lock(&wr->mu);
+	wr->stopping = 1;
+	pthread_cond_signal(&wr->work);
+	pthread_mutex_unlock(&wr->mu);
+	pthread_join(wr->tid, NULL);
+	sq_close(&wr->conn->base);
+	pthread_mutex_destroy(&wr->mu);
+	pthread_cond_destroy(&wr->work);
+	pthread_cond_destroy(&wr->done);
+	free(wr);
+}
+
+/* Run a write job: through the writer thread, or (no writer: an in-memory
+ * database) in a transaction of this connection. */
+static enum sd_err write_job(struct sqlite_store *s, struct wjob *j)
+{
+	struct sq_writer *wr = s->writer;
+
+	if (wr == NULL) {
+		if (tx(s, Q_BEGIN) != SD_OK)
+			return SD_EDB;
+		j->rc = wjob_body(&s->base, j);
+		if (j->rc != SD_OK) {
+			tx_rollback(s);
+			return j->rc;
+		}
+		if (tx(s, Q_COMMIT) != SD_OK) {
+			tx_rollback(s);
+			return SD_EDB;
+		}
+		return SD_OK;
+	}
+	j->next = NULL;
+	j->done = 0;
+	pthread_mutex_lock(&wr->mu);
+	if (wr->tail != NULL)
+		wr->tail->next = j;
+	else
+		wr->head = j;
+	wr->tail = j;
+	pthread_cond_signal(&wr->work);
+	while (!j->done)
+		pthread_cond_wait(&wr->done, &wr->mu);
+	pthread_mutex_unlock(&wr->mu);
+	return j->rc;
+}
+
+static enum sd_err sq_client_insert(struct sd_store *st, struct sd_client *c)
+{
+	struct wjob j = {.op = W_CLIENT_INSERT, .client = c};
+
+	return write_job(S(st), &j);
+}
+
+static enum sd_err sq_client_set_fetch_hash(struct sd_store *st, const char *link, const char *hash)
+{
+	struct wjob j = {.op = W_SET_HASH, .link = link, .text = hash};
+
+	return write_job(S(st), &j);
+}
+
+static enum sd_err sq_client_delete(struct sd_store *st, const char *link)
+{
+	struct wjob j = {.op = W_CLIENT_DELETE, .link = link};
+
+	return write_job(S(st), &j);
+}
+
+static enum sd_err sq_msg_insert(struct sd_store *st, const char *link, const char *ct,
+                                 const char *metadata, int64_t bytes, const struct sd_limits *lim,
+                                 time_t now, int64_t *id)
+{
+	struct wjob j = {.op = W_MSG_INSERT,
+	                 .link = link,
+	                 .text = ct,
+	                 .meta = metadata,
+	                 .bytes = bytes,
+	                 .lim = lim,
+	                 .now = now,
+	                 .out = id};
+
+	return write_job(S(st), &j);
+}
+
+static enum sd_err sq_msg_ack(struct sd_store *st, const char *link, const int64_t *ids, size_t n,
+                              int del, int64_t *count)
+{
+	struct wjob j = {
+	    .op = W_MSG_ACK, .link = link, .ids = ids, .n = n, .del = del, .out = count};
+
+	return write_job(S(st), &j);
+}
+
+static enum sd_err sq_challenge_insert(struct sd_store *st, const char *link, const char *challenge,
+                                       const char *caller, time_t now, const struct sd_limits *lim)
+{
+	struct wjob j = {.op = W_CH_INSERT,
+	                 .link = link,
+	                 .text = challenge,
+	                 .caller = caller,
+	                 .now = now,
+	                 .lim = lim};
+
+	return write_job(S(st), &j);
+}
+
+static enum sd_err sq_challenge_consume(struct sd_store *st, const char *link,
+                                        const char *challenge, time_t now)
+{
+	struct wjob j = {.op = W_CH_CONSUME, .link = link, .text = challenge, .now = now};
+
+	return write_job(S(st), &j);
+}
+
+static enum sd_err sq_purge(struct sd_store *st, time_t now, time_t msg_cutoff, int64_t *purged)
+{
+	struct wjob j = {.op = W_PURGE, .now = now, .cutoff = msg_cutoff, .out = purged};
+
+	return write_job(S(st), &j);
 }
 
 static const struct sd_store_ops sqlite_ops = {
@@ -658,8 +984,8 @@ static const struct sd_store_ops sqlite_ops = {
     .purge = sq_purge,
 };
 
-enum sd_err store_sqlite_open(const char *path, const struct sd_config *cfg, struct sd_store **out,
-                              char *err, size_t errlen)
+static enum sd_err sq_open_conn(const char *path, const struct sd_config *cfg,
+                                struct sqlite_store **out, char *err, size_t errlen)
 {
 	struct sqlite_store *s;
 	char pragmas[256];
@@ -688,6 +1014,31 @@ enum sd_err store_sqlite_open(const char *path, const struct sd_config *cfg, str
 		sqlite3_close(s->db);
 		free(s);
 		return SD_EDB;
+	}
+	*out = s;
+	return SD_OK;
+}
+
+static int in_memory(const char *path)
+{
+	return strcmp(path, ":memory:") == 0 || strncmp(path, "file::memory:", 13) == 0 ||
+	       strstr(path, "mode=memory") != NULL;
+}
+
+enum sd_err store_sqlite_open(const char *path, const struct sd_config *cfg, struct sd_store **out,
+                              char *err, size_t errlen)
+{
+	struct sqlite_store *s;
+	enum sd_err rc = sq_open_conn(path, cfg, &s, err, errlen);
+
+	if (rc != SD_OK)
+		return rc;
+	if (!in_memory(path)) {
+		s->writer = writer_acquire(path, cfg, err, errlen);
+		if (s->writer == NULL) {
+			sq_close(&s->base);
+			return SD_EDB;
+		}
 	}
 	*out = &s->base;
 	return SD_OK;

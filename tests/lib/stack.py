@@ -34,7 +34,8 @@ def sealdropd_path():
     return os.environ.get("SEALDROPD", os.path.join(ROOT, "build", "sealdropd"))
 
 
-def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst=2000):
+def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst=2000,
+                      extra=""):
     """Fill nginx/dev.conf.in for a stack rooted at prefix."""
     with open(os.path.join(ROOT, "nginx", "dev.conf.in")) as f:
         conf = f.read()
@@ -48,6 +49,7 @@ def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst
         "@SNIPPETS@": os.path.join(ROOT, "nginx", "snippets"),
         "@WRITE_RATE@": str(write_rate),
         "@WRITE_BURST@": str(write_burst),
+        "@EXTRA@": extra,
     }
     for k, v in values.items():
         conf = conf.replace(k, v)
@@ -61,7 +63,8 @@ def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst
 
 class Stack:
     def __init__(self, threads=4, env=None, db=None, write_rate=1000, write_burst=2000,
-                 sealdropd=None, keep=False):
+                 sealdropd=None, keep=False, extra_nginx=""):
+        self.extra_nginx = extra_nginx
         self.threads = threads
         self.extra_env = dict(env or {})
         self.db = db
@@ -83,7 +86,8 @@ class Stack:
         self.log_path = os.path.join(self.dir, "sealdropd.log")
         self.start_daemon()
         conf = render_nginx_conf(self.dir, self.port, self.sock,
-                                 write_rate=self.write_rate, write_burst=self.write_burst)
+                                 write_rate=self.write_rate, write_burst=self.write_burst,
+                                 extra=self.extra_nginx)
         self.nginx = subprocess.Popen(
             ["nginx", "-p", self.dir, "-c", conf, "-e", os.path.join(self.dir, "nginx-error.log")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

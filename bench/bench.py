@@ -1,0 +1,183 @@
+"""The benchmark driver behind bench/run. Loopback only, bounded in time."""
+
+import argparse
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+from nacl.public import SealedBox
+from nacl.signing import SigningKey
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import stack  # noqa: E402
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+BASELINE = 'location = /_baseline { access_log off; return 200 "ok\\n"; }'
+LIMITS = {"SEALDROP_INBOX_MAX_MESSAGES": "10000000", "SEALDROP_INBOX_MAX_BYTES": str(1 << 40),
+          "SEALDROP_CHALLENGES_PER_CALLER": "1000"}
+
+
+def b64(b):
+    return base64.b64encode(bytes(b)).decode()
+
+
+def wrk(url, script, seconds, env=None, threads=2, conns=32, path="/"):
+    e = dict(os.environ, BENCH_DIR=BENCH)
+    e.update(env or {})
+    cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--latency",
+           "-s", os.path.join(BENCH, script), url + path]
+    out = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=seconds + 60).stdout
+    m = re.search(r"RESULT req_s=(\d+) p50_us=(\d+) p99_us=(\d+) errors=(\d+) non2xx=(\d+) "
+                  r"total=(\d+)", out)
+    if not m:
+        raise RuntimeError("wrk printed no result:\n" + out)
+    return dict(zip(("req_s", "p50", "p99", "errors", "non2xx", "total"), map(int, m.groups())))
+
+
+class Inbox:
+    def __init__(self, url):
+        self.sk = SigningKey.generate()
+        r = requests.post(url + "/register", json={"public_key": b64(self.sk.verify_key)})
+        r.raise_for_status()
+        self.reg = r.json()
+        self.link = self.reg["link_token"]
+        self.box = SealedBox(self.sk.verify_key.to_curve25519_public_key())
+
+    def body(self, text=b"x" * 200):
+        return json.dumps({"link_token": self.link, "encrypted_message": b64(self.box.encrypt(text))})
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def insert_challenges(s, db_dsn, mariadb, inbox, n):
+    """Store n challenges for inbox directly (as /challenge_request would)
+    and return fetch bodies carrying their signatures."""
+    now = int(time.time())
+    rows, bodies = [], []
+    for i in range(n):
+        ch = b64(os.urandom(32))
+        rows.append((inbox.link, ch, now, now + 3600, "bench"))
+        sig = b64(inbox.sk.sign(ch.encode()).signature)
+        bodies.append(json.dumps({"link_token": inbox.link, "challenge": ch,
+                                  "challenge_signature": sig, "limit": 50}))
+    if db_dsn.startswith("sqlite:"):
+        import sqlite3
+        db = sqlite3.connect(db_dsn[len("sqlite:"):], timeout=30)
+        db.executemany("INSERT INTO challenges (link_token, challenge_nonce, created_at, "
+                       "expires_at, used, caller) VALUES (?, ?, ?, ?, 0, ?)", rows)
+        db.commit()
+        db.close()
+    else:
+        sql = "".join("INSERT INTO challenges (link_token, challenge_nonce, created_at, expires_at, "
+                      "used, caller) VALUES ('%s','%s',FROM_UNIXTIME(%d),FROM_UNIXTIME(%d),0,'%s');\n"
+                      % r for r in rows)
+        mariadb.sql("START TRANSACTION;\n" + sql + "COMMIT;\n", "sealdrop")
+    return bodies
+
+
+def run_backend(name, args, db_dsn=None, mariadb=None):
+    results = []
+    with stack.Stack(threads=args.threads, env=LIMITS, db=db_dsn, extra_nginx=BASELINE,
+                     write_rate=1000000, write_burst=1000000) as s:
+        dsn = s.daemon_env()["SEALDROP_DB"]
+        url = s.url
+        tmp = tempfile.mkdtemp(prefix="sealdrop-bench-")
+        # Prepared data: 16 inboxes to send to, one inbox with 60 messages to
+        # fetch 50 from, 400 inboxes to ask challenges for.
+        sendees = [Inbox(url) for _ in range(16)]
+        with open(os.path.join(tmp, "send.txt"), "w") as f:
+            for i in range(2000):
+                f.write(sendees[i % 16].body() + "\n")
+        reader = Inbox(url)
+        sess = requests.Session()
+        for _ in range(60):
+            sess.post(url + "/send", data=reader.body(), headers={
+                "Content-Type": "application/json"}).raise_for_status()
+        askers = [Inbox(url) for _ in range(50)]
+        with open(os.path.join(tmp, "challenge.txt"), "w") as f:
+            for a in askers:
+                f.write(json.dumps({"link_token": a.link}) + "\n")
+        signed_path = os.path.join(tmp, "signed.txt")
+        n_signed = args.signed
+        with open(signed_path, "w") as f:
+            f.write("\n".join(insert_challenges(s, dsn, mariadb, reader, n_signed)) + "\n")
+
+        sec = args.seconds
+        scen = [
+            ("nginx return 200", "get.lua", {}, "/_baseline"),
+            ("GET /health", "get.lua", {}, "/health"),
+            ("POST /send", "send.lua", {"BODIES": os.path.join(tmp, "send.txt")}, "/"),
+            ("POST /fetch (Bearer, 50 msgs)", "fetch.lua",
+             {"LINK": reader.link, "TOKEN": reader.reg["fetch_token"]}, "/"),
+            ("POST /challenge_request", "send.lua", {"BODIES": os.path.join(tmp, "challenge.txt")},
+             "/"),
+            ("POST /fetch (signed challenge)", "signed_fetch.lua", {"BODIES": signed_path}, "/"),
+        ]
+        base = None
+        for title, script, env, path in scen:
+            if script == "send.lua" and "challenge" in env.get("BODIES", ""):
+                env = dict(env)
+                script = "challenge.lua"
+            r = wrk(url, script, sec, env, path=path, threads=2, conns=args.conns)
+            if base is None:
+                base = r["req_s"]
+            r["ratio"] = r["req_s"] / base if base else 0
+            r["name"] = title
+            results.append(r)
+            print("  %-34s %8d req/s  p50 %6d us  p99 %7d us  errors %d  non-2xx %d" % (
+                title, r["req_s"], r["p50"], r["p99"], r["errors"], r["non2xx"]), flush=True)
+        rss = rss_kb(s.daemon.pid)
+    return results, rss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--backends", default="sqlite,mariadb")
+    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--conns", type=int, default=32)
+    ap.add_argument("--signed", type=int, default=60000)
+    args = ap.parse_args()
+    table = []
+    for backend in args.backends.split(","):
+        print("== %s" % backend, flush=True)
+        if backend == "sqlite":
+            res, rss = run_backend(backend, args)
+        else:
+            sys.path.insert(0, os.path.join(ROOT, "tests", "deploy"))
+            from conftest import MariaDB
+            d = tempfile.mkdtemp(prefix="sealdrop-bench-mariadb-")
+            m = MariaDB(d)
+            try:
+                res, rss = run_backend(backend, args, m.dsn, m)
+            finally:
+                m.stop()
+        table.append((backend, res, rss))
+    print()
+    print("| backend | scenario | req/s | p50 | p99 | errors | non-2xx | ratio to nginx |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for backend, res, rss in table:
+        for r in res:
+            print("| %s | %s | %d | %.2f ms | %.2f ms | %d | %d | %.2f |" % (
+                backend, r["name"], r["req_s"], r["p50"] / 1000, r["p99"] / 1000, r["errors"],
+                r["non2xx"], r["ratio"]))
+    for backend, res, rss in table:
+        print("sealdropd RSS after the %s run (%d threads): %.1f MB" % (backend, args.threads,
+                                                                     rss / 1024))
+
+
+if __name__ == "__main__":
+    main()
