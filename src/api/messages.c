@@ -156,12 +156,16 @@ static int fetch_row(void *p, const struct sd_msg *m)
 		o->has_more = 1;
 		return 1;
 	}
+	/* The hot loop of /fetch: plain appends, no printf. */
 	sd_iso8601(m->created_at, ts);
-	sd_buf_printf(o->b, "%s{\"id\":%lld,\"encrypted_message\":", o->n ? "," : "",
-	              (long long)m->id);
+	sd_buf_puts(o->b, o->n ? ",{\"id\":" : "{\"id\":");
+	sd_json_int(o->b, m->id);
+	sd_buf_puts(o->b, ",\"encrypted_message\":");
 	sd_json_str(o->b, m->encrypted_message, m->encrypted_len);
-	sd_buf_printf(o->b, ",\"created_at\":\"%s\",\"seen\":%s,\"metadata\":", ts,
-	              m->seen ? "true" : "false");
+	sd_buf_puts(o->b, ",\"created_at\":\"");
+	sd_buf_append(o->b, ts, SD_ISO8601_LEN);
+	sd_buf_puts(o->b,
+	            m->seen ? "\",\"seen\":true,\"metadata\":" : "\",\"seen\":false,\"metadata\":");
 	if (m->metadata != NULL && m->metadata_len > 0)
 		sd_buf_append(o->b, m->metadata, m->metadata_len);
 	else

@@ -79,21 +79,31 @@ void sd_buf_printf(struct sd_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/* Bytes that JSON strings must escape: controls, '"' and '\'. A table
+ * keeps the common case (long base64 runs) to one load and one test. */
+static const unsigned char json_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,         1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1,
+};
+
 void sd_json_str(struct sd_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
+	size_t i = 0, run;
 
 	sd_buf_append(b, "\"", 1);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < n) {
+		unsigned char c;
 		char esc[6] = {'\\', 'u', '0', '0', 0, 0};
 		size_t elen = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
+		run = i;
+		while (i < n && !json_esc[(unsigned char)s[i]])
+			i++;
 		sd_buf_append(b, s + run, i - run);
-		run = i + 1;
+		if (i == n)
+			break;
+		c = (unsigned char)s[i++];
 		switch (c) {
 		case '"':
 			esc[1] = '"';
@@ -117,7 +127,6 @@ void sd_json_str(struct sd_buf *b, const char *s, size_t n)
 		}
 		sd_buf_append(b, esc, elen);
 	}
-	sd_buf_append(b, s + run, n - run);
 	sd_buf_append(b, "\"", 1);
 }
 
@@ -134,5 +143,14 @@ void sd_json_key(struct sd_buf *b, const char *key)
 
 void sd_json_int(struct sd_buf *b, int64_t v)
 {
-	sd_buf_printf(b, "%" PRId64, v);
+	char tmp[24], *p = tmp + sizeof tmp;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	sd_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,15 +171,24 @@ void *fcgi_worker_run(void *arg)
 	}
 	(void)worker_store(w);
 	while (!*w->stop) {
-		struct pollfd pfd = {w->listen_fd, POLLIN, 0};
+		int accepted = 0;
 
-		/* Wait with a timeout so a stop request is noticed; the socket
-		 * is non-blocking, so losing the accept race to another worker
-		 * just means another round. */
-		if (poll(&pfd, 1, 250) <= 0)
-			continue;
-		if (FCGX_Accept_r(&rq) < 0)
-			continue;
+		/* Leader/followers: one worker at a time waits on the socket,
+		 * the others on the mutex, so a connection wakes one thread, not
+		 * all of them. The wait has a timeout so a stop request is
+		 * noticed; the socket is non-blocking, so a connection taken
+		 * meanwhile (another process on the same socket) is just another
+		 * round. */
+		pthread_mutex_lock(w->accept_mu);
+		while (!*w->stop && !accepted) {
+			struct pollfd pfd = {w->listen_fd, POLLIN, 0};
+
+			if (poll(&pfd, 1, 250) > 0)
+				accepted = FCGX_Accept_r(&rq) >= 0;
+		}
+		pthread_mutex_unlock(w->accept_mu);
+		if (!accepted)
+			break;
 		serve(w, &tr, bf);
 		FCGX_Finish_r(&rq);
 	}

@@ -4,6 +4,7 @@
 #ifndef SD_FCGI_IO_H
 #define SD_FCGI_IO_H
 
+#include <pthread.h>
 #include <signal.h>
 
 #include "core/config.h"
@@ -13,7 +14,8 @@ struct sd_worker {
 	int listen_fd;
 	const struct sd_config *cfg;
 	volatile sig_atomic_t *stop;
-	struct sd_store *store; /* opened by the worker; reopened after loss */
+	pthread_mutex_t *accept_mu; /* one waiter on the socket at a time */
+	struct sd_store *store;     /* opened by the worker; reopened after loss */
 };
 
 /* Thread body: accept and serve FastCGI requests until *stop is set; a

@@ -171,6 +171,7 @@ static int run_fastcgi(const struct sd_config *cfg, int listen_fd)
 	struct sd_worker *workers;
 	pthread_t *tids, purge_tid;
 	struct purger purger = {cfg, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+	static pthread_mutex_t accept_mu = PTHREAD_MUTEX_INITIALIZER;
 	sigset_t set;
 	int sig = 0, started = 0;
 
@@ -197,6 +198,7 @@ static int run_fastcgi(const struct sd_config *cfg, int listen_fd)
 		workers[i].listen_fd = listen_fd;
 		workers[i].cfg = cfg;
 		workers[i].stop = &stop_flag;
+		workers[i].accept_mu = &accept_mu;
 		if (pthread_create(&tids[i], NULL, fcgi_worker_run, &workers[i]) != 0)
 			break;
 		started++;
@@ -258,7 +260,7 @@ int main(int argc, char **argv)
 	}
 	if (cfg.listen[0] == '\0' && FCGX_IsCGI()) {
 		/* Plain CGI: one request, then exit. */
-		struct sd_worker w = {-1, &cfg, &stop_flag, NULL};
+		struct sd_worker w = {-1, &cfg, &stop_flag, NULL, NULL};
 
 		if (getenv("GATEWAY_INTERFACE") == NULL) {
 			fprintf(stderr,

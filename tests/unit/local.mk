@@ -1,6 +1,6 @@
 # cmocka unit tests; tests/unit/run executes every unit_* binary.
 if HAVE_CMOCKA
-UNIT_TESTS = unit_crypto unit_jsonin unit_config unit_router unit_store
+UNIT_TESTS = unit_buf unit_crypto unit_jsonin unit_config unit_router unit_store
 check_PROGRAMS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LDADD = $(SD_LIBS) $(CMOCKA_LIBS)
@@ -22,3 +22,8 @@ unit_store_LDADD = $(UNIT_LDADD)
 TESTS += $(UNIT_TESTS)
 endif
 EXTRA_DIST += tests/unit/run
+if HAVE_CMOCKA
+unit_buf_SOURCES = tests/unit/test_buf.c
+unit_buf_CFLAGS = $(UNIT_CFLAGS)
+unit_buf_LDADD = $(UNIT_LDADD)
+endif
