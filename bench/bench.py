@@ -143,13 +143,47 @@ def run_backend(name, args, db_dsn=None, mariadb=None):
     return results, rss
 
 
+def scale(args):
+    """/fetch p99 for one ordinary inbox and one holding 100,000 messages,
+    at 10^4 and then 10^6 stored messages (SQLite)."""
+    import hashlib
+    rows = []
+    with stack.Stack(threads=args.threads, env=LIMITS, extra_nginx=BASELINE) as s:
+        dsn = s.daemon_env()["SEALDROP_DB"]
+        gen = os.path.join(BENCH, "gen.py")
+        token = "bench-fetch-token"
+        small, big = "link_bench00000007", None
+
+        def measure(label, link):
+            body = json.dumps({"link_token": link, "limit": 50})
+            path = os.path.join(tempfile.mkdtemp(), "b.txt")
+            with open(path, "w") as f:
+                f.write(body + "\n")
+            r = wrk(s.url, "fetch.lua", args.seconds, {"LINK": link, "TOKEN": token})
+            r["name"] = label
+            rows.append(r)
+            print("  %-44s %8d req/s  p50 %6d us  p99 %7d us  errors %d" % (
+                label, r["req_s"], r["p50"], r["p99"], r["errors"]), flush=True)
+
+        subprocess.run(["/usr/bin/python3", gen, dsn, "--inboxes", "200", "--messages", "10000",
+                        "--prefix", "link_bench"], check=True)
+        measure("10^4 messages: /fetch, inbox of 50", small)
+        subprocess.run(["/usr/bin/python3", gen, dsn, "--inboxes", "10000", "--messages",
+                        "990000", "--big-inbox", "100000", "--prefix", "link_bulk"], check=True)
+        big = "link_bulk%08d" % 10000
+        measure("10^6 messages: /fetch, inbox of 50", small)
+        measure("10^6 messages: /fetch, inbox of 100,000", big)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--backends", default="sqlite,mariadb")
-    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=16)
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--signed", type=int, default=60000)
+    ap.add_argument("--scale", action="store_true", help="also the 10^4 -> 10^6 scaling run")
     args = ap.parse_args()
     table = []
     for backend in args.backends.split(","):
@@ -177,6 +211,17 @@ def main():
     for backend, res, rss in table:
         print("sealdropd RSS after the %s run (%d threads): %.1f MB" % (backend, args.threads,
                                                                      rss / 1024))
+    if args.scale:
+        print("\n== scaling (sqlite)", flush=True)
+        rows = scale(args)
+        print()
+        print("| stored messages | scenario | req/s | p50 | p99 | errors |")
+        print("|---|---|---:|---:|---:|---:|")
+        for r in rows:
+            print("| %s | %s | %d | %.2f ms | %.2f ms | %d |" % (
+                r["name"].split(":")[0], r["name"].split(": ", 1)[1], r["req_s"], r["p50"] / 1000,
+                r["p99"] / 1000, r["errors"]))
+        print("p99 ratio 10^6 / 10^4 (inbox of 50): %.2f" % (rows[1]["p99"] / rows[0]["p99"]))
 
 
 if __name__ == "__main__":
