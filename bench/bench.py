@@ -116,6 +116,7 @@ def run_backend(name, args, db_dsn=None, mariadb=None):
             f.write("\n".join(insert_challenges(s, dsn, mariadb, reader, n_signed)) + "\n")
 
         sec = args.seconds
+        rss_start = rss_kb(s.daemon.pid)
         scen = [
             ("nginx return 200", "get.lua", {}, "/_baseline"),
             ("GET /health", "get.lua", {}, "/health"),
@@ -139,7 +140,7 @@ def run_backend(name, args, db_dsn=None, mariadb=None):
             results.append(r)
             print("  %-34s %8d req/s  p50 %6d us  p99 %7d us  errors %d  non-2xx %d" % (
                 title, r["req_s"], r["p50"], r["p99"], r["errors"], r["non2xx"]), flush=True)
-        rss = rss_kb(s.daemon.pid)
+        rss = (rss_start, rss_kb(s.daemon.pid), sum(r["total"] for r in results[1:]))
     return results, rss
 
 
@@ -209,8 +210,8 @@ def main():
                 backend, r["name"], r["req_s"], r["p50"] / 1000, r["p99"] / 1000, r["errors"],
                 r["non2xx"], r["ratio"]))
     for backend, res, rss in table:
-        print("sealdropd RSS after the %s run (%d threads): %.1f MB" % (backend, args.threads,
-                                                                     rss / 1024))
+        print("sealdropd RSS, %s, %d threads: %.1f MB before the scenarios, %.1f MB after "
+              "%d requests to sealdropd" % (backend, args.threads, rss[0] / 1024, rss[1] / 1024, rss[2]))
     if args.scale:
         print("\n== scaling (sqlite)", flush=True)
         rows = scale(args)
