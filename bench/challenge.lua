@@ -1,10 +1,7 @@
 dofile(os.getenv("BENCH_DIR") .. "/report.lua")
 -- POST /challenge_request round-robin over many inboxes (BODIES), so the
 -- per-address cap of outstanding challenges is not what is measured.
-local bodies = {}
-for line in io.lines(os.getenv("BODIES")) do
-  bodies[#bodies + 1] = line
-end
+dofile(os.getenv("BENCH_DIR") .. "/bodies.lua")
 local i = 0
 request = function()
   i = i % #bodies + 1

@@ -1,10 +1,7 @@
 dofile(os.getenv("BENCH_DIR") .. "/report.lua")
 -- POST /send with sealed boxes prepared by bench/run (one JSON body per
 -- line in BODIES), round-robin over them.
-local bodies = {}
-for line in io.lines(os.getenv("BODIES")) do
-  bodies[#bodies + 1] = line
-end
+dofile(os.getenv("BENCH_DIR") .. "/bodies.lua")
 local i = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"

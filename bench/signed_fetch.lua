@@ -3,10 +3,7 @@ dofile(os.getenv("BENCH_DIR") .. "/report.lua")
 -- BODIES; bench/run stores the challenges). Each body is used once: when
 -- they run out, requests repeat the last one and get 401, which the report
 -- counts as errors, so BODIES must outnumber the requests.
-local bodies = {}
-for line in io.lines(os.getenv("BODIES")) do
-  bodies[#bodies + 1] = line
-end
+dofile(os.getenv("BENCH_DIR") .. "/bodies.lua")
 local i = 0
 local t = 0
 setup = function(thread)

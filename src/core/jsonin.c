@@ -123,6 +123,20 @@ json_object *sd_json_parse_object(const char *body, size_t len, struct sd_verr *
 	return o;
 }
 
+/* Presence: a missing field (or, when optional, a JSON null) is ABSENT for
+ * an optional field and BAD for a required one. */
+static enum sd_field_rc field_lookup(json_object *o, const char *name, int required,
+                                     json_object **v, struct sd_verr *err)
+{
+	if (json_object_object_get_ex(o, name, v) &&
+	    (required || !json_object_is_type(*v, json_type_null)))
+		return SD_FIELD_OK;
+	if (!required)
+		return SD_FIELD_ABSENT;
+	sd_verr_field(err, name, "%s is required", name);
+	return SD_FIELD_BAD;
+}
+
 enum sd_field_rc sd_field_string(json_object *o, const char *name, int required, size_t maxlen,
                                  const char **out, size_t *len, struct sd_verr *err)
 {
@@ -130,13 +144,10 @@ enum sd_field_rc sd_field_string(json_object *o, const char *name, int required,
 	const char *s;
 	size_t n;
 
-	if (!json_object_object_get_ex(o, name, &v) ||
-	    (!required && json_object_is_type(v, json_type_null))) {
-		if (!required)
-			return SD_FIELD_ABSENT;
-		sd_verr_field(err, name, "%s is required", name);
-		return SD_FIELD_BAD;
-	}
+	enum sd_field_rc rc = field_lookup(o, name, required, &v, err);
+
+	if (rc != SD_FIELD_OK)
+		return rc;
 	if (!json_object_is_type(v, json_type_string)) {
 		sd_verr_field(err, name, "%s must be a string", name);
 		return SD_FIELD_BAD;
@@ -181,13 +192,10 @@ enum sd_field_rc sd_field_int(json_object *o, const char *name, int required, in
 	json_object *v;
 	int64_t n;
 
-	if (!json_object_object_get_ex(o, name, &v) ||
-	    (!required && json_object_is_type(v, json_type_null))) {
-		if (!required)
-			return SD_FIELD_ABSENT;
-		sd_verr_field(err, name, "%s is required", name);
-		return SD_FIELD_BAD;
-	}
+	enum sd_field_rc rc = field_lookup(o, name, required, &v, err);
+
+	if (rc != SD_FIELD_OK)
+		return rc;
 	if (!json_object_is_type(v, json_type_int)) {
 		sd_verr_field(err, name, "%s must be an integer", name);
 		return SD_FIELD_BAD;
