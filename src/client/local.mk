@@ -1,1 +1,0 @@
-# The command-line client (see docs/CLI.md). Empty until it lands.
