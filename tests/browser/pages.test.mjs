@@ -1,0 +1,219 @@
+// The pages in Debian's Chromium (driven by playwright-core), against the
+// real nginx + sealdropd: create an inbox, send from another context, read
+// it back, ack; a tampered key is refused; HTML shows as text; the backup
+// restores the inbox in a fresh context. Screenshots go to artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const artifacts = path.join(here, 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+const PASS = 'a long test passphrase';
+
+let server, url, browser;
+
+before(async () => {
+  server = spawn('/usr/bin/python3', [path.join(root, 'tests/lib/stack_serve.py')],
+                 { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
+  url = await new Promise((resolve, reject) => {
+    const rl = createInterface({ input: server.stdout });
+    rl.once('line', resolve);
+    server.once('exit', (code) => reject(new Error('stack exited ' + code)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) {
+    server.stdin.end();
+    await new Promise((resolve) => server.once('exit', resolve));
+  }
+});
+
+// A fresh context, failing the test on any console error or CSP violation.
+async function newPage(opts = {}) {
+  const ctx = await browser.newContext({ acceptDownloads: true, ...opts });
+  const page = await ctx.newPage();
+  page.problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') page.problems.push(m.text()); });
+  page.on('pageerror', (e) => page.problems.push(String(e)));
+  return { ctx, page };
+}
+
+async function createInbox(page, name) {
+  await page.goto(url + '/');
+  await page.getByLabel('Name shown to senders (optional)').fill(name);
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASS);
+  await page.getByLabel('Passphrase again').fill(PASS);
+  await page.getByRole('button', { name: 'Create inbox' }).click();
+  await page.locator('#done').waitFor({ state: 'visible', timeout: 30000 });
+  const link = await page.locator('#link').inputValue();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download backup' }).click(),
+  ]);
+  const backup = path.join(artifacts, 'backup-' + Date.now() + '.json');
+  await download.saveAs(backup);
+  return { link, backup };
+}
+
+async function send(page, link, text) {
+  await page.goto(link);
+  await page.getByLabel('Message').fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.locator('#status[data-kind="ok"]').waitFor({ timeout: 15000 });
+}
+
+async function unlock(page) {
+  await page.goto(url + '/inbox');
+  await page.locator('#unlock').getByLabel('Passphrase').fill(PASS);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.locator('#reader').waitFor({ state: 'visible', timeout: 30000 });
+}
+
+test('create, send from another browser, read, mark read', async () => {
+  const a = await newPage({ viewport: { width: 390, height: 844 } }); // phone-sized
+  const { link, backup } = await createInbox(a.page, 'Alice');
+  assert.match(link, new RegExp('^' + url + '/l/link_[A-Za-z0-9_-]{32}#[A-Za-z0-9_-]{43}$'));
+  const doc = JSON.parse(readFileSync(backup, 'utf8'));
+  assert.equal(doc.sealdrop_identity, 1);
+  assert.equal(doc.kdf, 'argon2id13');
+  assert.ok(doc.sealed_seed && !('seed' in doc));
+  assert.ok(await a.page.locator('canvas#qr').isVisible());
+  await a.page.screenshot({ path: path.join(artifacts, 'create.png'), fullPage: true });
+
+  const b = await newPage();
+  await b.page.goto(link);
+  await b.page.locator('#title').filter({ hasText: 'Alice' }).waitFor();
+  await b.page.getByLabel('Message').fill('Hello Alice, from the browser.');
+  assert.match(await b.page.locator('#counter').textContent(), /^\d+ \/ 16384 bytes$/);
+  await b.page.screenshot({ path: path.join(artifacts, 'send.png'), fullPage: true });
+  await b.page.getByRole('button', { name: 'Send' }).click();
+  await b.page.locator('#status[data-kind="ok"]').waitFor();
+  assert.deepEqual(b.page.problems, []);
+
+  await unlock(a.page);
+  const item = a.page.locator('ol.messages li').first();
+  await item.waitFor();
+  assert.equal(await item.locator('.text').textContent(), 'Hello Alice, from the browser.');
+  assert.equal(await item.getAttribute('class'), 'unseen');
+  await a.page.screenshot({ path: path.join(artifacts, 'inbox.png'), fullPage: true });
+  await item.getByRole('button', { name: 'Mark read' }).click();
+  await a.page.locator('ol.messages li.seen').first().waitFor();
+  assert.equal(await a.page.locator('ol.messages li.unseen').count(), 0);
+  assert.deepEqual(a.page.problems, []);
+  await a.ctx.close();
+  await b.ctx.close();
+});
+
+test('a tampered key in the link is refused and nothing is sent', async () => {
+  const a = await newPage();
+  const { link } = await createInbox(a.page, 'Bob');
+  const [base, key] = link.split('#');
+  const bad = key[0] === 'A' ? 'B' + key.slice(1) : 'A' + key.slice(1);
+  const b = await newPage();
+  await b.page.goto(base + '#' + bad);
+  const warn = b.page.locator('#status[data-kind="warn"]');
+  await warn.waitFor();
+  assert.match(await warn.textContent(), /different key/);
+  assert.equal(await b.page.locator('#send').isVisible(), false);
+  await b.page.screenshot({ path: path.join(artifacts, 'send-tampered.png'), fullPage: true });
+  // Unknown links say so.
+  await b.page.goto(url + '/l/link_' + 'Q'.repeat(32));
+  await b.page.locator('#status[data-kind="error"]').filter({ hasText: 'does not lead' }).waitFor();
+  await unlock(a.page);
+  await a.page.locator('#summary').filter({ hasText: 'No messages yet.' }).waitFor();
+  await a.ctx.close();
+  await b.ctx.close();
+});
+
+test('a message holding HTML and script shows as plain text', async () => {
+  const a = await newPage();
+  const { link } = await createInbox(a.page, 'Carol');
+  const evil = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script><b>bold?</b>';
+  const b = await newPage();
+  await send(b.page, link, evil);
+  await unlock(a.page);
+  const text = a.page.locator('ol.messages li .text').first();
+  await text.waitFor();
+  assert.equal(await text.textContent(), evil);
+  assert.equal(await a.page.locator('ol.messages img, ol.messages script, ol.messages b').count(), 0);
+  assert.notEqual(await a.page.title(), 'pwned');
+  await a.ctx.close();
+  await b.ctx.close();
+});
+
+test('the backup file restores the inbox in a fresh browser', async () => {
+  const a = await newPage();
+  const { link, backup } = await createInbox(a.page, 'Dana');
+  await a.ctx.close();
+  const b = await newPage();
+  await send(b.page, link, 'read me after restoring');
+  await b.ctx.close();
+
+  const c = await newPage();
+  await c.page.goto(url + '/inbox');
+  await c.page.getByLabel('Backup file').setInputFiles(backup);
+  await c.page.getByLabel('Backup passphrase').fill('wrong passphrase!');
+  await c.page.getByRole('button', { name: 'Open inbox' }).click();
+  await c.page.locator('#status[data-kind="error"]').filter({ hasText: 'Wrong passphrase' }).waitFor({ timeout: 30000 });
+  await c.page.getByLabel('Backup passphrase').fill(PASS);
+  await c.page.getByRole('button', { name: 'Open inbox' }).click();
+  const item = c.page.locator('ol.messages li .text').first();
+  await item.waitFor({ timeout: 30000 });
+  assert.equal(await item.textContent(), 'read me after restoring');
+  assert.equal(await c.page.locator('#mylink').inputValue(), link);
+  await c.page.screenshot({ path: path.join(artifacts, 'inbox-restored.png'), fullPage: true });
+  // Delete it.
+  await c.page.locator('ol.messages li').first().getByRole('button', { name: 'Delete' }).click();
+  await c.page.locator('#summary').filter({ hasText: 'No messages yet.' }).waitFor();
+  assert.deepEqual(c.page.problems, []);
+  await c.ctx.close();
+});
+
+test('the browser backup is the command-line identity file', async () => {
+  const a = await newPage();
+  const { link, backup } = await createInbox(a.page, 'Erin');
+  await a.ctx.close();
+  const b = await newPage();
+  await send(b.page, link, 'sealed in a browser, read by the CLI');
+  await b.ctx.close();
+  const cli = process.env.SEALDROP_CLI || path.join(root, 'build', 'sealdrop');
+  const identity = path.join(artifacts, 'cli-identity-' + Date.now());
+  const env = { ...process.env, SEALDROP_PASSPHRASE: PASS };
+  let r = spawnSync(cli, ['--identity', identity, 'import', backup], { env });
+  assert.equal(r.status, 0, String(r.stderr));
+  r = spawnSync(cli, ['--identity', identity, 'link'], { env });
+  assert.equal(String(r.stdout).trim(), link);
+  r = spawnSync(cli, ['--identity', identity, 'fetch', '--json'], { env });
+  assert.equal(r.status, 0, String(r.stderr));
+  assert.deepEqual(JSON.parse(String(r.stdout)).map((m) => m.text),
+                   ['sealed in a browser, read by the CLI']);
+});
+
+test('pages carry their security headers and no inline script', async () => {
+  for (const p of ['/', '/inbox', '/l/link_abc']) {
+    const r = await fetch(url + p);
+    assert.equal(r.status, 200, p);
+    const csp = r.headers.get('content-security-policy');
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
+    const html = await r.text();
+    assert.doesNotMatch(html, /<script>(?!<\/script>)|<script(?![^>]*src=)[^>]*>[^<]/);
+    assert.doesNotMatch(html, /style=|onclick=|onload=/);
+  }
+});

@@ -1,0 +1,152 @@
+/* Shared by every sealdrop page: libsodium, base64, the API, the identity
+ * file (docs/IDENTITY.md) and where the browser keeps it (IndexedDB,
+ * encrypted). No page ever sends a private key anywhere. */
+'use strict';
+
+const SD = {};
+
+SD.ready = window.sodium.ready.then(() => window.sodium);
+
+SD.b64 = (u8) => sodium.to_base64(u8, sodium.base64_variants.ORIGINAL);
+SD.unb64 = (s) =>
+  sodium.from_base64(s, s.endsWith('=') ? sodium.base64_variants.ORIGINAL
+                                        : sodium.base64_variants.ORIGINAL_NO_PADDING);
+SD.b64url = (u8) => sodium.to_base64(u8, sodium.base64_variants.URLSAFE_NO_PADDING);
+SD.unb64url = (s) => sodium.from_base64(s, sodium.base64_variants.URLSAFE_NO_PADDING);
+
+SD.MAX_SEALED = 16384;
+
+/* POST (or GET without body) to the API. Resolves to {status, json};
+ * rejects only when the network fails. */
+SD.api = async (path, body, headers) => {
+  const init = {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: Object.assign({'Accept': 'application/json'}, headers || {}),
+    cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer',
+  };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const r = await fetch(path, init);
+  let json = null;
+  try { json = await r.json(); } catch (e) { json = null; }
+  return {status: r.status, json};
+};
+
+/* Everything derives from one 32-byte Ed25519 seed. */
+SD.keys = (seed) => {
+  const kp = sodium.crypto_sign_seed_keypair(seed);
+  return {
+    signPk: kp.publicKey,
+    signSk: kp.privateKey,
+    boxPk: sodium.crypto_sign_ed25519_pk_to_curve25519(kp.publicKey),
+    boxSk: sodium.crypto_sign_ed25519_sk_to_curve25519(kp.privateKey),
+  };
+};
+
+SD.selfLink = (origin, linkToken, boxPk) =>
+  origin + '/l/' + linkToken + '#' + SD.b64url(boxPk);
+
+/* ---- identity file ---------------------------------------------------- */
+
+SD.OPSLIMIT = 3;
+SD.MEMLIMIT = 64 * 1024 * 1024;
+
+SD.sealIdentity = (seed, passphrase, inbox) => {
+  const salt = sodium.randombytes_buf(sodium.crypto_pwhash_SALTBYTES);
+  const nonce = sodium.randombytes_buf(sodium.crypto_secretbox_NONCEBYTES);
+  const key = sodium.crypto_pwhash(32, passphrase, salt, SD.OPSLIMIT, SD.MEMLIMIT,
+                                   sodium.crypto_pwhash_ALG_ARGON2ID13);
+  const doc = {
+    sealdrop_identity: 1, kdf: 'argon2id13', opslimit: SD.OPSLIMIT, memlimit: SD.MEMLIMIT,
+    salt: SD.b64(salt), nonce: SD.b64(nonce),
+    sealed_seed: SD.b64(sodium.crypto_secretbox_easy(seed, nonce, key)),
+    public_key: SD.b64(SD.keys(seed).signPk),
+  };
+  sodium.memzero(key);
+  if (inbox) doc.inbox = inbox;
+  return doc;
+};
+
+/* The seed of an identity document, or an Error with a message for people. */
+SD.openIdentity = (doc, passphrase) => {
+  if (!doc || doc.sealdrop_identity !== 1 || doc.kdf !== 'argon2id13') {
+    throw new Error('This is not a sealdrop identity file.');
+  }
+  const ops = doc.opslimit, mem = doc.memlimit;
+  /* A hostile file must not make the page allocate without bound. */
+  if (!Number.isInteger(ops) || ops < 1 || ops > 10 ||
+      !Number.isInteger(mem) || mem < 8192 || mem > 1024 * 1024 * 1024) {
+    throw new Error('The identity file has invalid key settings.');
+  }
+  let seed;
+  try {
+    const key = sodium.crypto_pwhash(32, passphrase, SD.unb64(doc.salt), ops, mem,
+                                     sodium.crypto_pwhash_ALG_ARGON2ID13);
+    seed = sodium.crypto_secretbox_open_easy(SD.unb64(doc.sealed_seed), SD.unb64(doc.nonce), key);
+    sodium.memzero(key);
+  } catch (e) {
+    throw new Error('Wrong passphrase.');
+  }
+  if (SD.b64(SD.keys(seed).signPk) !== doc.public_key) {
+    throw new Error('The identity file is damaged (its key does not match).');
+  }
+  return seed;
+};
+
+/* ---- IndexedDB: the encrypted identity, nothing else ------------------ */
+
+SD.db = () => new Promise((resolve, reject) => {
+  const req = indexedDB.open('sealdrop', 1);
+  req.onupgradeneeded = () => req.result.createObjectStore('identity');
+  req.onsuccess = () => resolve(req.result);
+  req.onerror = () => reject(req.error);
+});
+
+SD.saveIdentity = async (doc) => {
+  const db = await SD.db();
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction('identity', 'readwrite');
+    tx.objectStore('identity').put(JSON.stringify(doc), 'current');
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+};
+
+SD.loadIdentity = async () => {
+  const db = await SD.db();
+  return new Promise((resolve, reject) => {
+    const req = db.transaction('identity').objectStore('identity').get('current');
+    req.onsuccess = () => resolve(req.result ? JSON.parse(req.result) : null);
+    req.onerror = () => reject(req.error);
+  });
+};
+
+/* A fresh signed challenge for the inbox, as request body fields. */
+SD.signed = async (keys, linkToken) => {
+  const r = await SD.api('/challenge_request', {link_token: linkToken});
+  if (r.status !== 200) throw new Error(SD.reason(r));
+  const sig = sodium.crypto_sign_detached(sodium.from_string(r.json.challenge), keys.signSk);
+  return {challenge: r.json.challenge, challenge_signature: SD.b64(sig)};
+};
+
+SD.reason = (r) => (r.json && r.json.error) ? r.json.error : 'The server answered ' + r.status + '.';
+
+/* Show a message in a status element: text only, never HTML. */
+SD.say = (el, text, kind) => {
+  el.textContent = text;
+  el.dataset.kind = kind || 'info';
+  el.hidden = !text;
+};
+
+/* Offer a JSON document as a file download. */
+SD.download = (name, doc) => {
+  const blob = new Blob([JSON.stringify(doc, null, 2) + '\n'], {type: 'application/json'});
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+};

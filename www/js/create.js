@@ -1,0 +1,90 @@
+/* / — create an inbox: the key is made here and never leaves unencrypted. */
+'use strict';
+
+(async () => {
+  await SD.ready;
+  const $ = (id) => document.getElementById(id);
+  const status = $('status');
+  let identity = null;
+
+  const drawQr = (text) => {
+    const qr = qrcode(0, 'M');
+    qr.addData(text);
+    qr.make();
+    const n = qr.getModuleCount(), quiet = 4, canvas = $('qr');
+    const scale = Math.max(2, Math.floor(264 / (n + 2 * quiet)));
+    canvas.width = canvas.height = (n + 2 * quiet) * scale;
+    const g = canvas.getContext('2d');
+    g.fillStyle = '#fff';
+    g.fillRect(0, 0, canvas.width, canvas.height);
+    g.fillStyle = '#000';
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) {
+        if (qr.isDark(r, c)) g.fillRect((c + quiet) * scale, (r + quiet) * scale, scale, scale);
+      }
+    }
+  };
+
+  $('create').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const name = $('name').value.trim(), pass = $('pass').value;
+    if (pass !== $('pass2').value) {
+      SD.say(status, 'The two passphrases differ.', 'error');
+      return;
+    }
+    if (pass.length < 8) {
+      SD.say(status, 'Choose a passphrase of at least 8 characters.', 'error');
+      return;
+    }
+    $('create-button').disabled = true;
+    SD.say(status, 'Creating your key and inbox…');
+    const seed = sodium.randombytes_buf(32);
+    const keys = SD.keys(seed);
+    const body = {public_key: SD.b64(keys.signPk), box_public_key: SD.b64(keys.boxPk),
+                  key_type: 'ed25519'};
+    if (name) body.display_name = name;
+    let r;
+    try {
+      r = await SD.api('/register', body);
+    } catch (e) {
+      SD.say(status, 'The server cannot be reached. Check your connection and try again.', 'error');
+      $('create-button').disabled = false;
+      return;
+    }
+    if (r.status !== 201) {
+      SD.say(status, SD.reason(r), 'error');
+      $('create-button').disabled = false;
+      return;
+    }
+    const inbox = {server: location.origin, link_token: r.json.link_token};
+    if (name) inbox.display_name = name;
+    identity = SD.sealIdentity(seed, pass, inbox);
+    sodium.memzero(seed);
+    await SD.saveIdentity(identity);
+    const link = SD.selfLink(location.origin, r.json.link_token, keys.boxPk);
+    $('link').value = link;
+    drawQr(link);
+    $('create').hidden = true;
+    $('done').hidden = false;
+    SD.say(status, 'Your inbox is ready. Save your backup before you go on.', 'ok');
+    $('backup').focus();
+  });
+
+  $('copy').addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText($('link').value);
+      SD.say(status, 'Link copied.', 'ok');
+    } catch (e) {
+      $('link').select();
+      SD.say(status, 'Select the link and copy it.', 'info');
+    }
+  });
+
+  $('backup').addEventListener('click', () => {
+    SD.download('sealdrop-identity.json', identity);
+    $('to-inbox').disabled = false;
+    SD.say(status, 'Backup downloaded. Keep it somewhere safe.', 'ok');
+  });
+
+  $('to-inbox').addEventListener('click', () => { location.href = '/inbox'; });
+})();
