@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netdb.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,8 +34,12 @@ static int unix_path_free(const char *path)
 	struct stat st;
 	int fd, rc;
 
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		fprintf(stderr, "sealdropd: cannot use %s: %s\n", path, strerror(errno));
+		return -1;
+	}
 	if (!S_ISSOCK(st.st_mode)) {
 		fprintf(stderr, "sealdropd: %s exists and is not a socket\n", path);
 		return -1;
@@ -56,6 +61,75 @@ static int unix_path_free(const char *path)
 	return unlink(path);
 }
 
+/* Bind and listen ourselves (libfcgi's FCGX_OpenSocket exits the process
+ * on failure) so a taken address or a missing permission is reported as
+ * such and the caller exits cleanly. */
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (strlen(path) >= sizeof sa.sun_path) {
+		fprintf(stderr, "sealdropd: socket path too long: %s\n", path);
+		return -1;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 128) != 0) {
+		fprintf(stderr, "sealdropd: cannot listen on unix:%s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int listen_tcp(const char *addr)
+{
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints, *res = NULL, *ai;
+	int fd = -1, one = 1, rc;
+
+	if (colon == NULL || (size_t)(colon - addr) >= sizeof host) {
+		fprintf(stderr, "sealdropd: --listen wants unix:PATH or HOST:PORT\n");
+		return -1;
+	}
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [::1]:9000 */
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+	if (rc != 0) {
+		fprintf(stderr, "sealdropd: cannot listen on %s: %s\n", addr, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
+			break;
+		rc = errno;
+		close(fd);
+		fd = -1;
+		errno = rc;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		fprintf(stderr, "sealdropd: cannot listen on %s: %s\n", addr, strerror(errno));
+	return fd;
+}
+
 static int open_listener(const struct sd_config *cfg, const char **unix_path)
 {
 	const char *addr = cfg->listen;
@@ -66,23 +140,19 @@ static int open_listener(const struct sd_config *cfg, const char **unix_path)
 		addr += 5;
 		if (unix_path_free(addr) != 0)
 			return -1;
+		fd = listen_unix(addr);
+		if (fd < 0)
+			return -1;
 		*unix_path = addr;
-	} else if (strchr(addr, ':') == NULL) {
-		fprintf(stderr, "sealdropd: --listen wants unix:PATH or HOST:PORT\n");
-		return -1;
+		if (chmod(addr, (mode_t)cfg->socket_mode) != 0) {
+			fprintf(stderr, "sealdropd: chmod %s: %s\n", addr, strerror(errno));
+			close(fd);
+			unlink(addr);
+			return -1;
+		}
+		return fd;
 	}
-	fd = FCGX_OpenSocket(addr, 128);
-	if (fd < 0) {
-		fprintf(stderr, "sealdropd: cannot listen on %s: %s\n", cfg->listen,
-		        errno ? strerror(errno) : "address in use or not allowed");
-		return -1;
-	}
-	if (*unix_path != NULL && chmod(*unix_path, (mode_t)cfg->socket_mode) != 0) {
-		fprintf(stderr, "sealdropd: chmod %s: %s\n", *unix_path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return listen_tcp(addr);
 }
 
 /* The SQLite default lives in the state directory: create it (private). */
