@@ -96,9 +96,11 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	if (cl != NULL && *cl != '\0' &&
 	    sd_strtoi64(cl, 0, INT64_MAX - 1, &req.content_length, &why) != 0)
 		req.content_length = INT64_MAX - 1; /* unparseable: refused as too large */
-	/* Read at most one byte past the cap: enough to know it was exceeded. */
-	want = req.content_length >= 0 ? req.content_length : SD_ROUTER_BODY_MAX + 1;
-	if (want > SD_ROUTER_BODY_MAX + 1)
+	/* No CONTENT_LENGTH means no body (CGI/1.1; nginx always sets it for a
+	 * body, even a chunked one, since it buffers requests). Reading stdin
+	 * to its end instead could wait forever under a CGI server. */
+	want = req.content_length >= 0 ? req.content_length : 0;
+	if (want > SD_ROUTER_BODY_MAX)
 		want = 0; /* declared too large: refused unread */
 	while ((int64_t)got < want) {
 		int n = tr->read(tr->t, bf->body + got, (int)(want - (int64_t)got));
