@@ -250,6 +250,7 @@ struct reader {
 	const struct identity *id;
 	const struct secret_keys *sk;
 	int json;
+	int watch;     /* show each message once only */
 	int bad;       /* messages that did not decrypt */
 	int printed;   /* for --json commas */
 	int64_t *seen; /* watch: ids already shown */
@@ -292,10 +293,8 @@ static void show(struct reader *rd, json_object *m)
 		when = json_object_get_string(v);
 	if (json_object_object_get_ex(m, "seen", &v))
 		seen = json_object_get_boolean(v);
-	if (rd->seen != NULL || rd->capseen > 0) {
-		if (already_seen(rd, id))
-			return;
-	}
+	if (rd->watch && already_seen(rd, id))
+		return;
 	raw = malloc(strlen(ct) + 3);
 	if (raw != NULL && sd_b64_decode(ct, strlen(ct), raw, strlen(ct) + 3, &n) == 0 &&
 	    n >= crypto_box_SEALBYTES && (plain = malloc(n - crypto_box_SEALBYTES + 1)) != NULL &&
@@ -345,6 +344,33 @@ static void collect_id(struct reader *rd, json_object *m)
 		rd->capids = cap;
 	}
 	rd->ids[rd->nids++] = json_object_get_int64(v);
+}
+
+/* Unlock the identity for reading; reader_close undoes it. */
+static int reader_open(const struct cli_opts *o, struct identity *id, struct secret_keys *sk,
+                       struct reader *rd)
+{
+	int rc = open_identity(o, id, sk, 1);
+
+	if (rc != EX_OK_)
+		return rc;
+	if ((rc = need_inbox(id)) != EX_OK_) {
+		sodium_memzero(sk, sizeof *sk);
+		identity_free(id);
+		return rc;
+	}
+	memset(rd, 0, sizeof *rd);
+	rd->id = id;
+	rd->sk = sk;
+	return EX_OK_;
+}
+
+static void reader_close(struct identity *id, struct secret_keys *sk, struct reader *rd)
+{
+	free(rd->seen);
+	free(rd->ids);
+	sodium_memzero(sk, sizeof *sk);
+	identity_free(id);
 }
 
 /* Fetch every page (a signed challenge each) and hand each message to fn. */
@@ -408,25 +434,19 @@ int cmd_fetch(const struct cli_opts *o, int argc, char **argv)
 			return EX_USAGE_;
 		}
 	}
-	if ((rc = open_identity(o, &id, &sk, 1)) != EX_OK_)
+	if ((rc = reader_open(o, &id, &sk, &rd)) != EX_OK_)
 		return rc;
-	if ((rc = need_inbox(&id)) == EX_OK_) {
-		memset(&rd, 0, sizeof rd);
-		rd.id = &id;
-		rd.sk = &sk;
-		rd.json = json;
-		if (json)
-			printf("[");
-		rc = fetch_pages(&rd, all, show);
-		if (json)
-			printf("]\n");
-		if (rc == EX_OK_ && rd.bad > 0) {
-			cli_err("%d message(s) could not be decrypted", rd.bad);
-			rc = EX_DATA_;
-		}
+	rd.json = json;
+	if (json)
+		printf("[");
+	rc = fetch_pages(&rd, all, show);
+	if (json)
+		printf("]\n");
+	if (rc == EX_OK_ && rd.bad > 0) {
+		cli_err("%d message(s) could not be decrypted", rd.bad);
+		rc = EX_DATA_;
 	}
-	sodium_memzero(&sk, sizeof sk);
-	identity_free(&id);
+	reader_close(&id, &sk, &rd);
 	return rc;
 }
 
@@ -459,30 +479,21 @@ int cmd_watch(const struct cli_opts *o, int argc, char **argv)
 			return EX_USAGE_;
 		}
 	}
-	if ((rc = open_identity(o, &id, &sk, 1)) != EX_OK_)
+	if ((rc = reader_open(o, &id, &sk, &rd)) != EX_OK_)
 		return rc;
-	if ((rc = need_inbox(&id)) == EX_OK_) {
-		memset(&rd, 0, sizeof rd);
-		rd.id = &id;
-		rd.sk = &sk;
-		rd.capseen = 0;
-		rd.seen = malloc(64 * sizeof *rd.seen);
-		rd.capseen = rd.seen ? 64 : 0;
-		signal(SIGINT, stop_watch);
-		signal(SIGTERM, stop_watch);
-		while (watching) {
-			rc = fetch_pages(&rd, 0, show);
-			if (rc == EX_AUTH_ || rc == EX_USAGE_)
-				break;
-			for (long s = 0; s < interval && watching; s++)
-				sleep(1);
-		}
-		if (!watching)
-			rc = EX_OK_;
-		free(rd.seen);
+	rd.watch = 1;
+	signal(SIGINT, stop_watch);
+	signal(SIGTERM, stop_watch);
+	while (watching) {
+		rc = fetch_pages(&rd, 0, show);
+		if (rc == EX_AUTH_ || rc == EX_USAGE_)
+			break;
+		for (long s = 0; s < interval && watching; s++)
+			sleep(1);
 	}
-	sodium_memzero(&sk, sizeof sk);
-	identity_free(&id);
+	if (!watching)
+		rc = EX_OK_;
+	reader_close(&id, &sk, &rd);
 	return rc;
 }
 
@@ -561,20 +572,16 @@ int cmd_ack(const struct cli_opts *o, int argc, char **argv)
 			return EX_USAGE_;
 		}
 	}
-	if ((rc = open_identity(o, &id, &sk, 1)) != EX_OK_) {
+	if ((rc = reader_open(o, &id, &sk, &rd)) != EX_OK_) {
 		free(ids);
 		return rc;
 	}
-	if ((rc = need_inbox(&id)) != EX_OK_)
-		goto out;
 	if (all) {
-		memset(&rd, 0, sizeof rd);
-		rd.id = &id;
-		rd.sk = &sk;
 		if ((rc = fetch_pages(&rd, del, collect_id)) != EX_OK_)
 			goto out;
 		ids = rd.ids;
 		n = rd.nids;
+		rd.ids = NULL; /* freed below as ids */
 	}
 	snprintf(url, sizeof url, "%s/ack", id.server);
 	for (size_t off = 0; off < n; off += 1000) {
@@ -602,8 +609,7 @@ int cmd_ack(const struct cli_opts *o, int argc, char **argv)
 	printf("%lld message(s) %s\n", (long long)total, del ? "deleted" : "marked as seen");
 out:
 	free(ids);
-	sodium_memzero(&sk, sizeof sk);
-	identity_free(&id);
+	reader_close(&id, &sk, &rd);
 	return rc;
 }
 
