@@ -95,6 +95,13 @@ def test_production_site_serves_api_over_tls(tmp_path, sealdropd):
         assert r.json()["status"] == "healthy"
         assert r.headers["Strict-Transport-Security"].startswith("max-age=")
         assert r.headers["Cache-Control"] == "no-store"
+        # Pages and nginx's own errors carry HSTS too, beside their CSP.
+        for path in ("/", "/inbox", "/l/link_abc"):
+            page = requests.get(url + path, verify=False)
+            assert page.status_code == 200, path
+            assert page.headers["Strict-Transport-Security"].startswith("max-age="), path
+            assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+            assert page.headers["Referrer-Policy"] == "no-referrer"
         # Plain HTTP only redirects.
         r = requests.get("http://127.0.0.1:%d/health" % http_port, allow_redirects=False)
         assert r.status_code == 301
