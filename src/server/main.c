@@ -217,13 +217,19 @@ static void *purge_run(void *arg)
 			time_t cutoff = p->cfg->limits.retention_days > 0
 			                    ? now - (time_t)p->cfg->limits.retention_days * 86400
 			                    : 0;
-			if (store_purge(st, now, cutoff, &purged) != SD_OK) {
-				store_close(st);
-				st = NULL;
-			} else if (purged > 0) {
+			int64_t total = 0;
+
+			do {
+				if (store_purge(st, now, cutoff, &purged) != SD_OK) {
+					store_close(st);
+					st = NULL;
+					break;
+				}
+				total += purged;
+			} while (purged == SD_PURGE_BATCH && !stop_flag);
+			if (total > 0)
 				sd_log_info("purge: removed %lld messages past retention",
-				            (long long)purged);
-			}
+				            (long long)total);
 		}
 		pthread_mutex_lock(&p->mu);
 		clock_gettime(CLOCK_REALTIME, &until);

@@ -982,7 +982,9 @@ static enum sd_err my_purge(struct sd_store *st, time_t now, time_t msg_cutoff, 
 	p_i64(&p, (long long)now);
 	if (my_exec_rows(s, M_CH_EXPIRE_ALL, &p, NULL) != SD_OK)
 		return SD_EDB;
-	while (msg_cutoff > 0) {
+	/* One batch per call (the caller repeats while a full batch went), so
+	 * no transaction here is ever large. */
+	if (msg_cutoff > 0) {
 		struct params pq = {0};
 		MYSQL_STMT *q;
 		MYSQL_BIND r[3];
@@ -1033,8 +1035,6 @@ static enum sd_err my_purge(struct sd_store *st, time_t now, time_t msg_cutoff, 
 			if (tx_commit(s) != SD_OK)
 				return SD_EDB;
 		}
-		if (n < 500)
-			break;
 	}
 	if (s->conn != NULL && simple(s, "SELECT RELEASE_LOCK('sealdrop_purge')") == 0)
 		mysql_free_result(mysql_store_result(s->conn));

@@ -92,7 +92,8 @@ static const char *const sqls[Q__MAX] = {
     [Q_CH_CONSUME] = "DELETE FROM challenges WHERE link_token = ?1 AND challenge_nonce = ?2 "
                      "AND used = 0 AND expires_at > ?3",
     [Q_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= ?1",
-    [Q_MSG_PURGE_SELECT] = "DELETE FROM messages WHERE created_at < ?1 RETURNING link_token, "
+    [Q_MSG_PURGE_SELECT] = "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE "
+                           "created_at < ?1 ORDER BY id LIMIT 500) RETURNING link_token, "
                            "LENGTH(encrypted_message) + COALESCE(LENGTH(metadata), 0)",
 };
 

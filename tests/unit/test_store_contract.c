@@ -388,6 +388,31 @@ static void purge_drops_old_messages_and_frees_caps(void **state)
 	send_msg(f, c.link_token, "new3", SD_OK); /* the purged one freed its place */
 }
 
+static void purge_works_in_small_batches(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_limits big = f->cfg.limits;
+	struct sd_client c;
+	int64_t id, purged = 0, total = 0;
+	int calls = 0;
+
+	big.inbox_max_messages = 100000;
+	big.inbox_max_bytes = 1 << 30;
+	new_client(f, &c);
+	for (int i = 0; i < SD_PURGE_BATCH * 2 + 20; i++)
+		assert_int_equal(
+		    store_msg_insert(f->st, c.link_token, "oldmsg", NULL, 6, &big, NOW - 1000, &id),
+		    SD_OK);
+	do {
+		assert_int_equal(store_purge(f->st, NOW, NOW - 10, &purged), SD_OK);
+		assert_true(purged <= SD_PURGE_BATCH);
+		total += purged;
+		calls++;
+	} while (purged == SD_PURGE_BATCH);
+	assert_int_equal(calls, 3);
+	assert_true(total >= SD_PURGE_BATCH * 2 + 20);
+}
+
 static void ping_answers(void **state)
 {
 	struct fixture *f = *state;
@@ -408,6 +433,7 @@ static void ping_answers(void **state)
 		    cmocka_unit_test(concurrent_consumers_one_wins),                 \
 		    cmocka_unit_test(rotate_and_delete_client),                      \
 		    cmocka_unit_test(purge_drops_old_messages_and_frees_caps),       \
+		    cmocka_unit_test(purge_works_in_small_batches),                  \
 	}
 
 int main(void)
