@@ -7,7 +7,7 @@ dir=$1
 shift
 cd "$root"
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ] ||
-	[ src/cli/local.mk -nt Makefile.in ] || [ tests/unit/local.mk -nt Makefile.in ] ||
+	[ src/client/local.mk -nt Makefile.in ] || [ tests/unit/local.mk -nt Makefile.in ] ||
 	[ tests/fuzz/local.mk -nt Makefile.in ]; then
 	autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 fi

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "cli/commands.h"
+#include "client/cli.h"
+#include "client/commands.h"
 #include "core/b64.h"
 
 #define PLAIN_MAX (16 * 1024 - 48)

@@ -8,7 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "client/cli.h"
 
 #define PASS_MAX 1024
 

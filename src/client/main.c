@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/commands.h"
+#include "client/cli.h"
+#include "client/commands.h"
 
 struct command {
 	const char *name;

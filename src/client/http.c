@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "client/cli.h"
 #include "config.h"
 
 #define REPLY_MAX (4 * 1024 * 1024)

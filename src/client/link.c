@@ -1,7 +1,7 @@
 /* Links: <server>/l/<link_token>[#<base64url box key>]. */
 #include <string.h>
 
-#include "cli/cli.h"
+#include "client/cli.h"
 #include "core/b64.h"
 #include <sodium.h>
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "client/cli.h"
 #include "core/b64.h"
 
 int api_status(const char *what, const struct http_reply *r)

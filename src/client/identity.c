@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "client/cli.h"
 #include "core/b64.h"
 
 #define OPSLIMIT 3
