@@ -24,6 +24,8 @@ struct transport {
 	void *t;
 };
 
+#define SD_RESP_KEEP (256 * 1024)
+
 struct buffers {
 	char body[SD_ROUTER_BODY_MAX + 1];
 	struct sd_buf head;
@@ -139,6 +141,10 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 		tr->write(tr->t, bf->resp.body.data, bf->resp.body.len);
 	sd_log_request(log_method(req.method), bf->resp.route, bf->resp.status,
 	               sd_mono_usec() - start);
+	/* The buffer is kept between requests, but not at the size of a rare
+	 * huge page of messages (200 x 16 KiB): each thread would hold it. */
+	if (bf->resp.body.cap > SD_RESP_KEEP)
+		sd_buf_free(&bf->resp.body);
 }
 
 /* ---- FastCGI --------------------------------------------------------- */
