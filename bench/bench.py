@@ -177,6 +177,39 @@ def scale(args):
     return rows
 
 
+def soak(args):
+    """sealdropd with 8 worker threads: RSS while a million requests go
+    through (fetch, send, health rounds), sampled after each round."""
+    rows = []
+    with stack.Stack(threads=8, env=LIMITS, write_rate=1000000, write_burst=1000000) as s:
+        reader = Inbox(s.url)
+        sess = requests.Session()
+        for _ in range(60):
+            sess.post(s.url + "/send", data=reader.body(),
+                      headers={"Content-Type": "application/json"}).raise_for_status()
+        tmp = tempfile.mkdtemp(prefix="sealdrop-soak-")
+        sendees = [Inbox(s.url) for _ in range(8)]
+        with open(os.path.join(tmp, "send.txt"), "w") as f:
+            for i in range(2000):
+                f.write(sendees[i % 8].body() + "\n")
+        total = 0
+        rows.append((0, rss_kb(s.daemon.pid)))
+        rounds = [("fetch.lua", {"LINK": reader.link, "TOKEN": reader.reg["fetch_token"]}, "/"),
+                  ("get.lua", {}, "/health"),
+                  ("send.lua", {"BODIES": os.path.join(tmp, "send.txt")}, "/")]
+        i = 0
+        while total < args.soak:
+            script, env, path = rounds[i % 3]
+            r = wrk(s.url, script, 10, env, path=path)
+            if r["errors"]:
+                raise RuntimeError("errors during the soak: %r" % r)
+            total += r["total"]
+            rows.append((total, rss_kb(s.daemon.pid)))
+            print("  %9d requests  RSS %.1f MB" % (total, rows[-1][1] / 1024), flush=True)
+            i += 1
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=8)
@@ -185,7 +218,15 @@ def main():
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--signed", type=int, default=60000)
     ap.add_argument("--scale", action="store_true", help="also the 10^4 -> 10^6 scaling run")
+    ap.add_argument("--soak", type=int, default=0, metavar="N",
+                    help="only the memory soak: N requests through 8 threads")
     args = ap.parse_args()
+    if args.soak:
+        rows = soak(args)
+        print("sealdropd RSS with 8 threads: %.1f MB at the start, %.1f MB after %d requests, "
+              "%.1f MB at most" % (rows[1][1] / 1024, rows[-1][1] / 1024, rows[-1][0],
+                                   max(r[1] for r in rows) / 1024))
+        return
     table = []
     for backend in args.backends.split(","):
         print("== %s" % backend, flush=True)
