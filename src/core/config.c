@@ -21,6 +21,7 @@ enum cfg_key {
 	K_CHALLENGES,
 	K_CHALLENGE_TTL,
 	K_RETENTION,
+	K_USER,
 	K_DB_HOST,
 	K_DB_PORT,
 	K_DB_USER,
@@ -46,6 +47,7 @@ static const struct {
     [K_CHALLENGES] = {"SEALDROP_CHALLENGES_PER_CALLER", "--challenges-per-caller"},
     [K_CHALLENGE_TTL] = {"SEALDROP_CHALLENGE_TTL", "--challenge-ttl"},
     [K_RETENTION] = {"SEALDROP_RETENTION_DAYS", "--retention-days"},
+    [K_USER] = {"SEALDROP_USER", "--user"},
     [K_DB_HOST] = {"DB_HOST", NULL},
     [K_DB_PORT] = {"DB_PORT", NULL},
     [K_DB_USER] = {"DB_USER", NULL},
@@ -77,6 +79,8 @@ const char *sd_config_usage(void)
 	       "  --challenges-per-caller N     outstanding challenges per link and address (5)\n"
 	       "  --challenge-ttl SECONDS       challenge lifetime (default 300)\n"
 	       "  --retention-days N            purge messages older than N days (0 = never)\n"
+	       "  --user NAME                   started as root: drop to this user once the\n"
+	       "                                socket is open\n"
 	       "  --migrate                     apply database migrations and exit\n"
 	       "  --help                        this text\n"
 	       "Every option is also an environment variable (SEALDROP_DB, BASE_URL,\n"
@@ -319,6 +323,9 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 		goto out;
 	for (size_t n = strlen(cfg->base_url); n > 0 && cfg->base_url[n - 1] == '/'; n--)
 		cfg->base_url[n - 1] = '\0';
+	v = cfg_get(&src, K_USER);
+	if (copy_str(cfg->user, sizeof cfg->user, v ? v : "", "user name", err, errlen) != 0)
+		goto out;
 	v = cfg_get(&src, K_LISTEN);
 	if (copy_str(cfg->listen, sizeof cfg->listen, v ? v : "", "listen address", err, errlen) !=
 	    0)

@@ -22,6 +22,7 @@ struct sd_config {
 	char base_url[512]; /* no trailing slash */
 	char listen[512];   /* unix:PATH, HOST:PORT, or empty (fd 0 / CGI) */
 	char state_dir[512];
+	char user[64]; /* drop to this user after binding (started as root) */
 	int64_t threads;
 	int64_t socket_mode;
 	int sqlite_sync_full; /* PRAGMA synchronous=FULL rather than NORMAL */

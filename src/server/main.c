@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <netdb.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -153,6 +156,42 @@ static int open_listener(const struct sd_config *cfg, const char **unix_path)
 		return fd;
 	}
 	return listen_tcp(addr);
+}
+
+/* Least privilege: a process started as root gives up root for --user once
+ * the socket is bound, before it opens any database or reads a request;
+ * and no process of sealdropd can gain privileges again (no_new_privs). */
+static int drop_privileges(const struct sd_config *cfg)
+{
+	if (cfg->user[0] != '\0') {
+		struct passwd *pw = getpwnam(cfg->user);
+
+		if (geteuid() != 0) {
+			fprintf(stderr, "sealdropd: --user needs to be started as root\n");
+			return -1;
+		}
+		if (pw == NULL) {
+			fprintf(stderr, "sealdropd: no such user: %s\n", cfg->user);
+			return -1;
+		}
+		if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+		    setuid(pw->pw_uid) != 0) {
+			fprintf(stderr, "sealdropd: cannot become %s: %s\n", cfg->user,
+			        strerror(errno));
+			return -1;
+		}
+		if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+			fprintf(stderr, "sealdropd: could regain root after dropping it\n");
+			return -1;
+		}
+	} else if (geteuid() == 0) {
+		sd_log_info("running as root: consider --user");
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		fprintf(stderr, "sealdropd: PR_SET_NO_NEW_PRIVS: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* The SQLite default lives in the state directory: create it (private). */
@@ -327,6 +366,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sealdropd: libfcgi failed to initialise\n");
 		return 1;
 	}
+	if (cfg.listen[0] != '\0' && !cfg.migrate_only) {
+		listen_fd = open_listener(&cfg, &unix_path);
+		if (listen_fd < 0)
+			return EXIT_CONFIG;
+	} else {
+		listen_fd = 0; /* a FastCGI manager passed the socket on fd 0 */
+	}
+	if (drop_privileges(&cfg) != 0)
+		return EXIT_CONFIG;
 	make_state_dir(&cfg);
 	if (cfg.migrate_only) {
 		if (prepare_store(&cfg) != 0)
@@ -352,13 +400,6 @@ int main(int argc, char **argv)
 	}
 	if (prepare_store(&cfg) != 0)
 		return EXIT_CONFIG;
-	if (cfg.listen[0] != '\0') {
-		listen_fd = open_listener(&cfg, &unix_path);
-		if (listen_fd < 0)
-			return EXIT_CONFIG;
-	} else {
-		listen_fd = 0; /* a FastCGI manager passed the socket on fd 0 */
-	}
 	rc = run_fastcgi(&cfg, listen_fd);
 	if (unix_path != NULL)
 		unlink(unix_path);

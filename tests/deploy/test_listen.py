@@ -65,3 +65,46 @@ def test_mariadb_unix_socket_dsn(mariadb, sealdropd):
     db = mariadb.new_database()
     dsn = "mysql://sealdrop:%s@unix(%s)/%s" % (mariadb.password, mariadb.socket, db)
     flow(sealdropd, {"SEALDROP_DB": dsn, "BASE_URL": "https://host.example"})
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
+def test_started_as_root_runs_as_user_without_new_privileges(sealdropd):
+    import pathlib
+    import shutil
+    import tempfile
+    # Not under pytest's tmp_path: its parents are private to root.
+    top = pathlib.Path(tempfile.mkdtemp(prefix="sealdrop-user-"))
+    os.chmod(top, 0o755)
+    state = top / "state"
+    state.mkdir()
+    os.chown(state, 65534, 65534)  # nobody
+    port = stack.free_port()
+    addr = "127.0.0.1:%d" % port
+    env = dict(os.environ, SEALDROP_DB="sqlite:%s/t.db" % state)
+    d = subprocess.Popen([sealdropd, "--listen", addr, "--user", "nobody", "--threads", "2"],
+                         env=env, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            head, payload = fcgi_request(addr, "GET", "/health")
+            if head:
+                break
+            time.sleep(0.05)
+        assert head.startswith("Status: 200"), (head, payload)
+        status = open("/proc/%d/status" % d.pid).read()
+        uids = [l for l in status.splitlines() if l.startswith("Uid:")][0].split()[1:]
+        assert uids == ["65534"] * 4, uids
+        assert "NoNewPrivs:\t1" in status
+        assert os.stat(state / "t.db").st_uid == 65534  # created after the drop
+    finally:
+        d.terminate()
+        assert d.wait(10) == 0
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_user_needs_root_and_an_existing_name(tmp_path, sealdropd):
+    env = dict(os.environ, SEALDROP_DB="sqlite:%s/t.db" % tmp_path)
+    r = subprocess.run([sealdropd, "--listen", "127.0.0.1:%d" % stack.free_port(), "--user",
+                        "no-such-user-here"], env=env, capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode != 0
+    assert "no such user" in r.stderr or "needs to be started as root" in r.stderr
