@@ -246,9 +246,7 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	struct cfg_src src;
 	const char *env_file = getenv("SEALDROP_ENV_FILE"), *v;
 	int env_file_given = env_file != NULL, rc = -1;
-	int64_t sync_dummy = 0;
 
-	(void)sync_dummy;
 	memset(&src, 0, sizeof src);
 	memset(cfg, 0, sizeof *cfg);
 	cfg->threads = 4;
