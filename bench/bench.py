@@ -144,36 +144,32 @@ def run_backend(name, args, db_dsn=None, mariadb=None):
     return results, rss
 
 
-def scale(args):
+def scale(args, db_dsn=None, mariadb=None):
     """/fetch p99 for one ordinary inbox and one holding 100,000 messages,
-    at 10^4 and then 10^6 stored messages (SQLite)."""
-    import hashlib
+    at 10^4 and then 10^6 stored messages."""
     rows = []
-    with stack.Stack(threads=args.threads, env=LIMITS, extra_nginx=BASELINE) as s:
+    with stack.Stack(threads=args.threads, env=LIMITS, db=db_dsn, extra_nginx=BASELINE) as s:
         dsn = s.daemon_env()["SEALDROP_DB"]
-        gen = os.path.join(BENCH, "gen.py")
+        gen = ["/usr/bin/python3", os.path.join(BENCH, "gen.py"), dsn]
+        if mariadb is not None:
+            gen += ["--mysql-socket", mariadb.socket]
         token = "bench-fetch-token"
-        small, big = "link_bench00000007", None
+        small = "link_bench00000007"
 
         def measure(label, link):
-            body = json.dumps({"link_token": link, "limit": 50})
-            path = os.path.join(tempfile.mkdtemp(), "b.txt")
-            with open(path, "w") as f:
-                f.write(body + "\n")
             r = wrk(s.url, "fetch.lua", args.seconds, {"LINK": link, "TOKEN": token})
             r["name"] = label
             rows.append(r)
             print("  %-44s %8d req/s  p50 %6d us  p99 %7d us  errors %d" % (
                 label, r["req_s"], r["p50"], r["p99"], r["errors"]), flush=True)
 
-        subprocess.run(["/usr/bin/python3", gen, dsn, "--inboxes", "200", "--messages", "10000",
-                        "--prefix", "link_bench"], check=True)
+        subprocess.run(gen + ["--inboxes", "200", "--messages", "10000", "--prefix",
+                              "link_bench"], check=True)
         measure("10^4 messages: /fetch, inbox of 50", small)
-        subprocess.run(["/usr/bin/python3", gen, dsn, "--inboxes", "10000", "--messages",
-                        "990000", "--big-inbox", "100000", "--prefix", "link_bulk"], check=True)
-        big = "link_bulk%08d" % 10000
+        subprocess.run(gen + ["--inboxes", "10000", "--messages", "990000", "--big-inbox",
+                              "100000", "--prefix", "link_bulk"], check=True)
         measure("10^6 messages: /fetch, inbox of 50", small)
-        measure("10^6 messages: /fetch, inbox of 100,000", big)
+        measure("10^6 messages: /fetch, inbox of 100,000", "link_bulk%08d" % 10000)
     return rows
 
 
@@ -254,16 +250,27 @@ def main():
         print("sealdropd RSS, %s, %d threads: %.1f MB before the scenarios, %.1f MB after "
               "%d requests to sealdropd" % (backend, args.threads, rss[0] / 1024, rss[1] / 1024, rss[2]))
     if args.scale:
-        print("\n== scaling (sqlite)", flush=True)
-        rows = scale(args)
-        print()
-        print("| stored messages | scenario | req/s | p50 | p99 | errors |")
-        print("|---|---|---:|---:|---:|---:|")
-        for r in rows:
-            print("| %s | %s | %d | %.2f ms | %.2f ms | %d |" % (
-                r["name"].split(":")[0], r["name"].split(": ", 1)[1], r["req_s"], r["p50"] / 1000,
-                r["p99"] / 1000, r["errors"]))
-        print("p99 ratio 10^6 / 10^4 (inbox of 50): %.2f" % (rows[1]["p99"] / rows[0]["p99"]))
+        for backend in args.backends.split(","):
+            print("\n== scaling (%s)" % backend, flush=True)
+            if backend == "sqlite":
+                rows = scale(args)
+            else:
+                sys.path.insert(0, os.path.join(ROOT, "tests", "deploy"))
+                from conftest import MariaDB
+                m = MariaDB(tempfile.mkdtemp(prefix="sealdrop-bench-mariadb-"))
+                try:
+                    rows = scale(args, m.dsn, m)
+                finally:
+                    m.stop()
+            print()
+            print("| backend | stored messages | scenario | req/s | p50 | p99 | errors |")
+            print("|---|---|---|---:|---:|---:|---:|")
+            for r in rows:
+                print("| %s | %s | %s | %d | %.2f ms | %.2f ms | %d |" % (
+                    backend, r["name"].split(":")[0], r["name"].split(": ", 1)[1], r["req_s"],
+                    r["p50"] / 1000, r["p99"] / 1000, r["errors"]))
+            print("p99 ratio 10^6 / 10^4 (inbox of 50), %s: %.2f" % (
+                backend, rows[1]["p99"] / rows[0]["p99"]))
 
 
 if __name__ == "__main__":

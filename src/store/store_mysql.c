@@ -65,13 +65,19 @@ static const char *const sqls[M__MAX] = {
                          "msg_bytes = GREATEST(msg_bytes - ?, 0) WHERE link_token = ?",
     [M_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "
                      "metadata) VALUES (?, ?, FROM_UNIXTIME(?), 0, ?)",
-    [M_MSG_LIST_UNSEEN_DESC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
+    /* Index hints: right after a bulk load InnoDB's statistics can make the
+     * optimizer walk the primary key instead, thousands of rows per page. */
+    [M_MSG_LIST_UNSEEN_DESC] = "SELECT " MSG_COLS " FROM messages FORCE INDEX "
+                               "(messages_link_seen_id) WHERE link_token = ? "
                                "AND seen = 0 AND id < ? AND id > ? ORDER BY id DESC LIMIT ?",
-    [M_MSG_LIST_UNSEEN_ASC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
+    [M_MSG_LIST_UNSEEN_ASC] = "SELECT " MSG_COLS " FROM messages FORCE INDEX "
+                              "(messages_link_seen_id) WHERE link_token = ? "
                               "AND seen = 0 AND id < ? AND id > ? ORDER BY id ASC LIMIT ?",
-    [M_MSG_LIST_ALL_DESC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
+    [M_MSG_LIST_ALL_DESC] = "SELECT " MSG_COLS " FROM messages FORCE INDEX (messages_link_id) "
+                            "WHERE link_token = ? "
                             "AND id < ? AND id > ? ORDER BY id DESC LIMIT ?",
-    [M_MSG_LIST_ALL_ASC] = "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
+    [M_MSG_LIST_ALL_ASC] = "SELECT " MSG_COLS " FROM messages FORCE INDEX (messages_link_id) "
+                           "WHERE link_token = ? "
                            "AND id < ? AND id > ? ORDER BY id ASC LIMIT ?",
     [M_MSG_SEEN] = "UPDATE messages SET seen = 1 WHERE id = ? AND link_token = ?",
     [M_MSG_SIZE] = "SELECT LENGTH(encrypted_message) + COALESCE(LENGTH(metadata), 0) "
