@@ -1,8 +1,10 @@
-"""Nothing a client was told is stored may be lost: MariaDB restarts in the
-middle of a stream of sends; every 201 id is fetched afterwards, and no
-request gets a 500 (a 503 while the database is away is fine)."""
+"""Nothing a client was told is stored may be lost: the database restarts
+(MariaDB) or sealdropd is killed (SQLite) in the middle of a stream of
+sends; every 201 id is fetched afterwards, and no request gets a 500 (a 503
+while the store is away is fine)."""
 
 import base64
+import signal
 import threading
 import time
 
@@ -13,61 +15,89 @@ from nacl.signing import SigningKey
 import stack
 
 
-def test_mariadb_restart_loses_nothing(mariadb):
-    db = mariadb.new_database()
-    sk = SigningKey.generate()
-    with stack.Stack(db=mariadb.dsn_for(db), threads=4) as s:
-        reg = requests.post(s.url + "/register", json={
+class SendStream:
+    """Three threads sending sealed messages to one new inbox until stopped;
+    records every status and every id answered with 201."""
+
+    def __init__(self, url):
+        sk = SigningKey.generate()
+        self.url = url
+        self.reg = requests.post(url + "/register", json={
             "public_key": base64.b64encode(bytes(sk.verify_key)).decode()}).json()
-        link = reg["link_token"]
-        box = SealedBox(sk.verify_key.to_curve25519_public_key())
-        acked, statuses, stop = [], [], threading.Event()
-
-        def sender():
-            sess = requests.Session()
-            n = 0
-            while not stop.is_set() and n < 3000:
-                n += 1
-                ct = base64.b64encode(box.encrypt(b"m%d" % n)).decode()
-                try:
-                    r = sess.post(s.url + "/send", json={"link_token": link,
-                                                         "encrypted_message": ct}, timeout=30)
-                except requests.RequestException:
-                    statuses.append("conn")
-                    continue
-                statuses.append(r.status_code)
-                if r.status_code == 201:
-                    acked.append(r.json()["id"])
-
-        threads = [threading.Thread(target=sender) for _ in range(3)]
-        for t in threads:
+        self.box = SealedBox(sk.verify_key.to_curve25519_public_key())
+        self.acked, self.statuses, self.stop = [], [], threading.Event()
+        self.threads = [threading.Thread(target=self.run) for _ in range(3)]
+        for t in self.threads:
             t.start()
-        time.sleep(1.0)
-        before_restart = len(acked)
-        mariadb.restart()
-        time.sleep(1.5)
-        stop.set()
-        for t in threads:
+
+    def run(self):
+        sess = requests.Session()
+        n = 0
+        while not self.stop.is_set() and n < 3000:
+            n += 1
+            ct = base64.b64encode(self.box.encrypt(b"m%d" % n)).decode()
+            try:
+                r = sess.post(self.url + "/send", json={"link_token": self.reg["link_token"],
+                                                        "encrypted_message": ct}, timeout=30)
+            except requests.RequestException:
+                self.statuses.append("conn")
+                continue
+            self.statuses.append(r.status_code)
+            if r.status_code == 201:
+                self.acked.append(r.json()["id"])
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
             t.join(60)
-        assert before_restart > 0
-        assert 500 not in statuses
-        assert set(statuses) <= {201, 503}, set(statuses)
-        assert len(acked) > before_restart  # it recovered by itself
-        # The server reconnected by itself: health is fine again.
-        assert requests.get(s.url + "/health").json()["database"] == "ok"
-        fetched, before = set(), None
+
+    def stored_ids(self):
+        """Every id the inbox holds, through every page."""
+        ids, before = set(), None
         while True:
-            body = {"link_token": link, "include_seen": True, "limit": 200}
+            body = {"link_token": self.reg["link_token"], "include_seen": True, "limit": 200}
             if before:
                 body["before_id"] = before
-            r = requests.post(s.url + "/fetch", json=body,
-                              headers={"Authorization": "Bearer " + reg["fetch_token"]}).json()
-            fetched.update(m["id"] for m in r["data"])
+            r = requests.post(self.url + "/fetch", json=body, headers={
+                "Authorization": "Bearer " + self.reg["fetch_token"]}).json()
+            ids.update(m["id"] for m in r["data"])
             if not r["has_more"]:
-                break
+                return ids
             before = r["next_cursor"]
-        assert set(acked) <= fetched
-        assert len(acked) == len(set(acked))
+
+
+def test_mariadb_restart_loses_nothing(mariadb):
+    db = mariadb.new_database()
+    with stack.Stack(db=mariadb.dsn_for(db), threads=4) as s:
+        st = SendStream(s.url)
+        time.sleep(1.0)
+        before_restart = len(st.acked)
+        mariadb.restart()
+        time.sleep(1.5)
+        st.finish()
+        assert before_restart > 0
+        assert 500 not in st.statuses
+        assert set(st.statuses) <= {201, 503}, set(st.statuses)
+        assert len(st.acked) > before_restart  # it recovered by itself
+        assert requests.get(s.url + "/health").json()["database"] == "ok"
+        assert set(st.acked) <= st.stored_ids()
+        assert len(st.acked) == len(set(st.acked))
+
+
+def test_sqlite_survives_kill_9_of_sealdropd():
+    """Every 201 is on disk before it is sent."""
+    with stack.Stack(threads=4) as s:
+        st = SendStream(s.url)
+        time.sleep(1.0)
+        s.stop_daemon(sig=signal.SIGKILL)
+        before_restart = len(st.acked)
+        time.sleep(0.3)
+        s.restart_daemon()
+        time.sleep(1.0)
+        st.finish()
+        assert before_restart > 0 and len(st.acked) > before_restart
+        assert set(st.statuses) <= {201, 503}, set(st.statuses)
+        assert set(st.acked) <= st.stored_ids()
 
 
 def test_sigterm_drains_and_exits_zero():
@@ -95,59 +125,3 @@ def test_sigterm_drains_and_exits_zero():
         assert results.count(200) > 10
         # Once it is gone, nginx answers 503 JSON: never a 500, never a hang.
         assert set(results) <= {200, 503}, set(results)
-
-
-def test_sqlite_survives_kill_9_of_sealdropd():
-    """Every 201 is on disk before it is sent: SIGKILL sealdropd in the
-    middle of a stream of sends, start it again, and every acknowledged id
-    is still there."""
-    import signal
-    sk = SigningKey.generate()
-    with stack.Stack(threads=4) as s:
-        reg = requests.post(s.url + "/register", json={
-            "public_key": base64.b64encode(bytes(sk.verify_key)).decode()}).json()
-        link = reg["link_token"]
-        box = SealedBox(sk.verify_key.to_curve25519_public_key())
-        acked, statuses, stop = [], [], threading.Event()
-
-        def sender():
-            sess = requests.Session()
-            n = 0
-            while not stop.is_set() and n < 3000:
-                n += 1
-                ct = base64.b64encode(box.encrypt(b"k%d" % n)).decode()
-                try:
-                    r = sess.post(s.url + "/send", json={"link_token": link,
-                                                         "encrypted_message": ct}, timeout=30)
-                except requests.RequestException:
-                    continue
-                statuses.append(r.status_code)
-                if r.status_code == 201:
-                    acked.append(r.json()["id"])
-
-        threads = [threading.Thread(target=sender) for _ in range(3)]
-        for t in threads:
-            t.start()
-        time.sleep(1.0)
-        s.stop_daemon(sig=signal.SIGKILL)
-        before_restart = len(acked)
-        time.sleep(0.3)
-        s.restart_daemon()
-        time.sleep(1.0)
-        stop.set()
-        for t in threads:
-            t.join(60)
-        assert before_restart > 0 and len(acked) > before_restart
-        assert set(statuses) <= {201, 503}, set(statuses)
-        fetched, before = set(), None
-        while True:
-            body = {"link_token": link, "include_seen": True, "limit": 200}
-            if before:
-                body["before_id"] = before
-            r = requests.post(s.url + "/fetch", json=body,
-                              headers={"Authorization": "Bearer " + reg["fetch_token"]}).json()
-            fetched.update(m["id"] for m in r["data"])
-            if not r["has_more"]:
-                break
-            before = r["next_cursor"]
-        assert set(acked) <= fetched
