@@ -20,8 +20,10 @@ const PASS = 'a long test passphrase';
 let server, url, browser;
 
 before(async () => {
+  // A small inbox cap, so the "inbox full" state can be reached.
   server = spawn('/usr/bin/python3', [path.join(root, 'tests/lib/stack_serve.py')],
-                 { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
+                 { stdio: ['pipe', 'pipe', 'inherit'],
+                   env: { ...process.env, SEALDROP_INBOX_MAX_MESSAGES: '3' } });
   url = await new Promise((resolve, reject) => {
     const rl = createInterface({ input: server.stdout });
     rl.once('line', resolve);
@@ -201,6 +203,31 @@ test('the browser backup is the command-line identity file', async () => {
   assert.equal(r.status, 0, String(r.stderr));
   assert.deepEqual(JSON.parse(String(r.stdout)).map((m) => m.text),
                    ['sealed in a browser, read by the CLI']);
+});
+
+test('the send page says when it is offline and when the inbox is full', async () => {
+  const a = await newPage();
+  const { link } = await createInbox(a.page, 'Frank');
+  await a.ctx.close();
+  const b = await newPage();
+  await b.page.goto(link);
+  await b.page.getByLabel('Message').fill('while offline');
+  await b.ctx.setOffline(true);
+  await b.page.getByRole('button', { name: 'Send' }).click();
+  await b.page.locator('#status[data-kind="error"]').filter({ hasText: 'offline' }).waitFor();
+  await b.ctx.setOffline(false);
+  b.page.problems.length = 0; // the failed request is the point here
+  for (let i = 0; i < 3; i++) {
+    await b.page.getByLabel('Message').fill('message ' + i);
+    await b.page.getByRole('button', { name: 'Send' }).click();
+    await b.page.locator('#status[data-kind="ok"]').waitFor();
+    await b.page.evaluate(() => { document.getElementById('status').dataset.kind = ''; });
+  }
+  await b.page.getByLabel('Message').fill('one too many');
+  await b.page.getByRole('button', { name: 'Send' }).click();
+  await b.page.locator('#status[data-kind="error"]').filter({ hasText: 'inbox is full' }).waitFor();
+  await b.page.screenshot({ path: path.join(artifacts, 'send-full.png'), fullPage: true });
+  await b.ctx.close();
 });
 
 test('pages carry their security headers and no inline script', async () => {
