@@ -47,16 +47,28 @@ start_server() {
 }
 
 stop_server() {
-	local pid
-	[ -f "$pidfile" ] || return 0
-	pid=$(cat "$pidfile")
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 300); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+	# The server's own pid file, and the pid we started it with: the same
+	# process normally, but either may be all that is left after a crash.
+	local pids="" pid
+	for f in "$pidfile" "$dir/launcher.pid"; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		# Only ever a mariadbd of this directory, never a recycled pid.
+		if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--datadir=$dir/data"; then
+			pids="$pids $pid"
+		fi
 	done
-	kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$pidfile"
+	for pid in $pids; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $pids; do
+		for _ in $(seq 300); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	rm -f "$pidfile" "$dir/launcher.pid"
 }
 
 case "$cmd" in
