@@ -1,320 +1,276 @@
-/* The identity file (docs/IDENTITY.md): one Ed25519 seed sealed with a key
- * derived from the passphrase (Argon2id + XSalsa20-Poly1305), plus public
- * parts anyone may read. */
+/* The identity file. Readers are strict about what they act on (types,
+ * sizes, the KDF cost a file may ask for) and tolerant of what they do not
+ * know (unknown keys are kept). */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "client/b64.h"
 #include "client/cli.h"
-#include "core/b64.h"
+#include "client/file.h"
+#include "client/identity.h"
+#include "client/jsonv.h"
+#include "client/link.h"
 
-#define OPSLIMIT 3
-#define MEMLIMIT (64ULL * 1024 * 1024)
-#define FILE_MAX (64 * 1024)
+#define IDENTITY_VERSION  1
+#define IDENTITY_KDF      "argon2id13"
+#define IDENTITY_OPSLIMIT 3
+#define IDENTITY_MEMLIMIT (64LL * 1024 * 1024)
+#define IDENTITY_FILE_MAX (64 * 1024)
+#define SEED_BYTES        crypto_sign_SEEDBYTES
+#define SEALED_BYTES      (SEED_BYTES + crypto_secretbox_MACBYTES)
 
-const char *identity_default_path(void)
+/* What readers accept (docs/IDENTITY.md): a hostile file must not make us
+ * allocate or compute without bound. */
+#define OPSLIMIT_MIN      1
+#define OPSLIMIT_MAX      10
+#define MEMLIMIT_MIN      (8LL * 1024)
+#define MEMLIMIT_MAX      (1LL << 30)
+
+_Static_assert(crypto_pwhash_SALTBYTES == 16, "the file format has 16-byte salts");
+_Static_assert(crypto_secretbox_KEYBYTES == 32, "crypto_pwhash derives 32 bytes");
+_Static_assert(SEALED_BYTES == 48, "sealed_seed is 48 bytes");
+
+const char *identity_path_default(void)
 {
 	static char path[PATH_MAX];
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	int n;
 
-	if (xdg != NULL && *xdg == '/')
-		snprintf(path, sizeof path, "%s/sealdrop/identity", xdg);
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(path, sizeof path, "%s/sealdrop/identity", xdg);
+	else if (home != NULL && home[0] == '/')
+		n = snprintf(path, sizeof path, "%s/.config/sealdrop/identity", home);
 	else
-		snprintf(path, sizeof path, "%s/.config/sealdrop/identity", home ? home : ".");
-	return path;
+		return NULL;
+	return n < (int)sizeof path ? path : NULL;
 }
 
-static int b64_field(json_object *o, const char *name, unsigned char *out, size_t want)
+static int identity_b64_get(json_object *o, const char *name, unsigned char *out, size_t want)
 {
-	json_object *v;
-	const char *s;
-	size_t n;
+	const char *s = jsonv_str_get(o, name);
 
-	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
-		return -1;
-	s = json_object_get_string(v);
-	if (sd_b64_decode(s, strlen(s), out, want, &n) != 0 || n != want)
-		return -1;
-	return 0;
+	return s != NULL ? b64_std_decode_exact(s, out, want) : -1;
 }
 
-static void put_b64(json_object *o, const char *name, const unsigned char *p, size_t n)
+static void identity_b64_put(json_object *o, const char *name, const unsigned char *p, size_t n)
 {
-	char enc[SD_B64_LEN(64) + 1];
+	char enc[B64_STD_SIZE(64)];
 
-	sd_b64_encode(p, n, enc);
+	b64_std_encode(p, n, enc, sizeof enc);
 	json_object_object_add(o, name, json_object_new_string(enc));
 }
 
-static void copy_str(json_object *o, const char *name, char *out, size_t cap)
+const char *identity_doc_text(const struct identity *id)
 {
-	json_object *v;
-
-	out[0] = '\0';
-	if (json_object_object_get_ex(o, name, &v) && json_object_is_type(v, json_type_string))
-		snprintf(out, cap, "%s", json_object_get_string(v));
+	return json_object_to_json_string_ext(id->doc, JSON_C_TO_STRING_PRETTY |
+	                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
-/* mkdir -p for the file's directory, private. */
-static int make_parent(const char *path)
+int identity_file_create(const char *path, const char *pass, int force)
 {
-	char dir[PATH_MAX], *p;
+	unsigned char seed[SEED_BYTES], salt[crypto_pwhash_SALTBYTES];
+	unsigned char nonce[crypto_secretbox_NONCEBYTES], key[crypto_secretbox_KEYBYTES];
+	unsigned char sealed[SEALED_BYTES], pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char *sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	struct identity id = {.doc = NULL};
+	int rc = CLI_EINTERNAL;
 
-	snprintf(dir, sizeof dir, "%s", path);
-	p = strrchr(dir, '/');
-	if (p == NULL || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
+	if (sk == NULL) {
+		cli_err("out of memory");
+		goto out;
 	}
-	return mkdir(dir, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* Write text to path atomically (temp file + rename), mode 0600. */
-static int write_private(const char *path, const char *text, int excl)
-{
-	char tmp[PATH_MAX + 16];
-	size_t n = strlen(text);
-	int fd;
-
-	if (make_parent(path) != 0) {
-		cli_err("cannot create the directory of %s: %s", path, strerror(errno));
-		return EX_IO_;
-	}
-	if (excl && access(path, F_OK) == 0) {
-		cli_err("%s exists; not replacing it (use --force)", path);
-		return EX_IO_;
-	}
-	snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, text, n) != (ssize_t)n || write(fd, "\n", 1) != 1 ||
-	    fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-		cli_err("cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
-		return EX_IO_;
-	}
-	return EX_OK_;
-}
-
-static int seal_seed(json_object *doc, const unsigned char seed[32], const char *pass)
-{
-	unsigned char salt[crypto_pwhash_SALTBYTES], nonce[crypto_secretbox_NONCEBYTES];
-	unsigned char key[crypto_secretbox_KEYBYTES], sealed[32 + crypto_secretbox_MACBYTES];
-
+	randombytes_buf(seed, sizeof seed);
 	randombytes_buf(salt, sizeof salt);
 	randombytes_buf(nonce, sizeof nonce);
-	if (crypto_pwhash(key, sizeof key, pass, strlen(pass), salt, OPSLIMIT, MEMLIMIT,
-	                  crypto_pwhash_ALG_ARGON2ID13) != 0) {
-		cli_err("out of memory deriving the key");
-		return EX_DATA_;
-	}
-	crypto_secretbox_easy(sealed, seed, 32, nonce, key);
-	sodium_memzero(key, sizeof key);
-	json_object_object_add(doc, "sealdrop_identity", json_object_new_int(1));
-	json_object_object_add(doc, "kdf", json_object_new_string("argon2id13"));
-	json_object_object_add(doc, "opslimit", json_object_new_int(OPSLIMIT));
-	json_object_object_add(doc, "memlimit", json_object_new_int64((int64_t)MEMLIMIT));
-	put_b64(doc, "salt", salt, sizeof salt);
-	put_b64(doc, "nonce", nonce, sizeof nonce);
-	put_b64(doc, "sealed_seed", sealed, sizeof sealed);
-	return EX_OK_;
-}
-
-static const char *doc_text(json_object *doc)
-{
-	return json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-	                                               JSON_C_TO_STRING_NOSLASHESCAPE);
-}
-
-int identity_create(const char *path, const char *pass, int force)
-{
-	unsigned char seed[32], pk[32], sk[64];
-	json_object *doc = json_object_new_object();
-	int rc;
-
-	randombytes_buf(seed, sizeof seed);
 	crypto_sign_seed_keypair(pk, sk, seed);
-	rc = seal_seed(doc, seed, pass);
-	sodium_memzero(seed, sizeof seed);
-	sodium_memzero(sk, sizeof sk);
-	if (rc == EX_OK_) {
-		put_b64(doc, "public_key", pk, sizeof pk);
-		rc = write_private(path, doc_text(doc), !force);
+	if (crypto_pwhash(key, sizeof key, pass, strlen(pass), salt, IDENTITY_OPSLIMIT,
+	                  (size_t)IDENTITY_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		cli_err("out of memory deriving the key from the passphrase");
+		goto out;
 	}
-	json_object_put(doc);
+	crypto_secretbox_easy(sealed, seed, sizeof seed, nonce, key);
+	id.doc = json_object_new_object();
+	json_object_object_add(id.doc, "sealdrop_identity", json_object_new_int(IDENTITY_VERSION));
+	json_object_object_add(id.doc, "kdf", json_object_new_string(IDENTITY_KDF));
+	json_object_object_add(id.doc, "opslimit", json_object_new_int(IDENTITY_OPSLIMIT));
+	json_object_object_add(id.doc, "memlimit", json_object_new_int64(IDENTITY_MEMLIMIT));
+	identity_b64_put(id.doc, "salt", salt, sizeof salt);
+	identity_b64_put(id.doc, "nonce", nonce, sizeof nonce);
+	identity_b64_put(id.doc, "sealed_seed", sealed, sizeof sealed);
+	identity_b64_put(id.doc, "public_key", pk, sizeof pk);
+	rc = file_private_write(path, identity_doc_text(&id), !force);
+out:
+	sodium_memzero(seed, sizeof seed);
+	sodium_memzero(key, sizeof key);
+	if (sk != NULL)
+		sodium_free(sk);
+	identity_free(&id);
 	return rc;
 }
 
-static int load_doc(const char *path, json_object **out)
+/* The optional "inbox" object: both fields well-formed, or the file is
+ * refused (a tampered token must not end up in a request). */
+static int identity_inbox_parse(struct identity *id, const char *path)
 {
-	char *buf = malloc(FILE_MAX + 1);
-	FILE *f = fopen(path, "r");
-	size_t n;
+	json_object *inbox;
+	const char *server, *token;
 
-	*out = NULL;
-	if (f == NULL || buf == NULL) {
-		cli_err("cannot read %s: %s (run 'sealdrop init' first?)", path,
-		        f ? "out of memory" : strerror(errno));
-		if (f)
-			fclose(f);
-		free(buf);
-		return EX_IO_;
+	if (!json_object_object_get_ex(id->doc, "inbox", &inbox) || inbox == NULL)
+		return CLI_OK;
+	server =
+	    json_object_is_type(inbox, json_type_object) ? jsonv_str_get(inbox, "server") : NULL;
+	token = server != NULL ? jsonv_str_get(inbox, "link_token") : NULL;
+	if (token == NULL || !link_server_valid(server) || strlen(server) > IDENTITY_SERVER_MAX ||
+	    !link_token_valid(token)) {
+		cli_err("%s: the inbox recorded in the identity file is malformed", path);
+		return CLI_EDATA;
 	}
-	n = fread(buf, 1, FILE_MAX + 1, f);
-	fclose(f);
-	if (n > FILE_MAX) {
-		free(buf);
-		cli_err("%s is too large to be an identity file", path);
-		return EX_DATA_;
-	}
-	buf[n] = '\0';
-	*out = json_tokener_parse(buf);
-	free(buf);
-	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
-		json_object_put(*out);
-		*out = NULL;
-		cli_err("%s is not an identity file", path);
-		return EX_DATA_;
-	}
-	return EX_OK_;
+	snprintf(id->server, sizeof id->server, "%s", server);
+	snprintf(id->link_token, sizeof id->link_token, "%s", token);
+	return CLI_OK;
 }
 
-int identity_load(const char *path, struct identity *id)
+int identity_file_load(const char *path, struct identity *id)
 {
-	json_object *v, *inbox;
+	char *text = NULL;
+	size_t len;
+	int64_t version;
 	int rc;
 
 	memset(id, 0, sizeof *id);
-	if ((rc = load_doc(path, &id->doc)) != EX_OK_)
-		return rc;
-	if (!json_object_object_get_ex(id->doc, "sealdrop_identity", &v) ||
-	    json_object_get_int(v) != 1 ||
-	    b64_field(id->doc, "public_key", id->public_key, 32) != 0 ||
-	    crypto_sign_ed25519_pk_to_curve25519(id->box_public, id->public_key) != 0) {
-		cli_err("%s is not a version 1 sealdrop identity file", path);
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		cli_err("no identity at %s: run 'sealdrop init' or 'sealdrop import FILE' first",
+		        path);
+		rc = CLI_EIO;
+		goto out;
+	}
+	if ((rc = file_bounded_read(path, IDENTITY_FILE_MAX, &text, &len)) != CLI_OK)
+		goto out;
+	rc = CLI_EDATA;
+	if ((id->doc = jsonv_object_parse(text, len)) == NULL) {
+		cli_err("%s is not an identity file (not a JSON object)", path);
+		goto out;
+	}
+	if (jsonv_int_get(id->doc, "sealdrop_identity", 1, INT32_MAX, &version) != 0) {
+		cli_err("%s is not a sealdrop identity file", path);
+		goto out;
+	}
+	if (version != IDENTITY_VERSION) {
+		cli_err("%s is a version %lld identity file; this sealdrop reads version %d", path,
+		        (long long)version, IDENTITY_VERSION);
+		goto out;
+	}
+	if (identity_b64_get(id->doc, "public_key", id->sign_pk, sizeof id->sign_pk) != 0 ||
+	    crypto_sign_ed25519_pk_to_curve25519(id->box_pk, id->sign_pk) != 0) {
+		cli_err("%s: public_key is not an Ed25519 public key", path);
+		goto out;
+	}
+	rc = identity_inbox_parse(id, path);
+out:
+	free(text);
+	if (rc != CLI_OK)
 		identity_free(id);
-		return EX_DATA_;
-	}
-	if (json_object_object_get_ex(id->doc, "inbox", &inbox) &&
-	    json_object_is_type(inbox, json_type_object)) {
-		copy_str(inbox, "server", id->server, sizeof id->server);
-		copy_str(inbox, "link_token", id->link_token, sizeof id->link_token);
-		copy_str(inbox, "display_name", id->display_name, sizeof id->display_name);
-	}
-	return EX_OK_;
+	return rc;
 }
 
-int identity_unlock(const struct identity *id, const char *pass, struct secret_keys *out)
+int identity_keys_unlock(const struct identity *id, const char *pass, struct identity_keys **out)
 {
 	unsigned char salt[crypto_pwhash_SALTBYTES], nonce[crypto_secretbox_NONCEBYTES];
-	unsigned char sealed[32 + crypto_secretbox_MACBYTES], key[32], seed[32], pk[32];
-	json_object *v;
-	const char *kdf = "";
-	int64_t ops = 0, mem = 0;
-	int rc = EX_DATA_;
+	unsigned char sealed[SEALED_BYTES], key[crypto_secretbox_KEYBYTES], seed[SEED_BYTES];
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	struct identity_keys *k = NULL;
+	const char *kdf = jsonv_str_get(id->doc, "kdf");
+	int64_t ops, mem;
+	int rc = CLI_EDATA;
 
-	if (json_object_object_get_ex(id->doc, "kdf", &v))
-		kdf = json_object_get_string(v);
-	if (json_object_object_get_ex(id->doc, "opslimit", &v))
-		ops = json_object_get_int64(v);
-	if (json_object_object_get_ex(id->doc, "memlimit", &v))
-		mem = json_object_get_int64(v);
-	/* A hostile file must not make us allocate without bound. */
-	if (strcmp(kdf, "argon2id13") != 0 || ops < 1 || ops > 10 || mem < 8192 ||
-	    mem > (int64_t)1 << 30 || b64_field(id->doc, "salt", salt, sizeof salt) != 0 ||
-	    b64_field(id->doc, "nonce", nonce, sizeof nonce) != 0 ||
-	    b64_field(id->doc, "sealed_seed", sealed, sizeof sealed) != 0) {
+	*out = NULL;
+	if (kdf == NULL || strcmp(kdf, IDENTITY_KDF) != 0 ||
+	    jsonv_int_get(id->doc, "opslimit", OPSLIMIT_MIN, OPSLIMIT_MAX, &ops) != 0 ||
+	    jsonv_int_get(id->doc, "memlimit", MEMLIMIT_MIN, MEMLIMIT_MAX, &mem) != 0 ||
+	    identity_b64_get(id->doc, "salt", salt, sizeof salt) != 0 ||
+	    identity_b64_get(id->doc, "nonce", nonce, sizeof nonce) != 0 ||
+	    identity_b64_get(id->doc, "sealed_seed", sealed, sizeof sealed) != 0) {
 		cli_err("the identity file's key derivation settings are invalid");
-		return EX_DATA_;
+		goto out;
+	}
+	if ((k = sodium_malloc(sizeof *k)) == NULL) {
+		cli_err("out of memory");
+		rc = CLI_EINTERNAL;
+		goto out;
 	}
 	if (crypto_pwhash(key, sizeof key, pass, strlen(pass), salt, (unsigned long long)ops,
 	                  (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-		cli_err("out of memory deriving the key");
-		return EX_DATA_;
+		cli_err("out of memory deriving the key from the passphrase");
+		rc = CLI_EINTERNAL;
+		goto out;
 	}
 	if (crypto_secretbox_open_easy(seed, sealed, sizeof sealed, nonce, key) != 0) {
 		cli_err("wrong passphrase");
 		goto out;
 	}
-	crypto_sign_seed_keypair(pk, out->sign_sk, seed);
-	if (sodium_memcmp(pk, id->public_key, 32) != 0) {
+	crypto_sign_seed_keypair(pk, k->sign_sk, seed);
+	if (sodium_memcmp(pk, id->sign_pk, sizeof pk) != 0) {
 		cli_err("the identity file's public key does not match its seed");
 		goto out;
 	}
-	if (crypto_sign_ed25519_sk_to_curve25519(out->box_sk, out->sign_sk) != 0)
+	if (crypto_sign_ed25519_sk_to_curve25519(k->box_sk, k->sign_sk) != 0) {
+		cli_err("the identity's key cannot be converted for decryption");
 		goto out;
-	rc = EX_OK_;
+	}
+	*out = k;
+	k = NULL;
+	rc = CLI_OK;
 out:
 	sodium_memzero(key, sizeof key);
 	sodium_memzero(seed, sizeof seed);
-	if (rc != EX_OK_)
-		sodium_memzero(out, sizeof *out);
+	identity_keys_free(k);
 	return rc;
 }
 
-int identity_set_inbox(const char *path, struct identity *id, const char *server,
+void identity_keys_free(struct identity_keys *k)
+{
+	if (k != NULL)
+		sodium_free(k); /* wipes before it frees */
+}
+
+int identity_inbox_set(const char *path, struct identity *id, const char *server,
                        const char *link_token, const char *display_name)
 {
 	json_object *inbox;
 
+	id->server[0] = id->link_token[0] = '\0';
 	if (server == NULL) {
 		json_object_object_del(id->doc, "inbox");
-		id->server[0] = id->link_token[0] = id->display_name[0] = '\0';
-	} else {
-		inbox = json_object_new_object();
-		json_object_object_add(inbox, "server", json_object_new_string(server));
-		json_object_object_add(inbox, "link_token", json_object_new_string(link_token));
-		if (display_name != NULL && *display_name)
-			json_object_object_add(inbox, "display_name",
-			                       json_object_new_string(display_name));
-		json_object_object_add(id->doc, "inbox", inbox);
-		snprintf(id->server, sizeof id->server, "%s", server);
-		snprintf(id->link_token, sizeof id->link_token, "%s", link_token);
-		snprintf(id->display_name, sizeof id->display_name, "%s",
-		         display_name ? display_name : "");
+		return file_private_write(path, identity_doc_text(id), 0);
 	}
-	return write_private(path, doc_text(id->doc), 0);
+	inbox = json_object_new_object();
+	json_object_object_add(inbox, "server", json_object_new_string(server));
+	json_object_object_add(inbox, "link_token", json_object_new_string(link_token));
+	if (display_name != NULL && display_name[0] != '\0')
+		json_object_object_add(inbox, "display_name", json_object_new_string(display_name));
+	json_object_object_add(id->doc, "inbox", inbox);
+	snprintf(id->server, sizeof id->server, "%s", server);
+	snprintf(id->link_token, sizeof id->link_token, "%s", link_token);
+	return file_private_write(path, identity_doc_text(id), 0);
 }
 
-int identity_copy(const char *src, const char *dest, const char *pass, int force)
+int identity_link_format(const struct identity *id, char *out, size_t cap)
 {
-	struct identity id;
-	struct secret_keys sk;
-	int rc = identity_load(src, &id);
+	char key[B64_URL_SIZE(crypto_box_PUBLICKEYBYTES)];
+	int n;
 
-	if (rc != EX_OK_)
-		return rc;
-	rc = identity_unlock(&id, pass, &sk);
-	sodium_memzero(&sk, sizeof sk);
-	if (rc == EX_OK_)
-		rc = write_private(dest, doc_text(id.doc), !force);
-	identity_free(&id);
-	return rc;
+	b64_url_encode(id->box_pk, sizeof id->box_pk, key, sizeof key);
+	n = snprintf(out, cap, "%s/l/%s#%s", id->server, id->link_token, key);
+	return n >= 0 && (size_t)n < cap ? 0 : -1;
 }
 
 void identity_free(struct identity *id)
 {
 	json_object_put(id->doc);
 	id->doc = NULL;
-}
-
-void identity_link(const struct identity *id, char *out, size_t cap)
-{
-	char key[SD_B64URL_LEN(32) + 1];
-
-	sd_b64url_encode(id->box_public, 32, key);
-	snprintf(out, cap, "%s/l/%s#%s", id->server, id->link_token, key);
 }

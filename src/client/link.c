@@ -1,45 +1,91 @@
-/* Links: <server>/l/<link_token>[#<base64url box key>]. */
+/* Links. The part after '#' never reaches the server; when present it is
+ * the key the recipient's own client published, and senders seal to it. */
 #include <string.h>
 
+#include "client/b64.h"
 #include "client/cli.h"
-#include "core/b64.h"
-#include <sodium.h>
+#include "client/link.h"
+
+int link_server_valid(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return 0;
+	if (*host == '\0' || *host == '/')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7F || *p == '?' || *p == '#' || *p == '\\')
+			return 0;
+	return 1;
+}
+
+int link_token_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 5 && n <= IDENTITY_TOKEN_MAX && strncmp(s, "link_", 5) == 0 &&
+	       b64_url_alphabet(s + 5, n - 5);
+}
+
+int link_server_normalize(const char *s, char *out, size_t cap)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '/')
+		n--;
+	if (n >= cap || n > IDENTITY_SERVER_MAX)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return link_server_valid(out) ? 0 : -1;
+}
 
 int link_parse(const char *link, struct link_parts *out)
 {
-	const char *l = strstr(link, "/l/"), *hash, *tok;
-	size_t n;
+	const char *hash = strchr(link, '#'), *l = NULL, *p;
+	size_t end = hash != NULL ? (size_t)(hash - link) : strlen(link), n;
+	size_t got = 0;
 
 	memset(out, 0, sizeof *out);
-	if (l == NULL || (strncmp(link, "https://", 8) != 0 && strncmp(link, "http://", 7) != 0)) {
-		cli_err("not a sealdrop link (want https://host/l/link_...)");
-		return EX_USAGE_;
+	/* The last "/l/" before the fragment: a server may live under a path. */
+	for (p = link; (p = strstr(p, "/l/")) != NULL && (size_t)(p - link) < end; p++)
+		l = p;
+	if (l == NULL) {
+		cli_err("not a sealdrop link (want https://HOST/l/link_...)");
+		return CLI_EUSAGE;
 	}
 	n = (size_t)(l - link);
-	if (n >= sizeof out->server) {
+	if (n > IDENTITY_SERVER_MAX) {
 		cli_err("the link is too long");
-		return EX_USAGE_;
+		return CLI_EUSAGE;
 	}
 	memcpy(out->server, link, n);
-	tok = l + 3;
-	hash = strchr(tok, '#');
-	n = hash ? (size_t)(hash - tok) : strlen(tok);
-	if (n <= 5 || n >= sizeof out->token || strncmp(tok, "link_", 5) != 0 ||
-	    !sd_is_b64url(tok + 5, n - 5)) {
-		cli_err("the link has no valid link token");
-		return EX_USAGE_;
+	if (!link_server_valid(out->server)) {
+		cli_err("not a sealdrop link (want https://HOST/l/link_...)");
+		return CLI_EUSAGE;
 	}
-	memcpy(out->token, tok, n);
+	n = end - (n + 3);
+	if (n > IDENTITY_TOKEN_MAX) {
+		cli_err("the link has no valid link token");
+		return CLI_EUSAGE;
+	}
+	memcpy(out->token, l + 3, n);
+	if (!link_token_valid(out->token)) {
+		cli_err("the link has no valid link token");
+		return CLI_EUSAGE;
+	}
 	if (hash != NULL && hash[1] != '\0') {
-		size_t got;
-
-		if (sodium_base642bin(out->key, sizeof out->key, hash + 1, strlen(hash + 1), NULL,
-		                      &got, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-		    got != 32) {
-			cli_err("the key after '#' in the link is not a 32-byte key");
-			return EX_USAGE_;
+		if (b64_url_decode(hash + 1, out->key, sizeof out->key, &got) != 0 ||
+		    got != sizeof out->key) {
+			cli_err("the key after '#' in the link is not a 32-byte base64url key");
+			return CLI_EUSAGE;
 		}
 		out->has_key = 1;
 	}
-	return EX_OK_;
+	return CLI_OK;
 }

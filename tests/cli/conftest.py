@@ -1,56 +1,111 @@
-"""Fixtures for the command-line client suite: one private stack, the
-`sealdrop` binary, and a throwaway identity per test."""
+"""Fixtures for the command-line client suite: one private stack (the real
+nginx + sealdropd), the `sealdrop` binary, a throwaway identity per test,
+and a scriptable fake server for the replies a real one never gives."""
 
+import base64
+import json
 import os
 import subprocess
 import sys
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+sys.path.insert(0, HERE)
 
 import stack  # noqa: E402
+from fakeserver import FakeServer  # noqa: E402
 
 PASS = "correct horse battery staple"
+
+
+def b64(b):
+    return base64.b64encode(bytes(b)).decode()
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(bytes(b)).decode().rstrip("=")
+
+
+def unb64url(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def link_parts(link):
+    """(server, token, fragment or None) of a sealdrop link."""
+    server, rest = link.split("/l/", 1)
+    token, _, key = rest.partition("#")
+    return server, token, key or None
 
 
 @pytest.fixture(scope="session")
 def srv():
     s = stack.Stack(threads=4).start()
     yield s
-    s.stop()
+    rc = s.stop()
+    assert rc == 0, "sealdropd did not exit cleanly: %s" % rc
 
 
 @pytest.fixture(scope="session")
 def cli_path():
-    return os.environ.get("SEALDROP_CLI", os.path.join(ROOT, "build", "sealdrop"))
+    path = os.environ.get("SEALDROP_CLI", os.path.join(ROOT, "build", "sealdrop"))
+    assert os.access(path, os.X_OK), "no sealdrop binary at %s (build it, or set SEALDROP_CLI)" % path
+    return path
+
+
+def clean_env(**extra):
+    """The environment of a CLI run: no proxies, no inherited passphrase,
+    a private HOME so nothing touches the real user's files."""
+    env = {k: v for k, v in os.environ.items()
+           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+           and k != "SEALDROP_PASSPHRASE"}
+    env.update(extra)
+    return env
 
 
 class Cli:
-    def __init__(self, binary, identity, passphrase=PASS):
+    def __init__(self, binary, identity, passphrase=PASS, home=None):
         self.binary = binary
         self.identity = identity
         self.passphrase = passphrase
+        self.home = home or os.path.dirname(identity)
 
-    def __call__(self, *args, input=None, passphrase=None, check=True, timeout=60):
-        env = dict(os.environ, SEALDROP_PASSPHRASE=passphrase or self.passphrase)
-        r = subprocess.run([self.binary, "--identity", self.identity] + list(args),
-                           input=input, capture_output=True, env=env, timeout=timeout)
+    def env(self, passphrase):
+        extra = {"HOME": self.home, "XDG_CONFIG_HOME": os.path.join(self.home, "xdg")}
+        if passphrase is not False:
+            extra["SEALDROP_PASSPHRASE"] = passphrase or self.passphrase
+        return clean_env(**extra)
+
+    def argv(self, args, identity=True):
+        return [self.binary] + (["--identity", self.identity] if identity else []) + list(args)
+
+    def __call__(self, *args, input=None, passphrase=None, check=True, timeout=60,
+                 identity=True):
+        r = subprocess.run(self.argv(args, identity), input=input, capture_output=True,
+                           env=self.env(passphrase), timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError("sealdrop %s -> %d: %s" % (" ".join(args), r.returncode,
                                                             r.stderr.decode()))
         return r
 
     def popen(self, *args):
-        env = dict(os.environ, SEALDROP_PASSPHRASE=self.passphrase)
-        return subprocess.Popen([self.binary, "--identity", self.identity] + list(args),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        return subprocess.Popen(self.argv(args), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=self.env(None))
+
+    def doc(self):
+        with open(self.identity) as f:
+            return json.load(f)
+
+    def write_doc(self, doc):
+        with open(self.identity, "w") as f:
+            json.dump(doc, f)
 
 
 @pytest.fixture
 def cli(cli_path, tmp_path):
-    return Cli(cli_path, str(tmp_path / "cfg" / "sealdrop" / "identity"))
+    return Cli(cli_path, str(tmp_path / "cfg" / "sealdrop" / "identity"), home=str(tmp_path))
 
 
 @pytest.fixture
@@ -58,3 +113,20 @@ def inbox(cli, srv):
     """An initialised and registered identity; returns its link."""
     cli("init")
     return cli("register", "--server", srv.url, "--name", "CLI Tester").stdout.decode().strip()
+
+
+@pytest.fixture
+def fake():
+    s = FakeServer().start()
+    yield s
+    s.stop()
+
+
+def assert_one_clean_line(stderr, *secrets):
+    """The error contract: exactly one line, prefixed, no control
+    characters, none of the given secrets."""
+    text = stderr.decode("utf-8", "replace")
+    assert text.count("\n") == 1 and text.startswith("sealdrop: "), repr(text)
+    assert not any(ord(c) < 0x20 and c != "\n" for c in text), repr(text)
+    for s in secrets:
+        assert s not in text, "secret %r on stderr" % s

@@ -1,0 +1,52 @@
+/* The sealdrop HTTP API (docs/API.md), one function per call. Each returns
+ * an exit code and has printed the reason when it is not CLI_OK. */
+#ifndef SD_CLIENT_API_H
+#define SD_CLIENT_API_H
+
+#include <json-c/json.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/http.h"
+#include "client/session.h"
+
+#define API_ACK_BATCH 1000 /* ids per /ack request, the server's limit */
+
+/* Map a reply to an exit code: 2xx CLI_OK, 401 CLI_EAUTH, anything else
+ * CLI_ESERVER with "<what>: the server answered <status>: <reason>". */
+int api_reply_check(const char *what, const struct http_reply *r);
+
+/* The HTTP status of the latest API reply, 0 when none came (for callers
+ * that decide whether to retry). */
+long api_last_status(void);
+
+/* POST /register with the Ed25519 key and its X25519 conversion as
+ * box_public_key. The new link token goes to token (IDENTITY_TOKEN_MAX+1). */
+int api_register_post(const char *server, const struct identity *id, const char *name, char *token);
+
+/* GET /key/<token>: the key senders seal to, box_public_key when the
+ * recipient registered one, else the conversion of public_key. */
+int api_key_get(const char *server, const char *token,
+                unsigned char key[crypto_box_PUBLICKEYBYTES]);
+
+/* POST /send of a sealed box; *id is the new message's id. */
+int api_message_post(const char *server, const char *token, const unsigned char *sealed, size_t n,
+                     int64_t *id);
+
+/* One page of POST /fetch (signed), oldest first after since_id. On
+ * CLI_OK, *data borrows the reply's message array and *next is the cursor
+ * of the next page or 0; free the reply afterwards. */
+int api_messages_fetch(const struct session *s, int include_seen, int64_t since_id,
+                       struct http_reply *r, json_object **data, int64_t *next);
+
+/* POST /ack (signed) of n ids, in batches of API_ACK_BATCH; *count adds up
+ * what the server reports. */
+int api_messages_ack(const struct session *s, const int64_t *ids, size_t n, int del,
+                     int64_t *count);
+
+/* A signed POST of the inbox's link token alone to path (/rotate_token,
+ * /unregister); the reply is the caller's to free. */
+int api_account_post(const struct session *s, const char *path, struct http_reply *r);
+
+#endif

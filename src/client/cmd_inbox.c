@@ -1,0 +1,127 @@
+/* register, link, rotate-token, unregister: the inbox on the server. */
+#include <stdio.h>
+#include <string.h>
+
+#include "client/api.h"
+#include "client/b64.h"
+#include "client/commands.h"
+#include "client/jsonv.h"
+#include "client/link.h"
+#include "client/session.h"
+
+#define LINK_MAX (IDENTITY_SERVER_MAX + IDENTITY_TOKEN_MAX + 64)
+
+static int cmd_link_print(const struct identity *id)
+{
+	char link[LINK_MAX];
+
+	if (identity_link_format(id, link, sizeof link) != 0) {
+		cli_err("the link does not fit in %d bytes", LINK_MAX);
+		return CLI_EDATA;
+	}
+	printf("%s\n", link);
+	return CLI_OK;
+}
+
+int cmd_register(const struct cli_opts *o, int argc, char **argv)
+{
+	const char *server_arg = NULL, *name = NULL;
+	char server[IDENTITY_SERVER_MAX + 1], token[IDENTITY_TOKEN_MAX + 1];
+	struct session s;
+	int force = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
+			server_arg = argv[++i];
+		else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+			name = argv[++i];
+		else if (strcmp(argv[i], "--force") == 0)
+			force = 1;
+		else
+			return cli_usage_err(argv[0]);
+	}
+	if (server_arg == NULL)
+		return cli_usage_err(argv[0]);
+	if (link_server_normalize(server_arg, server, sizeof server) != 0) {
+		cli_err("--server wants an http:// or https:// URL without '?' or '#'");
+		return CLI_EUSAGE;
+	}
+	/* Registering sends public keys only: no passphrase needed. */
+	if ((rc = session_open_public(o, &s, 0)) != CLI_OK)
+		return rc;
+	if (s.id.server[0] != '\0' && !force) {
+		cli_err("this identity already has an inbox at %s (see 'sealdrop register --help')",
+		        s.id.server);
+		rc = CLI_EUSAGE;
+		goto out;
+	}
+	if ((rc = api_register_post(server, &s.id, name, token)) != CLI_OK)
+		goto out;
+	rc = identity_inbox_set(o->identity, &s.id, server, token, name);
+	/* Print the link even when it could not be saved: the inbox exists. */
+	if (cmd_link_print(&s.id) != CLI_OK && rc == CLI_OK)
+		rc = CLI_EDATA;
+out:
+	session_close(&s);
+	return rc;
+}
+
+int cmd_link(const struct cli_opts *o, int argc, char **argv)
+{
+	struct session s;
+	int rc;
+
+	if (argc != 1)
+		return cli_usage_err(argv[0]);
+	if ((rc = session_open_public(o, &s, 1)) != CLI_OK)
+		return rc;
+	rc = cmd_link_print(&s.id);
+	session_close(&s);
+	return rc;
+}
+
+int cmd_rotate_token(const struct cli_opts *o, int argc, char **argv)
+{
+	struct http_reply r = {0, NULL};
+	struct session s;
+	const char *token;
+	int rc;
+
+	if (argc != 1)
+		return cli_usage_err(argv[0]);
+	if ((rc = session_open(o, &s)) != CLI_OK)
+		return rc;
+	if ((rc = api_account_post(&s, "/rotate_token", &r)) != CLI_OK)
+		goto out;
+	if ((token = jsonv_str_get(r.json, "fetch_token")) == NULL || strlen(token) > 256 ||
+	    !b64_url_alphabet(token, strlen(token))) {
+		cli_err("rotate_token: the server's answer has no fetch token");
+		rc = CLI_ESERVER;
+		goto out;
+	}
+	printf("%s\n", token);
+out:
+	http_reply_free(&r);
+	session_close(&s);
+	return rc;
+}
+
+int cmd_unregister(const struct cli_opts *o, int argc, char **argv)
+{
+	struct http_reply r = {0, NULL};
+	struct session s;
+	int rc;
+
+	if (argc != 1)
+		return cli_usage_err(argv[0]);
+	if ((rc = session_open(o, &s)) != CLI_OK)
+		return rc;
+	if ((rc = api_account_post(&s, "/unregister", &r)) != CLI_OK)
+		goto out;
+	if ((rc = identity_inbox_set(o->identity, &s.id, NULL, NULL, NULL)) == CLI_OK)
+		printf("inbox erased\n");
+out:
+	http_reply_free(&r);
+	session_close(&s);
+	return rc;
+}

@@ -1,0 +1,187 @@
+/* fetch and watch: reading the inbox. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client/api.h"
+#include "client/commands.h"
+#include "client/ids.h"
+#include "client/jsonv.h"
+#include "client/message.h"
+#include "client/session.h"
+
+#define WATCH_INTERVAL_DEFAULT 15
+#define WATCH_INTERVAL_MAX     86400
+
+struct reader {
+	struct session s;
+	struct message_out out;
+	int include_seen;
+	int ack;           /* acknowledge what was shown */
+	struct ids shown;  /* watch: every id printed so far, sorted */
+	struct ids to_ack; /* ids shown (and opened) since the last ack */
+	int dedupe;        /* watch: print each id once */
+};
+
+/* Show one message of a page unless watch has shown it already. */
+static int reader_message_take(struct reader *rd, json_object *m)
+{
+	int64_t id = 0;
+	int fresh;
+
+	if (rd->dedupe && jsonv_int_get(m, "id", 1, INT64_MAX, &id) == 0) {
+		if ((fresh = ids_insert_unique(&rd->shown, id)) <= 0)
+			return fresh < 0 ? CLI_EINTERNAL : CLI_OK;
+	}
+	if (message_show(&rd->out, &rd->s, m, &id) == 1 && rd->ack &&
+	    ids_push(&rd->to_ack, id) != 0)
+		return CLI_EINTERNAL;
+	return CLI_OK;
+}
+
+/* Every page of unread (or all) messages, oldest first, then the ack of
+ * what was shown when asked for. */
+static int reader_pages_read(struct reader *rd)
+{
+	struct http_reply r = {0, NULL};
+	json_object *data;
+	int64_t since = 0, next, count = 0;
+	int rc;
+
+	for (;;) {
+		if ((rc = api_messages_fetch(&rd->s, rd->include_seen, since, &r, &data, &next)) !=
+		    CLI_OK)
+			return rc;
+		for (size_t i = 0; i < json_object_array_length(data) && rc == CLI_OK; i++)
+			rc = reader_message_take(rd, json_object_array_get_idx(data, i));
+		http_reply_free(&r);
+		if (rc != CLI_OK)
+			return rc;
+		if (next == 0)
+			break;
+		since = next;
+	}
+	if (rd->ack && rd->to_ack.n > 0) {
+		/* Kept on failure: watch tries again on its next round. */
+		if ((rc = api_messages_ack(&rd->s, rd->to_ack.v, rd->to_ack.n, 0, &count)) ==
+		    CLI_OK)
+			rd->to_ack.n = 0;
+	}
+	return rc;
+}
+
+static void reader_close(struct reader *rd)
+{
+	ids_free(&rd->shown);
+	ids_free(&rd->to_ack);
+	session_close(&rd->s);
+}
+
+/* The options fetch and watch share; interval is NULL for fetch. */
+static int reader_args_parse(struct reader *rd, int argc, char **argv, long *interval)
+{
+	memset(rd, 0, sizeof *rd);
+	rd->out.format = MESSAGE_TEXT;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			rd->out.format = interval ? MESSAGE_JSON_LINES : MESSAGE_JSON_ARRAY;
+		} else if (strcmp(argv[i], "--ack") == 0) {
+			rd->ack = 1;
+		} else if (interval == NULL && strcmp(argv[i], "--all") == 0) {
+			rd->include_seen = 1;
+		} else if (interval != NULL && strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+			char *end;
+
+			*interval = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || *interval < 1 || *interval > WATCH_INTERVAL_MAX) {
+				cli_err("--interval wants 1..%d seconds", WATCH_INTERVAL_MAX);
+				return CLI_EUSAGE;
+			}
+		} else {
+			return cli_usage_err(argv[0]);
+		}
+	}
+	return CLI_OK;
+}
+
+int cmd_fetch(const struct cli_opts *o, int argc, char **argv)
+{
+	struct reader rd;
+	enum message_format format;
+	int rc;
+
+	if ((rc = reader_args_parse(&rd, argc, argv, NULL)) != CLI_OK)
+		return rc;
+	if ((rc = session_open(o, &rd.s)) != CLI_OK)
+		return rc;
+	format = rd.out.format;
+	message_out_begin(&rd.out, format);
+	rc = reader_pages_read(&rd);
+	message_out_end(&rd.out);
+	if (rc == CLI_OK && rd.out.failed > 0) {
+		cli_err("%d message(s) could not be decrypted", rd.out.failed);
+		rc = CLI_EDATA;
+	}
+	reader_close(&rd);
+	return rc;
+}
+
+static volatile sig_atomic_t watch_running = 1;
+
+static void watch_stop(int sig)
+{
+	(void)sig;
+	watch_running = 0;
+}
+
+/* Worth trying again later: no answer, a busy or failing server, a rate
+ * limit. Anything else (401, 404: the inbox is gone) ends watch. */
+static int watch_transient(int rc)
+{
+	long st = api_last_status();
+
+	return rc == CLI_ENETWORK || (rc == CLI_ESERVER && (st == 0 || st == 429 || st >= 500));
+}
+
+int cmd_watch(const struct cli_opts *o, int argc, char **argv)
+{
+	struct sigaction sa;
+	struct reader rd;
+	enum message_format format;
+	long interval = WATCH_INTERVAL_DEFAULT;
+	int rc;
+
+	if ((rc = reader_args_parse(&rd, argc, argv, &interval)) != CLI_OK)
+		return rc;
+	if ((rc = session_open(o, &rd.s)) != CLI_OK)
+		return rc;
+	/* The server's list of unread messages is polled and each id shown
+	 * once. Asking only for ids above the last one seen would be cheaper,
+	 * but on MySQL/MariaDB ids can commit out of order, and a message
+	 * would then be skipped for good. --ack keeps the unread list short. */
+	rd.dedupe = 1;
+	format = rd.out.format;
+	message_out_begin(&rd.out, format);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = watch_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (watch_running) {
+		rc = reader_pages_read(&rd);
+		if (rc != CLI_OK && !watch_transient(rc))
+			break;
+		for (long t = 0; t < interval && watch_running; t++) {
+			struct timespec second = {1, 0};
+
+			nanosleep(&second, NULL);
+		}
+	}
+	if (!watch_running)
+		rc = CLI_OK;
+	message_out_end(&rd.out);
+	reader_close(&rd);
+	return rc;
+}

@@ -1,0 +1,31 @@
+/* Opening and printing the messages /fetch returns. */
+#ifndef SD_CLIENT_MESSAGE_H
+#define SD_CLIENT_MESSAGE_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "client/session.h"
+
+enum message_format {
+	MESSAGE_TEXT,       /* a header line, then the text (control characters as '?') */
+	MESSAGE_JSON_ARRAY, /* one JSON array of objects (fetch --json) */
+	MESSAGE_JSON_LINES, /* one JSON object per line (watch --json) */
+};
+
+struct message_out {
+	enum message_format format;
+	int printed; /* messages printed so far */
+	int failed;  /* messages that did not decrypt */
+};
+
+/* Start and end the output ("[" and "]" for MESSAGE_JSON_ARRAY). */
+void message_out_begin(struct message_out *o, enum message_format format);
+void message_out_end(struct message_out *o);
+
+/* Open one message of a /fetch reply with the session's keys and print it.
+ * Returns 1 when it was opened, 0 when it could not be (printed as such and
+ * counted in o->failed). *id is its id, 0 when the server gave none. */
+int message_show(struct message_out *o, const struct session *s, json_object *m, int64_t *id);
+
+#endif
