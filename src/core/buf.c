@@ -1,5 +1,7 @@
 #include "core/buf.h"
 
+#include "core/fault.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,7 +25,7 @@ static int buf_reserve(struct sd_buf *b, size_t extra)
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
-	p = realloc(b->data, cap);
+	p = sd_realloc(b->data, cap);
 	if (p == NULL) {
 		b->failed = 1;
 		return -1;

@@ -256,6 +256,8 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	cfg->limits.inbox_max_bytes = 64 * 1024 * 1024;
 	cfg->limits.challenges_per_caller = 5;
 	cfg->limits.challenge_ttl = 300;
+	cfg->limits.requests_per_inbox = 100;
+	cfg->limits.requests_per_caller = 20;
 	cfg->limits.retention_days = 0;
 
 	for (int i = 1; i < argc; i++) {

@@ -15,6 +15,8 @@ struct sd_limits {
 	int64_t challenges_per_caller; /* outstanding per link and caller address */
 	int64_t challenge_ttl;         /* seconds */
 	int64_t retention_days;        /* 0: keep until deleted */
+	int64_t requests_per_inbox;    /* pending message requests to one inbox */
+	int64_t requests_per_caller;   /* pending message requests from one caller */
 };
 
 struct sd_config {

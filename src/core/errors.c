@@ -7,6 +7,10 @@ const char *sd_err_str(enum sd_err e)
 		return "ok";
 	case SD_ENOTFOUND:
 		return "not found";
+	case SD_EFORBIDDEN:
+		return "forbidden";
+	case SD_ERETRY:
+		return "conflict, retry";
 	case SD_EFULL:
 		return "full";
 	case SD_ELIMIT:

@@ -13,6 +13,8 @@ const char *http_status_line(int status)
 		return "400 Bad Request";
 	case 401:
 		return "401 Unauthorized";
+	case 403:
+		return "403 Forbidden";
 	case 404:
 		return "404 Not Found";
 	case 405:

@@ -1,94 +1,901 @@
-/* Backend selection by DSN, and the thin dispatch every caller goes through. */
-#include "store/store_impl.h"
+/* Every store operation, written once above the backend driver (driver.h).
+ * Reads run on the handle's own connection; each write is one function run
+ * by the driver as one transaction (grouped with others on SQLite, retried
+ * after a lost conflict on MySQL), so it may run more than once and sets
+ * its outputs afresh each time. */
+#include "store/store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/fault.h"
+#include "core/log.h"
+#include "store/driver.h"
+
+struct sd_store {
+	const struct sd_driver *drv;
+	struct sd_conn *conn;
+};
+
+/* Where a statement runs: the driver, and the connection it was handed. */
+struct on {
+	const struct sd_driver *drv;
+	struct sd_conn *c;
+};
+
+#define ARGV(...) ((const struct sd_arg[]){__VA_ARGS__})
+#define ARGC(...) ((int)SD_ARRAY_LEN(ARGV(__VA_ARGS__)))
+#define ARGS(...) ARGV(__VA_ARGS__), ARGC(__VA_ARGS__)
+#define I64(v)    sd_arg_i64((int64_t)(v))
+#define TXT(s)    sd_arg_text(s)
+
+struct sd_arg sd_arg_text(const char *s)
+{
+	return s == NULL ? (struct sd_arg){.type = SD_ARG_NULL}
+	                 : (struct sd_arg){.type = SD_ARG_TEXT, .text = s, .len = strlen(s)};
+}
+
+struct sd_arg sd_arg_textn(const char *s, size_t n)
+{
+	return (struct sd_arg){.type = SD_ARG_TEXT, .text = s, .len = n};
+}
+
+int64_t sd_row_i64(const struct sd_row *r, int i)
+{
+	return i < r->ncols && r->v[i] != NULL ? strtoll(r->v[i], NULL, 10) : 0;
+}
+
+/* Copy column i into dst (cut to cap-1 bytes), "" for NULL. */
+static void row_copy(const struct sd_row *r, int i, char *dst, size_t cap)
+{
+	size_t n = i < r->ncols && r->v[i] != NULL ? r->len[i] : 0;
+
+	if (n >= cap)
+		n = cap - 1;
+	if (n > 0)
+		memcpy(dst, r->v[i], n);
+	dst[n] = '\0';
+}
+
+/* Every statement of every operation goes through here: the one place a
+ * fault-injection build makes the N-th call fail. */
+static enum sd_err run(const struct on *o, enum sd_stmt q, const struct sd_arg *a, int n,
+                       sd_row_cb cb, void *ctx, struct sd_exec_result *res)
+{
+	if (sd_fault_hit(SD_FAULT_STORE))
+		return SD_EDB;
+	return o->drv->exec(o->c, q, a, n, cb, ctx, res);
+}
+
+static enum sd_err run_changes(const struct on *o, enum sd_stmt q, const struct sd_arg *a, int n,
+                               int64_t *changes)
+{
+	struct sd_exec_result res = {0, 0};
+	enum sd_err rc = run(o, q, a, n, NULL, NULL, &res);
+
+	*changes = res.changes;
+	return rc;
+}
+
+struct first_int {
+	int found;
+	int64_t v;
+};
+
+static int first_int_row(void *p, const struct sd_row *r)
+{
+	struct first_int *f = p;
+
+	f->found = 1;
+	f->v = sd_row_i64(r, 0);
+	return 1;
+}
+
+/* The first column of the first row: *found 0 when there is no row. */
+static enum sd_err run_int(const struct on *o, enum sd_stmt q, const struct sd_arg *a, int n,
+                           int64_t *v, int *found)
+{
+	struct first_int f = {0, 0};
+	enum sd_err rc = run(o, q, a, n, first_int_row, &f, NULL);
+
+	*v = f.v;
+	if (found != NULL)
+		*found = f.found;
+	return rc;
+}
+
+static struct on on_reader(struct sd_store *st)
+{
+	return (struct on){st->drv, st->conn};
+}
+
+/* ---- life cycle ------------------------------------------------------- */
 
 enum sd_err store_open(const char *dsn, const struct sd_config *cfg, struct sd_store **out,
                        char *err, size_t errlen)
 {
+	const struct sd_driver *drv;
+	struct sd_store *st;
+	enum sd_err rc;
+
 	*out = NULL;
-	if (strncmp(dsn, "sqlite:", 7) == 0)
-		return store_sqlite_open(dsn + 7, cfg, out, err, errlen);
-	if (strncmp(dsn, "mysql://", 8) == 0 || strncmp(dsn, "mariadb://", 10) == 0)
-		return store_mysql_open(dsn, cfg, out, err, errlen);
-	snprintf(err, errlen, "unknown database kind (want sqlite:PATH or mysql://...)");
-	return SD_EINVAL;
+	if (strncmp(dsn, "sqlite:", 7) == 0) {
+		drv = &sd_driver_sqlite;
+		dsn += 7;
+	} else if (strncmp(dsn, "mysql://", 8) == 0 || strncmp(dsn, "mariadb://", 10) == 0) {
+		drv = &sd_driver_mysql;
+	} else {
+		snprintf(err, errlen, "unknown database kind (want sqlite:PATH or mysql://...)");
+		return SD_EINVAL;
+	}
+	if ((st = calloc(1, sizeof *st)) == NULL)
+		return SD_ENOMEM;
+	st->drv = drv;
+	if ((rc = drv->open(dsn, cfg, &st->conn, err, errlen)) != SD_OK) {
+		free(st);
+		return rc;
+	}
+	*out = st;
+	return SD_OK;
 }
 
 void store_close(struct sd_store *st)
 {
-	if (st != NULL)
-		st->ops->close(st);
+	if (st == NULL)
+		return;
+	st->drv->close(st->conn);
+	free(st);
 }
 
 const char *store_backend(const struct sd_store *st)
 {
-	return st->ops->name;
-}
-
-enum sd_err store_migrate(struct sd_store *st)
-{
-	return st->ops->migrate(st);
+	return st->drv->name;
 }
 
 enum sd_err store_ping(struct sd_store *st)
 {
-	return st->ops->ping(st);
+	struct on o = on_reader(st);
+	int64_t v;
+	int found;
+	enum sd_err rc = run_int(&o, SQ_PING, NULL, 0, &v, &found);
+
+	return rc == SD_OK && !found ? SD_EDB : rc;
+}
+
+/* ---- migrations --------------------------------------------------------
+ * Each file is applied statement by statement, and every statement is
+ * idempotent on its own (CREATE ... IF NOT EXISTS, one column or index per
+ * statement, a column or index that exists counts as added, UPDATEs that
+ * compute rather than accumulate): a migration interrupted at any point
+ * (MySQL's DDL commits as it goes) is simply run again. */
+
+struct migration_job {
+	const struct sd_driver *drv;
+	const struct sd_migration *m;
+	int applied;
+};
+
+/* The next statement of a script at *p: skips blank and comment lines;
+ * returns its length (0 at the end) and moves *p past it. */
+static size_t next_statement(const char **p, const char **start)
+{
+	const char *s = *p, *end;
+	size_t n;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\n' || *s == '\t')
+			s++;
+		if (s[0] == '-' && s[1] == '-') {
+			s += strcspn(s, "\n");
+			continue;
+		}
+		break;
+	}
+	end = strstr(s, ";\n");
+	n = end != NULL ? (size_t)(end - s) : strlen(s);
+	while (n > 0 && (s[n - 1] == ';' || s[n - 1] == '\n' || s[n - 1] == ' '))
+		n--;
+	*start = s;
+	*p = end != NULL ? end + 2 : s + strlen(s);
+	return n;
+}
+
+static enum sd_err migration_tx(struct sd_conn *c, void *arg)
+{
+	struct migration_job *j = arg;
+	struct on o = {j->drv, c};
+	const char *p = j->m->sql, *s;
+	enum sd_err rc;
+	int64_t v;
+	int found;
+	size_t n;
+
+	j->applied = 0;
+	rc = j->drv->script(c, j->drv->sql[SQ_SCHEMA_CREATE], strlen(j->drv->sql[SQ_SCHEMA_CREATE]));
+	if (rc != SD_OK)
+		return rc;
+	if ((rc = run_int(&o, SQ_SCHEMA_HAS, ARGS(I64(j->m->version)), &v, &found)) != SD_OK ||
+	    found)
+		return rc;
+	while ((n = next_statement(&p, &s)) > 0) {
+		rc = sd_fault_hit(SD_FAULT_STORE) ? SD_EDB : j->drv->script(c, s, n);
+		if (rc == SD_ECONFLICT)
+			continue; /* the column or index is there already */
+		if (rc != SD_OK) {
+			sd_log_error("%s: migration %s failed", j->drv->name, j->m->name);
+			return rc;
+		}
+	}
+	rc = run_changes(&o, SQ_SCHEMA_RECORD,
+	                 ARGS(I64(j->m->version), TXT(j->m->name), I64(time(NULL))), &v);
+	j->applied = rc == SD_OK;
+	return rc;
+}
+
+enum sd_err store_migrate(struct sd_store *st)
+{
+	enum sd_err rc = SD_OK;
+
+	/* Several instances may start at once: one migrates, the others wait. */
+	if (st->drv->lock(st->conn, "sealdrop_migrate", 60) != SD_OK) {
+		sd_log_error("%s: could not take the migration lock", st->drv->name);
+		return SD_EDB;
+	}
+	for (const struct sd_migration *m = st->drv->migrations; m->sql != NULL; m++) {
+		struct migration_job j = {st->drv, m, 0};
+
+		if ((rc = st->drv->write(st->conn, migration_tx, &j)) != SD_OK)
+			break;
+		if (j.applied)
+			sd_log_info("%s: applied migration %s", st->drv->name, m->name);
+	}
+	st->drv->unlock(st->conn, "sealdrop_migrate");
+	return rc;
+}
+
+/* ---- clients ---------------------------------------------------------- */
+
+struct client_job {
+	const struct sd_driver *drv;
+	struct sd_client *client;
+	const char *link, *hash;
+};
+
+static enum sd_err client_insert_tx(struct sd_conn *c, void *arg)
+{
+	struct client_job *j = arg;
+	struct sd_client *cl = j->client;
+	struct on o = {j->drv, c};
+	struct sd_exec_result res = {0, 0};
+	enum sd_err rc;
+
+	rc = run(&o, SQ_CLIENT_INSERT,
+	         ARGS(TXT(cl->link_token), TXT(cl->public_key), TXT(cl->public_key_hash),
+	              TXT(cl->has_display_name ? cl->display_name : NULL),
+	              TXT(cl->fetch_token_hash), I64(cl->created_at), TXT(cl->key_type),
+	              TXT(cl->box_public_key[0] ? cl->box_public_key : NULL)),
+	         NULL, NULL, &res);
+	cl->id = res.last_id;
+	return rc;
 }
 
 enum sd_err store_client_insert(struct sd_store *st, struct sd_client *c)
 {
-	return st->ops->client_insert(st, c);
+	struct client_job j = {.drv = st->drv, .client = c};
+
+	return st->drv->write(st->conn, client_insert_tx, &j);
+}
+
+static int client_row(void *p, const struct sd_row *r)
+{
+	struct sd_client *c = p;
+
+	memset(c, 0, sizeof *c);
+	c->id = sd_row_i64(r, 0);
+	row_copy(r, 1, c->link_token, sizeof c->link_token);
+	row_copy(r, 2, c->public_key, sizeof c->public_key);
+	row_copy(r, 3, c->public_key_hash, sizeof c->public_key_hash);
+	c->has_display_name = r->v[4] != NULL;
+	row_copy(r, 4, c->display_name, sizeof c->display_name);
+	row_copy(r, 5, c->fetch_token_hash, sizeof c->fetch_token_hash);
+	c->created_at = (time_t)sd_row_i64(r, 6);
+	row_copy(r, 7, c->key_type, sizeof c->key_type);
+	row_copy(r, 8, c->box_public_key, sizeof c->box_public_key);
+	/* CHAR(n) columns come back padded in some servers' modes. */
+	for (size_t n = strlen(c->fetch_token_hash); n > 0 && c->fetch_token_hash[n - 1] == ' ';)
+		c->fetch_token_hash[--n] = '\0';
+	for (size_t n = strlen(c->public_key_hash); n > 0 && c->public_key_hash[n - 1] == ' ';)
+		c->public_key_hash[--n] = '\0';
+	return 1;
 }
 
 enum sd_err store_client_get(struct sd_store *st, const char *link, struct sd_client *out)
 {
-	return st->ops->client_get(st, link, out);
+	struct on o = on_reader(st);
+	enum sd_err rc;
+
+	out->id = 0;
+	out->link_token[0] = '\0';
+	rc = run(&o, SQ_CLIENT_GET, ARGS(TXT(link)), client_row, out, NULL);
+	if (rc == SD_OK && out->link_token[0] == '\0')
+		return SD_ENOTFOUND;
+	return rc;
+}
+
+struct usage {
+	int found;
+	int64_t messages, bytes;
+};
+
+static int usage_row(void *p, const struct sd_row *r)
+{
+	struct usage *u = p;
+
+	u->found = 1;
+	u->messages = sd_row_i64(r, 0);
+	u->bytes = sd_row_i64(r, 1);
+	return 1;
+}
+
+enum sd_err store_client_usage(struct sd_store *st, const char *link, int64_t *messages,
+                               int64_t *bytes)
+{
+	struct on o = on_reader(st);
+	struct usage u = {0, 0, 0};
+	enum sd_err rc = run(&o, SQ_CLIENT_USAGE, ARGS(TXT(link)), usage_row, &u, NULL);
+
+	*messages = u.messages;
+	*bytes = u.bytes;
+	return rc != SD_OK ? rc : u.found ? SD_OK : SD_ENOTFOUND;
+}
+
+static enum sd_err set_hash_tx(struct sd_conn *c, void *arg)
+{
+	struct client_job *j = arg;
+	struct on o = {j->drv, c};
+	int64_t n = 0;
+	enum sd_err rc = run_changes(&o, SQ_CLIENT_SET_HASH, ARGS(TXT(j->hash), TXT(j->link)), &n);
+
+	return rc != SD_OK ? rc : n == 1 ? SD_OK : SD_ENOTFOUND;
 }
 
 enum sd_err store_client_set_fetch_hash(struct sd_store *st, const char *link, const char *hash)
 {
-	return st->ops->client_set_fetch_hash(st, link, hash);
+	struct client_job j = {.drv = st->drv, .link = link, .hash = hash};
+
+	return st->drv->write(st->conn, set_hash_tx, &j);
+}
+
+static enum sd_err client_delete_tx(struct sd_conn *c, void *arg)
+{
+	struct client_job *j = arg;
+	struct on o = {j->drv, c};
+	int64_t n = 0;
+	enum sd_err rc;
+
+	if ((rc = run_changes(&o, SQ_CLIENT_DELETE_MSGS, ARGS(TXT(j->link)), &n)) != SD_OK ||
+	    (rc = run_changes(&o, SQ_CLIENT_DELETE_CHALLENGES, ARGS(TXT(j->link)), &n)) != SD_OK ||
+	    (rc = run_changes(&o, SQ_CLIENT_DELETE_REQUESTS, ARGS(TXT(j->link), TXT(j->link)),
+	                      &n)) != SD_OK ||
+	    (rc = run_changes(&o, SQ_CLIENT_DELETE, ARGS(TXT(j->link)), &n)) != SD_OK)
+		return rc;
+	return n == 1 ? SD_OK : SD_ENOTFOUND;
 }
 
 enum sd_err store_client_delete(struct sd_store *st, const char *link)
 {
-	return st->ops->client_delete(st, link);
+	struct client_job j = {.drv = st->drv, .link = link};
+
+	return st->drv->write(st->conn, client_delete_tx, &j);
+}
+
+/* ---- messages --------------------------------------------------------- */
+
+struct msg_insert_job {
+	const struct sd_driver *drv;
+	const char *link, *text, *meta;
+	int64_t size_bytes, charge;
+	const struct sd_limits *lim;
+	time_t now;
+	int64_t id;
+};
+
+/* Take one place and `charge` bytes in the inbox, if it has room. */
+static enum sd_err inbox_reserve(const struct on *o, const char *link, int64_t charge,
+                                 const struct sd_limits *lim)
+{
+	int64_t n = 0, v;
+	int found;
+	enum sd_err rc;
+
+	rc = run_changes(o, SQ_CLIENT_RESERVE,
+	                 ARGS(I64(charge), TXT(link), I64(lim->inbox_max_messages), I64(charge),
+	                      I64(lim->inbox_max_bytes)),
+	                 &n);
+	if (rc != SD_OK || n == 1)
+		return rc;
+	/* No row changed: the inbox is full, or gone. */
+	if ((rc = run_int(o, SQ_CLIENT_LOCK, ARGS(TXT(link)), &v, &found)) != SD_OK)
+		return rc;
+	return found ? SD_EFULL : SD_ENOTFOUND;
+}
+
+static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
+{
+	struct msg_insert_job *j = arg;
+	struct on o = {j->drv, c};
+	struct sd_exec_result res = {0, 0};
+	enum sd_err rc;
+
+	j->id = 0;
+	if ((rc = inbox_reserve(&o, j->link, j->charge, j->lim)) != SD_OK)
+		return rc;
+	rc = run(&o, SQ_MSG_INSERT,
+	         ARGS(TXT(j->link), TXT(j->text), I64(j->now), TXT(j->meta), I64(j->size_bytes),
+	              I64(j->charge)),
+	         NULL, NULL, &res);
+	j->id = res.last_id;
+	return rc;
 }
 
 enum sd_err store_msg_insert(struct sd_store *st, const char *link, const char *ct,
-                             const char *metadata, int64_t bytes, const struct sd_limits *lim,
+                             const char *metadata, int64_t size_bytes, const struct sd_limits *lim,
                              time_t now, int64_t *id)
 {
-	return st->ops->msg_insert(st, link, ct, metadata, bytes, lim, now, id);
+	struct msg_insert_job j = {.drv = st->drv,
+	                           .link = link,
+	                           .text = ct,
+	                           .meta = metadata,
+	                           .size_bytes = size_bytes,
+	                           .charge = (int64_t)(strlen(ct) + (metadata ? strlen(metadata) : 0)),
+	                           .lim = lim,
+	                           .now = now};
+	enum sd_err rc = st->drv->write(st->conn, msg_insert_tx, &j);
+
+	*id = j.id;
+	return rc;
+}
+
+struct msg_list_ctx {
+	sd_msg_cb cb;
+	void *ctx;
+};
+
+static int msg_row(void *p, const struct sd_row *r)
+{
+	struct msg_list_ctx *l = p;
+	struct sd_msg m;
+
+	if (r->v[1] == NULL)
+		return 0;
+	m.id = sd_row_i64(r, 0);
+	m.encrypted_message = r->v[1];
+	m.encrypted_len = r->len[1];
+	m.created_at = (time_t)sd_row_i64(r, 2);
+	m.seen = sd_row_i64(r, 3) != 0;
+	m.metadata = r->v[4];
+	m.metadata_len = r->v[4] != NULL ? r->len[4] : 0;
+	return l->cb(l->ctx, &m);
 }
 
 enum sd_err store_msg_list(struct sd_store *st, const char *link, const struct sd_msg_query *q,
                            sd_msg_cb cb, void *ctx)
 {
-	return st->ops->msg_list(st, link, q, cb, ctx);
+	struct on o = on_reader(st);
+	struct msg_list_ctx l = {cb, ctx};
+	enum sd_stmt which = q->include_seen
+	                         ? (q->ascending ? SQ_MSG_LIST_ALL_ASC : SQ_MSG_LIST_ALL_DESC)
+	                         : (q->ascending ? SQ_MSG_LIST_UNSEEN_ASC : SQ_MSG_LIST_UNSEEN_DESC);
+
+	return run(&o, which, ARGS(TXT(link), I64(q->before_id), I64(q->since_id), I64(q->limit)),
+	           msg_row, &l, NULL);
+}
+
+struct msg_ack_job {
+	const struct sd_driver *drv;
+	const char *link;
+	const int64_t *ids;
+	size_t n;
+	int del;
+	int64_t count;
+};
+
+/* Erase one message of the inbox: *gone says whether it was this inbox's
+ * and went now, *charge what it gives back. */
+static enum sd_err msg_delete_one(const struct on *o, const char *link, int64_t id, int *gone,
+                                  int64_t *charge)
+{
+	int64_t n = 0;
+	int found;
+	enum sd_err rc;
+
+	*gone = 0;
+	if ((rc = run_int(o, SQ_MSG_CHARGE, ARGS(I64(id), TXT(link)), charge, &found)) != SD_OK ||
+	    !found)
+		return rc;
+	if ((rc = run_changes(o, SQ_MSG_DELETE, ARGS(I64(id), TXT(link)), &n)) != SD_OK)
+		return rc;
+	*gone = n == 1;
+	return SD_OK;
+}
+
+static enum sd_err msg_ack_tx(struct sd_conn *c, void *arg)
+{
+	struct msg_ack_job *j = arg;
+	struct on o = {j->drv, c};
+	int64_t found = 0, bytes = 0, v;
+	int gone;
+	enum sd_err rc;
+
+	j->count = 0;
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->del) {
+			if ((rc = msg_delete_one(&o, j->link, j->ids[i], &gone, &v)) != SD_OK)
+				return rc;
+			found += gone;
+			bytes += gone ? v : 0;
+			continue;
+		}
+		if ((rc = run_changes(&o, SQ_MSG_SEEN, ARGS(I64(j->ids[i]), TXT(j->link)), &v)) !=
+		    SD_OK)
+			return rc;
+		found += v;
+	}
+	if (j->del && found > 0 &&
+	    (rc = run_changes(&o, SQ_CLIENT_RELEASE, ARGS(I64(found), I64(bytes), TXT(j->link)),
+	                      &v)) != SD_OK)
+		return rc;
+	j->count = found;
+	return SD_OK;
 }
 
 enum sd_err store_msg_ack(struct sd_store *st, const char *link, const int64_t *ids, size_t n,
                           int del, int64_t *count)
 {
-	return st->ops->msg_ack(st, link, ids, n, del, count);
+	struct msg_ack_job j = {.drv = st->drv, .link = link, .ids = ids, .n = n, .del = del};
+	enum sd_err rc = st->drv->write(st->conn, msg_ack_tx, &j);
+
+	*count = j.count;
+	return rc;
+}
+
+/* ---- challenges ------------------------------------------------------- */
+
+struct challenge_job {
+	const struct sd_driver *drv;
+	const char *link, *challenge, *caller;
+	time_t now;
+	const struct sd_limits *lim;
+};
+
+static enum sd_err challenge_insert_tx(struct sd_conn *c, void *arg)
+{
+	struct challenge_job *j = arg;
+	struct on o = {j->drv, c};
+	int64_t v, outstanding = 0;
+	int found;
+	enum sd_err rc;
+
+	/* Lock the inbox row: issuance for one link is serialised, so the
+	 * per-caller count cannot be raced past. */
+	if ((rc = run_int(&o, SQ_CLIENT_LOCK, ARGS(TXT(j->link)), &v, &found)) != SD_OK)
+		return rc;
+	if (!found)
+		return SD_ENOTFOUND;
+	if ((rc = run_changes(&o, SQ_CH_EXPIRE_LINK, ARGS(TXT(j->link), I64(j->now)), &v)) !=
+	        SD_OK ||
+	    (rc = run_int(&o, SQ_CH_COUNT, ARGS(TXT(j->link), TXT(j->caller), I64(j->now)),
+	                  &outstanding, &found)) != SD_OK)
+		return rc;
+	if (outstanding >= j->lim->challenges_per_caller)
+		return SD_ELIMIT;
+	return run_changes(&o, SQ_CH_INSERT,
+	                   ARGS(TXT(j->link), TXT(j->challenge), I64(j->now),
+	                        I64(j->now + j->lim->challenge_ttl), TXT(j->caller)),
+	                   &v);
 }
 
 enum sd_err store_challenge_insert(struct sd_store *st, const char *link, const char *challenge,
                                    const char *caller, time_t now, const struct sd_limits *lim)
 {
-	return st->ops->challenge_insert(st, link, challenge, caller, now, lim);
+	struct challenge_job j = {st->drv, link, challenge, caller, now, lim};
+
+	return st->drv->write(st->conn, challenge_insert_tx, &j);
+}
+
+static enum sd_err challenge_consume_tx(struct sd_conn *c, void *arg)
+{
+	struct challenge_job *j = arg;
+	struct on o = {j->drv, c};
+	int64_t n = 0;
+	enum sd_err rc;
+
+	/* One DELETE: of any number of concurrent consumers exactly one sees
+	 * a removed row (SQLite's single writer, InnoDB's row lock). */
+	rc = run_changes(&o, SQ_CH_CONSUME, ARGS(TXT(j->link), TXT(j->challenge), I64(j->now)), &n);
+	return rc != SD_OK ? rc : n == 1 ? SD_OK : SD_ENOTFOUND;
 }
 
 enum sd_err store_challenge_consume(struct sd_store *st, const char *link, const char *challenge,
                                     time_t now)
 {
-	return st->ops->challenge_consume(st, link, challenge, now);
+	struct challenge_job j = {st->drv, link, challenge, NULL, now, NULL};
+
+	return st->drv->write(st->conn, challenge_consume_tx, &j);
+}
+
+/* ---- housekeeping ----------------------------------------------------- */
+
+struct old_msg {
+	int64_t id, charge;
+	char link[SD_LINK_TOKEN_MAX + 1];
+};
+
+struct purge_job {
+	const struct sd_driver *drv;
+	time_t now, cutoff;
+	struct old_msg *old; /* SD_PURGE_BATCH entries */
+	size_t n_old;
+	int64_t purged;
+};
+
+static int old_row(void *p, const struct sd_row *r)
+{
+	struct purge_job *j = p;
+	struct old_msg *m;
+
+	if (j->n_old == SD_PURGE_BATCH)
+		return 1;
+	m = &j->old[j->n_old++];
+	m->id = sd_row_i64(r, 0);
+	row_copy(r, 1, m->link, sizeof m->link);
+	m->charge = sd_row_i64(r, 2);
+	return 0;
+}
+
+static enum sd_err purge_tx(struct sd_conn *c, void *arg)
+{
+	struct purge_job *j = arg;
+	struct on o = {j->drv, c};
+	int64_t n;
+	enum sd_err rc;
+
+	j->purged = 0;
+	j->n_old = 0;
+	if ((rc = run_changes(&o, SQ_CH_EXPIRE_ALL, ARGS(I64(j->now)), &n)) != SD_OK ||
+	    j->cutoff <= 0)
+		return rc;
+	/* Rows are collected first: no statement may run inside a listing. */
+	if ((rc = run(&o, SQ_MSG_OLD, ARGS(I64(j->cutoff), I64(SD_PURGE_BATCH)), old_row, j,
+	              NULL)) != SD_OK)
+		return rc;
+	for (size_t i = 0; i < j->n_old; i++) {
+		const struct old_msg *m = &j->old[i];
+
+		if ((rc = run_changes(&o, SQ_MSG_DELETE_ID, ARGS(I64(m->id)), &n)) != SD_OK)
+			return rc;
+		if (n != 1)
+			continue;
+		if ((rc = run_changes(&o, SQ_CLIENT_RELEASE, ARGS(I64(1), I64(m->charge), TXT(m->link)),
+		                      &n)) != SD_OK)
+			return rc;
+		j->purged++;
+	}
+	return SD_OK;
 }
 
 enum sd_err store_purge(struct sd_store *st, time_t now, time_t msg_cutoff, int64_t *purged)
 {
-	return st->ops->purge(st, now, msg_cutoff, purged);
+	struct purge_job j = {.drv = st->drv, .now = now, .cutoff = msg_cutoff};
+	enum sd_err rc;
+
+	*purged = 0;
+	/* Several instances share one database: one purges at a time. */
+	rc = st->drv->lock(st->conn, "sealdrop_purge", 0);
+	if (rc == SD_ELIMIT)
+		return SD_OK;
+	if (rc != SD_OK)
+		return rc;
+	if ((j.old = calloc(SD_PURGE_BATCH, sizeof *j.old)) == NULL)
+		rc = SD_ENOMEM;
+	else
+		rc = st->drv->write(st->conn, purge_tx, &j);
+	st->drv->unlock(st->conn, "sealdrop_purge");
+	free(j.old);
+	if (rc == SD_OK)
+		*purged = j.purged;
+	return rc;
+}
+
+/* ---- message requests --------------------------------------------------- */
+
+static const char *const req_status_names[] = {
+    [SD_REQ_PENDING] = "pending",
+    [SD_REQ_ACCEPTED] = "accepted",
+    [SD_REQ_REJECTED] = "rejected",
+};
+
+static enum sd_req_status req_status_parse(const char *s)
+{
+	if (s != NULL && strcmp(s, "accepted") == 0)
+		return SD_REQ_ACCEPTED;
+	if (s != NULL && strcmp(s, "rejected") == 0)
+		return SD_REQ_REJECTED;
+	return SD_REQ_PENDING;
+}
+
+struct req_open_job {
+	const struct sd_driver *drv;
+	const char *from, *to, *nickname, *caller;
+	int verified;
+	time_t now;
+	const struct sd_limits *lim;
+	int64_t id;
+	enum sd_req_status status;
+	int existing, created;
+};
+
+/* Of the requests from -> to, the one that decides: accepted before
+ * pending before rejected, the newest of each. */
+static int req_find_row(void *p, const struct sd_row *r)
+{
+	struct req_open_job *j = p;
+	enum sd_req_status s = req_status_parse(r->v[1]);
+	static const int rank[] = {[SD_REQ_ACCEPTED] = 3, [SD_REQ_PENDING] = 2,
+	                           [SD_REQ_REJECTED] = 1};
+
+	if (!j->existing || rank[s] > rank[j->status]) {
+		j->existing = 1;
+		j->status = s;
+		j->id = sd_row_i64(r, 0);
+	}
+	return 0;
+}
+
+static enum sd_err req_open_tx(struct sd_conn *c, void *arg)
+{
+	struct req_open_job *j = arg;
+	struct on o = {j->drv, c};
+	struct sd_exec_result res = {0, 0};
+	int64_t v, to_inbox = 0, from_caller = 0;
+	int found;
+	enum sd_err rc;
+
+	j->id = 0;
+	j->status = SD_REQ_PENDING;
+	j->existing = j->created = 0;
+	/* The recipient's row serialises requests to it, so its cap holds. */
+	if ((rc = run_int(&o, SQ_CLIENT_LOCK, ARGS(TXT(j->to)), &v, &found)) != SD_OK)
+		return rc;
+	if (!found)
+		return SD_ENOTFOUND;
+	if ((rc = run(&o, SQ_REQ_FIND, ARGS(TXT(j->from), TXT(j->to)), req_find_row, j, NULL)) !=
+	        SD_OK ||
+	    j->existing)
+		return rc;
+	if ((rc = run_int(&o, SQ_REQ_COUNT_TO, ARGS(TXT(j->to)), &to_inbox, NULL)) != SD_OK ||
+	    (rc = run_int(&o, SQ_REQ_COUNT_CALLER, ARGS(TXT(j->caller)), &from_caller, NULL)) !=
+	        SD_OK)
+		return rc;
+	if (to_inbox >= j->lim->requests_per_inbox || from_caller >= j->lim->requests_per_caller)
+		return SD_ELIMIT;
+	rc = run(&o, SQ_REQ_INSERT,
+	         ARGS(TXT(j->from), TXT(j->to), TXT(j->nickname), I64(j->now), I64(j->verified != 0),
+	              TXT(j->caller)),
+	         NULL, NULL, &res);
+	j->id = res.last_id;
+	j->created = rc == SD_OK;
+	return rc;
+}
+
+enum sd_err store_msgreq_open(struct sd_store *st, const char *from, const char *to,
+                              const char *nickname, int verified, const char *caller, time_t now,
+                              const struct sd_limits *lim, int64_t *id, enum sd_req_status *status,
+                              int *created)
+{
+	struct req_open_job j = {.drv = st->drv,
+	                         .from = from,
+	                         .to = to,
+	                         .nickname = nickname ? nickname : "",
+	                         .caller = caller ? caller : "",
+	                         .verified = verified,
+	                         .now = now,
+	                         .lim = lim};
+	enum sd_err rc = st->drv->write(st->conn, req_open_tx, &j);
+
+	*id = j.id;
+	*status = j.status;
+	*created = j.created;
+	return rc;
+}
+
+struct req_list_ctx {
+	sd_msgreq_cb cb;
+	void *ctx;
+};
+
+static int req_row(void *p, const struct sd_row *r)
+{
+	struct req_list_ctx *l = p;
+	struct sd_msgreq m;
+
+	m.id = sd_row_i64(r, 0);
+	m.from_link_token = r->v[1] != NULL ? r->v[1] : "";
+	m.from_nickname = r->v[2] != NULL ? r->v[2] : "";
+	m.created_at = (time_t)sd_row_i64(r, 3);
+	m.verified = sd_row_i64(r, 4) != 0;
+	return l->cb(l->ctx, &m);
+}
+
+enum sd_err store_msgreq_list(struct sd_store *st, const char *to, int64_t limit, sd_msgreq_cb cb,
+                              void *ctx)
+{
+	struct on o = on_reader(st);
+	struct req_list_ctx l = {cb, ctx};
+
+	return run(&o, SQ_REQ_LIST_PENDING, ARGS(TXT(to), I64(limit)), req_row, &l, NULL);
+}
+
+struct req_answer_job {
+	const struct sd_driver *drv;
+	const char *to;
+	int64_t id;
+	int accept;
+	time_t now;
+	int found, mine;
+	enum sd_req_status was;
+};
+
+static int req_get_row(void *p, const struct sd_row *r)
+{
+	struct req_answer_job *j = p;
+
+	j->found = 1;
+	j->mine = r->v[0] != NULL && strcmp(r->v[0], j->to) == 0;
+	j->was = req_status_parse(r->v[1]);
+	return 1;
+}
+
+static enum sd_err req_answer_tx(struct sd_conn *c, void *arg)
+{
+	struct req_answer_job *j = arg;
+	struct on o = {j->drv, c};
+	enum sd_req_status to = j->accept ? SD_REQ_ACCEPTED : SD_REQ_REJECTED;
+	int64_t n = 0;
+	enum sd_err rc;
+
+	j->found = j->mine = 0;
+	j->was = SD_REQ_PENDING;
+	if ((rc = run(&o, SQ_REQ_GET, ARGS(I64(j->id)), req_get_row, j, NULL)) != SD_OK)
+		return rc;
+	if (!j->found)
+		return SD_ENOTFOUND;
+	if (!j->mine)
+		return SD_EFORBIDDEN;
+	if (j->was != SD_REQ_PENDING)
+		return SD_ECONFLICT;
+	rc = run_changes(&o, SQ_REQ_SET_STATUS,
+	                 ARGS(TXT(req_status_names[to]), I64(j->now), I64(j->id)), &n);
+	return rc != SD_OK ? rc : n == 1 ? SD_OK : SD_ECONFLICT;
+}
+
+enum sd_err store_msgreq_answer(struct sd_store *st, const char *to, int64_t id, int accept,
+                                time_t now, enum sd_req_status *was)
+{
+	struct req_answer_job j = {.drv = st->drv, .to = to, .id = id, .accept = accept, .now = now};
+	enum sd_err rc = st->drv->write(st->conn, req_answer_tx, &j);
+
+	*was = j.was;
+	return rc;
+}
+
+enum sd_err store_msgreq_allowed(struct sd_store *st, const char *from, const char *to)
+{
+	struct on o = on_reader(st);
+	int64_t v;
+	int found;
+	enum sd_err rc = run_int(&o, SQ_REQ_ALLOWED, ARGS(TXT(from), TXT(to)), &v, &found);
+
+	return rc != SD_OK ? rc : found ? SD_OK : SD_ENOTFOUND;
 }

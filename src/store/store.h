@@ -1,7 +1,7 @@
-/* The storage interface. One implementation per backend (store_sqlite.c,
- * store_mysql.c); one contract test suite runs against each. Stores know
- * nothing of HTTP; handlers know nothing of SQL. A store handle belongs to
- * one thread: open one per worker. */
+/* The storage interface. Every operation is written once (store.c) above a
+ * small per-backend driver (driver.h); one contract test suite runs against
+ * each backend. Stores know nothing of HTTP; handlers know nothing of SQL.
+ * A store handle belongs to one thread: open one per worker. */
 #ifndef SD_STORE_H
 #define SD_STORE_H
 
@@ -72,6 +72,10 @@ SD_MUST_CHECK enum sd_err store_client_insert(struct sd_store *st, struct sd_cli
 SD_MUST_CHECK enum sd_err store_client_get(struct sd_store *st, const char *link_token,
                                            struct sd_client *out);
 
+/* What an inbox holds against its caps: messages and charged bytes. */
+SD_MUST_CHECK enum sd_err store_client_usage(struct sd_store *st, const char *link_token,
+                                             int64_t *messages, int64_t *bytes);
+
 /* Replace the stored fetch token hash (the old token stops working at once). */
 SD_MUST_CHECK enum sd_err store_client_set_fetch_hash(struct sd_store *st, const char *link_token,
                                                       const char *hash);
@@ -79,12 +83,15 @@ SD_MUST_CHECK enum sd_err store_client_set_fetch_hash(struct sd_store *st, const
 /* Erase an inbox with its messages and challenges. */
 SD_MUST_CHECK enum sd_err store_client_delete(struct sd_store *st, const char *link_token);
 
-/* Store a message if the inbox stays within its caps. bytes is what counts
- * against the byte cap. SD_OK sets *id; SD_EFULL; SD_ENOTFOUND. */
+/* Store a message if the inbox stays within its caps. The charge (the
+ * base64 text and the metadata, in bytes) counts against the byte cap and
+ * is recorded with the row, so deleting it gives back exactly that.
+ * size_bytes is the decoded ciphertext length (PyCrypt's column). SD_OK
+ * sets *id; SD_EFULL; SD_ENOTFOUND. */
 SD_MUST_CHECK enum sd_err store_msg_insert(struct sd_store *st, const char *link_token,
                                            const char *encrypted_b64, const char *metadata,
-                                           int64_t bytes, const struct sd_limits *lim, time_t now,
-                                           int64_t *id);
+                                           int64_t size_bytes, const struct sd_limits *lim,
+                                           time_t now, int64_t *id);
 
 /* Call cb for up to q->limit messages of one inbox in id order. A non-zero
  * return from cb stops the listing (the store still returns SD_OK). */
@@ -114,6 +121,48 @@ SD_MUST_CHECK enum sd_err store_challenge_consume(struct sd_store *st, const cha
 #define SD_PURGE_BATCH 500
 SD_MUST_CHECK enum sd_err store_purge(struct sd_store *st, time_t now, time_t msg_cutoff,
                                       int64_t *purged);
+
+/* ---- message requests: PyCrypt's permission API ------------------------
+ * A sender (from) asks an inbox (to) to accept its messages; the owner of
+ * `to` accepts or rejects. Statuses are PyCrypt's words. */
+enum sd_req_status { SD_REQ_PENDING, SD_REQ_ACCEPTED, SD_REQ_REJECTED };
+
+struct sd_msgreq {
+	int64_t id;
+	const char *from_link_token;
+	const char *from_nickname;
+	time_t created_at;
+	int verified; /* the sender proved it owns from_link_token */
+};
+
+typedef int (*sd_msgreq_cb)(void *ctx, const struct sd_msgreq *r);
+
+/* Open a request from `from` to `to` (both exist: the caller checked).
+ * When one is already pending or accepted, nothing is written and *id /
+ * *status describe it (*created = 0); a rejected one stays rejected
+ * (*status = SD_REQ_REJECTED). Otherwise a pending request is stored
+ * (*created = 1), unless `to` already has lim->requests_per_inbox pending
+ * or caller has lim->requests_per_caller pending anywhere: SD_ELIMIT.
+ * SD_ENOTFOUND when `to` vanished meanwhile. */
+SD_MUST_CHECK enum sd_err store_msgreq_open(struct sd_store *st, const char *from, const char *to,
+                                            const char *nickname, int verified,
+                                            const char *caller, time_t now,
+                                            const struct sd_limits *lim, int64_t *id,
+                                            enum sd_req_status *status, int *created);
+
+/* Call cb for the pending requests to `to`, oldest first, at most limit. */
+SD_MUST_CHECK enum sd_err store_msgreq_list(struct sd_store *st, const char *to, int64_t limit,
+                                            sd_msgreq_cb cb, void *ctx);
+
+/* Accept or reject request id of inbox `to`: SD_OK; SD_ENOTFOUND no such
+ * request; SD_EFORBIDDEN it is another inbox's; SD_ECONFLICT it was
+ * already answered (*was gets its status). */
+SD_MUST_CHECK enum sd_err store_msgreq_answer(struct sd_store *st, const char *to, int64_t id,
+                                              int accept, time_t now, enum sd_req_status *was);
+
+/* SD_OK when `from` holds an accepted request to `to`, else SD_ENOTFOUND. */
+SD_MUST_CHECK enum sd_err store_msgreq_allowed(struct sd_store *st, const char *from,
+                                               const char *to);
 
 /* The backend's name, "sqlite" or "mysql". */
 const char *store_backend(const struct sd_store *st);

@@ -21,6 +21,16 @@ unit_store_CFLAGS = $(UNIT_CFLAGS)
 unit_store_LDADD = $(UNIT_LDADD)
 TESTS += $(UNIT_TESTS)
 endif
+# Fault injection: only in a build configured with --enable-fault-injection.
+if HAVE_CMOCKA
+if FAULT_INJECTION
+check_PROGRAMS += unit_faults
+TESTS += unit_faults
+unit_faults_SOURCES = tests/unit/test_faults.c
+unit_faults_CFLAGS = $(UNIT_CFLAGS)
+unit_faults_LDADD = $(UNIT_LDADD)
+endif
+endif
 EXTRA_DIST += tests/unit/run
 if HAVE_CMOCKA
 unit_buf_SOURCES = tests/unit/test_buf.c

@@ -37,6 +37,8 @@ static int open_fixture(void **state, const char *dsn)
 	f->cfg.limits.inbox_max_bytes = 1000;
 	f->cfg.limits.challenges_per_caller = 2;
 	f->cfg.limits.challenge_ttl = 300;
+	f->cfg.limits.requests_per_inbox = 3;
+	f->cfg.limits.requests_per_caller = 4;
 	if (store_open(dsn, &f->cfg, &f->st, err, sizeof err) != SD_OK) {
 		fprintf(stderr, "store_open: %s\n", err);
 		free(f);
@@ -72,6 +74,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	if (f == NULL)
+		return 0;
 	store_close(f->st);
 	free(f);
 	return 0;
@@ -413,6 +417,238 @@ static void purge_works_in_small_batches(void **state)
 	assert_true(total >= SD_PURGE_BATCH * 2 + 20);
 }
 
+
+/* ---- exact accounting --------------------------------------------------- */
+
+struct tally {
+	int64_t n, bytes;
+};
+
+static int tally_row(void *ctx, const struct sd_msg *m)
+{
+	struct tally *t = ctx;
+
+	t->n++;
+	t->bytes += (int64_t)(m->encrypted_len + (m->metadata ? m->metadata_len : 0));
+	return 0;
+}
+
+/* The inbox's counters equal what its rows hold, in bytes. */
+static void assert_counters_match_rows(struct fixture *f, const char *link)
+{
+	struct sd_msg_query q = {1, 1, INT64_MAX, 0, 1000000};
+	struct tally t = {0, 0};
+	int64_t n = -1, bytes = -1;
+
+	assert_int_equal(store_msg_list(f->st, link, &q, tally_row, &t), SD_OK);
+	assert_int_equal(store_client_usage(f->st, link, &n, &bytes), SD_OK);
+	assert_int_equal(n, t.n);
+	assert_int_equal(bytes, t.bytes);
+}
+
+/* Non-ASCII metadata is charged in bytes and given back in bytes: a
+ * thousand send/delete cycles leave an empty inbox at zero. */
+static void delete_gives_back_exactly_what_send_charged(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_limits lim = f->cfg.limits;
+	const char *meta = "{\"n\":\"Zo\xc3\xab \xe2\x9c\x93 \xf0\x9f\x94\x92\"}";
+	struct sd_client c;
+	int64_t id, count, n = -1, bytes = -1;
+
+	lim.inbox_max_bytes = 200;
+	new_client(f, &c);
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(
+		    store_msg_insert(f->st, c.link_token, "QUJD", meta, 3, &lim, NOW, &id), SD_OK);
+		assert_int_equal(store_client_usage(f->st, c.link_token, &n, &bytes), SD_OK);
+		assert_int_equal(n, 1);
+		assert_int_equal(bytes, (int64_t)(4 + strlen(meta)));
+		assert_int_equal(store_msg_ack(f->st, c.link_token, &id, 1, 1, &count), SD_OK);
+		assert_int_equal(count, 1);
+	}
+	assert_int_equal(store_client_usage(f->st, c.link_token, &n, &bytes), SD_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(store_client_usage(f->st, "link_nosuchinbox", &n, &bytes), SD_ENOTFOUND);
+}
+
+/* A random mix of sends, marks, deletes, purges and refusals: after each
+ * step the counters equal the rows. */
+static void counters_equal_rows_after_every_operation(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_limits lim = f->cfg.limits;
+	struct sd_client c;
+	int64_t ids[64], nids = 0, id, count, purged;
+	static const char *const metas[] = {NULL, "[1,2,3]", "\"\xc3\xa9t\xc3\xa9\"",
+	                                    "{\"k\":\"\xe6\x97\xa5\xe6\x9c\xac\"}"};
+	unsigned seed = 12345;
+
+	lim.inbox_max_messages = 20;
+	lim.inbox_max_bytes = 400;
+	new_client(f, &c);
+	for (int step = 0; step < 300; step++) {
+		unsigned r = (seed = seed * 1103515245u + 12345u) >> 16;
+		enum sd_err e;
+
+		switch (r % 5) {
+		case 0:
+		case 1:
+			e = store_msg_insert(f->st, c.link_token, (r & 32) ? "QUJDRA==" : "QUJD",
+			                     metas[(r >> 3) % 4], 3, &lim, (r & 64) ? NOW - 500 : NOW,
+			                     &id);
+			assert_true(e == SD_OK || e == SD_EFULL);
+			if (e == SD_OK && nids < 64)
+				ids[nids++] = id;
+			break;
+		case 2:
+			if (nids > 0) {
+				id = ids[(r >> 4) % (uint64_t)nids];
+				assert_int_equal(
+				    store_msg_ack(f->st, c.link_token, &id, 1, 0, &count), SD_OK);
+			}
+			break;
+		case 3:
+			if (nids > 0) {
+				int64_t k = (int64_t)((r >> 4) % (uint64_t)nids);
+
+				id = ids[k];
+				ids[k] = ids[--nids];
+				assert_int_equal(
+				    store_msg_ack(f->st, c.link_token, &id, 1, 1, &count), SD_OK);
+			}
+			break;
+		default:
+			assert_int_equal(store_purge(f->st, NOW, NOW - 100, &purged), SD_OK);
+			break;
+		}
+		assert_counters_match_rows(f, c.link_token);
+	}
+}
+
+/* ---- message requests ---------------------------------------------------- */
+
+struct reqs {
+	int64_t ids[8];
+	int verified[8];
+	char from[8][SD_LINK_TOKEN_MAX + 1];
+	int n;
+};
+
+static int req_collect(void *ctx, const struct sd_msgreq *r)
+{
+	struct reqs *q = ctx;
+
+	if (q->n < 8) {
+		q->ids[q->n] = r->id;
+		q->verified[q->n] = r->verified;
+		snprintf(q->from[q->n], sizeof q->from[0], "%s", r->from_link_token);
+		q->n++;
+	}
+	return 0;
+}
+
+static void requests_open_answer_and_allow(void **state)
+{
+	struct fixture *f = *state;
+	const struct sd_limits *l = &f->cfg.limits;
+	struct sd_client alice, bob, carol;
+	struct reqs got = {0};
+	enum sd_req_status st, was;
+	int64_t id, id2;
+	int created;
+
+	new_client(f, &alice);
+	new_client(f, &bob);
+	new_client(f, &carol);
+	assert_int_equal(store_msgreq_allowed(f->st, bob.link_token, alice.link_token),
+	                 SD_ENOTFOUND);
+	assert_int_equal(store_msgreq_open(f->st, bob.link_token, alice.link_token, "Bob", 1,
+	                                   "9.9.9.1", NOW, l, &id, &st, &created),
+	                 SD_OK);
+	assert_true(created && id > 0 && st == SD_REQ_PENDING);
+	/* Asking again returns the same pending request. */
+	assert_int_equal(store_msgreq_open(f->st, bob.link_token, alice.link_token, "Bob", 0,
+	                                   "9.9.9.1", NOW, l, &id2, &st, &created),
+	                 SD_OK);
+	assert_true(!created && id2 == id && st == SD_REQ_PENDING);
+	assert_int_equal(store_msgreq_list(f->st, alice.link_token, 100, req_collect, &got), SD_OK);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.ids[0], id);
+	assert_true(got.verified[0]);
+	assert_string_equal(got.from[0], bob.link_token);
+	/* Only alice may answer, once. */
+	assert_int_equal(store_msgreq_answer(f->st, bob.link_token, id, 1, NOW, &was),
+	                 SD_EFORBIDDEN);
+	assert_int_equal(store_msgreq_answer(f->st, alice.link_token, id + 100000, 1, NOW, &was),
+	                 SD_ENOTFOUND);
+	assert_int_equal(store_msgreq_answer(f->st, alice.link_token, id, 1, NOW, &was), SD_OK);
+	assert_int_equal(store_msgreq_answer(f->st, alice.link_token, id, 0, NOW, &was),
+	                 SD_ECONFLICT);
+	assert_int_equal(was, SD_REQ_ACCEPTED);
+	assert_int_equal(store_msgreq_allowed(f->st, bob.link_token, alice.link_token), SD_OK);
+	assert_int_equal(store_msgreq_allowed(f->st, alice.link_token, bob.link_token),
+	                 SD_ENOTFOUND);
+	assert_int_equal(store_msgreq_open(f->st, bob.link_token, alice.link_token, "Bob", 0,
+	                                   "9.9.9.1", NOW, l, &id2, &st, &created),
+	                 SD_OK);
+	assert_true(!created && st == SD_REQ_ACCEPTED);
+	/* A rejected request stays rejected. */
+	assert_int_equal(store_msgreq_open(f->st, carol.link_token, alice.link_token, "", 0,
+	                                   "9.9.9.2", NOW, l, &id, &st, &created),
+	                 SD_OK);
+	assert_int_equal(store_msgreq_answer(f->st, alice.link_token, id, 0, NOW, &was), SD_OK);
+	assert_int_equal(store_msgreq_open(f->st, carol.link_token, alice.link_token, "", 0,
+	                                   "9.9.9.2", NOW, l, &id2, &st, &created),
+	                 SD_OK);
+	assert_true(!created && st == SD_REQ_REJECTED);
+	assert_int_equal(store_msgreq_allowed(f->st, carol.link_token, alice.link_token),
+	                 SD_ENOTFOUND);
+	assert_int_equal(store_msgreq_open(f->st, carol.link_token, "link_nosuchinbox", "", 0,
+	                                   "9.9.9.2", NOW, l, &id, &st, &created),
+	                 SD_ENOTFOUND);
+	/* Unregistering alice takes her requests along. */
+	assert_int_equal(store_client_delete(f->st, alice.link_token), SD_OK);
+	assert_int_equal(store_msgreq_allowed(f->st, bob.link_token, alice.link_token),
+	                 SD_ENOTFOUND);
+}
+
+static void requests_are_capped_per_inbox_and_caller(void **state)
+{
+	struct fixture *f = *state;
+	const struct sd_limits *l = &f->cfg.limits; /* 3 per inbox, 4 per caller */
+	struct sd_client to, to2, from[6];
+	struct reqs got = {0};
+	enum sd_req_status st;
+	char a[SD_LINK_TOKEN_MAX + 8], b[SD_LINK_TOKEN_MAX + 8]; /* unique to this run */
+	int64_t id;
+	int created;
+
+	new_client(f, &to);
+	new_client(f, &to2);
+	snprintf(a, sizeof a, "a-%s", to.link_token);
+	snprintf(b, sizeof b, "b-%s", to.link_token);
+	for (int i = 0; i < 6; i++)
+		new_client(f, &from[i]);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(store_msgreq_open(f->st, from[i].link_token, to.link_token, "x", 0,
+		                                   a, NOW, l, &id, &st, &created),
+		                 SD_OK);
+	assert_int_equal(store_msgreq_open(f->st, from[3].link_token, to.link_token, "x", 0,
+	                                   b, NOW, l, &id, &st, &created),
+	                 SD_ELIMIT);
+	/* The fourth request of 8.8.8.8 goes elsewhere; the fifth is refused. */
+	assert_int_equal(store_msgreq_open(f->st, from[4].link_token, to2.link_token, "x", 0,
+	                                   a, NOW, l, &id, &st, &created),
+	                 SD_OK);
+	assert_int_equal(store_msgreq_open(f->st, from[5].link_token, to2.link_token, "x", 0,
+	                                   a, NOW, l, &id, &st, &created),
+	                 SD_ELIMIT);
+	assert_int_equal(store_msgreq_list(f->st, to.link_token, 100, req_collect, &got), SD_OK);
+	assert_int_equal(got.n, 3);
+}
+
 static void ping_answers(void **state)
 {
 	struct fixture *f = *state;
@@ -434,6 +670,10 @@ static void ping_answers(void **state)
 		    cmocka_unit_test(rotate_and_delete_client),                      \
 		    cmocka_unit_test(purge_drops_old_messages_and_frees_caps),       \
 		    cmocka_unit_test(purge_works_in_small_batches),                  \
+		    cmocka_unit_test(delete_gives_back_exactly_what_send_charged),   \
+		    cmocka_unit_test(counters_equal_rows_after_every_operation),     \
+		    cmocka_unit_test(requests_open_answer_and_allow),                \
+		    cmocka_unit_test(requests_are_capped_per_inbox_and_caller),      \
 	}
 
 int main(void)

@@ -1,0 +1,830 @@
+/* The MariaDB/MySQL driver, through MariaDB Connector/C (the libmysqlclient
+ * API): one connection per thread, prepared statements cached on it,
+ * utf8mb4, a UTC session. A lost connection is dropped and reopened by the
+ * next call, so the server recovers by itself when the database comes
+ * back. What the statements mean is store.c's business. */
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "store/driver.h"
+
+#define CONNECT_TIMEOUT_S 3
+/* A hung server must not hold a worker for long; a reply that takes longer
+ * than this reads as a lost connection (the option cannot be changed on an
+ * open connection), hence the two values below. */
+#define RW_TIMEOUT_S      10
+/* CREATE INDEX on a large table takes its time (script()). */
+#define DDL_TIMEOUT_S     3600
+/* GET_LOCK waits in steps that each end well within RW_TIMEOUT_S. */
+#define LOCK_STEP_S       5
+#define WRITE_TRIES       4
+/* Result column buffers: they start small and grow for long values; one
+ * over COL_KEEP (a rare huge message, PyCrypt had no limit) is freed after
+ * the call instead of being held by the thread for the life of the
+ * process. 64 KiB keeps an ordinary 16 KiB message's base64 text. */
+#define COL_START         256
+#define COL_KEEP          (64 * 1024)
+
+/* Statements of the driver's own, cached after the named ones. */
+enum { L_GET_LOCK = SQ__MAX, L_RELEASE_LOCK, SLOTS };
+
+static const char *const lock_sql[] = {"SELECT GET_LOCK(?, ?)", "SELECT RELEASE_LOCK(?)"};
+
+struct my_dsn {
+	char user[128];
+	char pass[256];
+	char host[256];
+	char socket[512];
+	unsigned port;
+	char db[128];
+};
+
+struct col_buf {
+	char *p;
+	unsigned long cap;
+};
+
+struct sd_conn {
+	struct my_dsn dsn;
+	MYSQL *db;  /* NULL after a loss, until the next call reconnects */
+	MYSQL *ddl; /* script()'s, kept until the end of the write() */
+	MYSQL_STMT *stmt[SLOTS];
+	struct col_buf col[SD_COLS_MAX];
+	int in_tx; /* inside write(): a loss must not reconnect */
+};
+
+/* A failure, copied out of the library before the handle is reset. */
+struct dberr {
+	unsigned int e;
+	char msg[256];
+};
+
+static const char *slot_sql(int slot)
+{
+	return slot < SQ__MAX ? sd_sql_mysql[slot] : lock_sql[slot - SQ__MAX];
+}
+
+/* ---- DSN ------------------------------------------------------------- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Copy s[0..n) percent-decoded into out. */
+static int pct_copy(char *out, size_t cap, const char *s, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '%') {
+			int h, l;
+
+			if (i + 2 >= n)
+				return -1;
+			h = hexval(s[i + 1]);
+			l = hexval(s[i + 2]);
+			if (h < 0 || l < 0)
+				return -1;
+			c = (char)(h * 16 + l);
+			i += 2;
+		}
+		if (k + 1 >= cap)
+			return -1;
+		out[k++] = c;
+	}
+	out[k] = '\0';
+	return 0;
+}
+
+/* user[:pass]@ (the last @: a password may hold an unencoded one). Returns
+ * what follows, or NULL. */
+static const char *dsn_userinfo(const char *p, struct my_dsn *d)
+{
+	const char *at = strrchr(p, '@'), *colon;
+
+	if (at == NULL)
+		return p;
+	colon = memchr(p, ':', (size_t)(at - p));
+	if (pct_copy(d->user, sizeof d->user, p, (size_t)((colon ? colon : at) - p)) != 0)
+		return NULL;
+	if (colon != NULL &&
+	    pct_copy(d->pass, sizeof d->pass, colon + 1, (size_t)(at - colon - 1)) != 0)
+		return NULL;
+	return at + 1;
+}
+
+/* unix(/path) or host[:port]. Returns the '/' before the database, or NULL. */
+static const char *dsn_server(const char *p, struct my_dsn *d)
+{
+	const char *slash, *hp;
+	size_t n;
+
+	if (strncmp(p, "unix(", 5) == 0) {
+		const char *close = strchr(p, ')');
+
+		if (close == NULL || (size_t)(close - p - 5) >= sizeof d->socket)
+			return NULL;
+		memcpy(d->socket, p + 5, (size_t)(close - p - 5));
+		return close[1] == '/' ? close + 1 : NULL;
+	}
+	slash = strchr(p, '/');
+	if (slash == NULL)
+		return NULL;
+	hp = memchr(p, ':', (size_t)(slash - p));
+	n = (size_t)((hp ? hp : slash) - p);
+	if (n == 0 || n >= sizeof d->host)
+		return NULL;
+	memcpy(d->host, p, n);
+	if (hp != NULL) {
+		char *end;
+		unsigned long port = strtoul(hp + 1, &end, 10);
+
+		if (end != slash || port == 0 || port > 65535)
+			return NULL;
+		d->port = (unsigned)port;
+	}
+	return slash;
+}
+
+/* mysql://user:pass@host:port/db or mysql://user:pass@unix(/path)/db, also
+ * as mariadb://; a ?query after the database is ignored. */
+static int dsn_parse(const char *dsn, struct my_dsn *d)
+{
+	const char *p;
+	size_t n;
+
+	memset(d, 0, sizeof *d);
+	d->port = 3306;
+	if (strncmp(dsn, "mysql://", 8) == 0)
+		p = dsn + 8;
+	else if (strncmp(dsn, "mariadb://", 10) == 0)
+		p = dsn + 10;
+	else
+		return -1;
+	if ((p = dsn_userinfo(p, d)) == NULL || (p = dsn_server(p, d)) == NULL)
+		return -1;
+	n = strcspn(p + 1, "?");
+	if (n == 0 || n >= sizeof d->db)
+		return -1;
+	memcpy(d->db, p + 1, n);
+	return 0;
+}
+
+/* ---- connections ----------------------------------------------------- */
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static int lib_rc;
+
+/* mysql_library_init is not thread-safe: run it once, before any connect. */
+static void lib_init(void)
+{
+	lib_rc = mysql_library_init(0, NULL, NULL);
+}
+
+static void set_options(MYSQL *m, unsigned int rw_timeout)
+{
+	unsigned int timeout = CONNECT_TIMEOUT_S;
+	my_bool off = 0;
+
+	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
+	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
+	/* We reconnect ourselves, never silently inside a transaction. */
+	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(m, MYSQL_INIT_COMMAND,
+	              "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE'");
+	/* Correctness never rests on gap locks (each inbox's row is locked
+	 * explicitly where it matters), and without them concurrent writes to
+	 * different inboxes cannot deadlock on neighbouring index gaps. */
+	mysql_options(m, MYSQL_INIT_COMMAND,
+	              "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+}
+
+/* A new connection, or NULL with the reason in err (never the password). */
+static MYSQL *my_connect(const struct my_dsn *d, unsigned int rw_timeout, char *err, size_t errlen)
+{
+	const int sock = d->socket[0] != '\0';
+	MYSQL *m = mysql_init(NULL);
+
+	if (m == NULL) {
+		snprintf(err, errlen, "mysql_init: out of memory");
+		return NULL;
+	}
+	set_options(m, rw_timeout);
+	/* CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, so one
+	 * that changes nothing is still told apart from a missing row. */
+	if (mysql_real_connect(m, sock ? NULL : d->host, d->user, d->pass, d->db,
+	                       sock ? 0 : d->port, sock ? d->socket : NULL,
+	                       CLIENT_FOUND_ROWS) == NULL) {
+		snprintf(err, errlen, "cannot connect to MySQL/MariaDB %s/%s: %s",
+		         sock ? d->socket : d->host, d->db, mysql_error(m));
+		mysql_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Statements belong to their connection: they go with it. */
+static void conn_drop(struct sd_conn *c)
+{
+	for (int i = 0; i < SLOTS; i++) {
+		if (c->stmt[i] != NULL)
+			mysql_stmt_close(c->stmt[i]);
+		c->stmt[i] = NULL;
+	}
+	if (c->db != NULL)
+		mysql_close(c->db);
+	c->db = NULL;
+}
+
+/* The open connection, or a new one. Not inside a transaction: its work
+ * went with the lost connection, and what follows must not autocommit. */
+static enum sd_err conn_get(struct sd_conn *c)
+{
+	char err[512];
+
+	if (c->db != NULL)
+		return SD_OK;
+	if (c->in_tx)
+		return SD_EDB; /* the loss was logged */
+	c->db = my_connect(&c->dsn, RW_TIMEOUT_S, err, sizeof err);
+	if (c->db == NULL) {
+		sd_log_error("mysql: %s", err);
+		return SD_EDB;
+	}
+	return SD_OK;
+}
+
+/* script()'s connection, whose read timeout lets CREATE INDEX or an UPDATE
+ * of every row of a big table finish (c->db gives up after RW_TIMEOUT_S). */
+static enum sd_err ddl_get(struct sd_conn *c)
+{
+	char err[512];
+
+	if (c->ddl != NULL)
+		return SD_OK;
+	c->ddl = my_connect(&c->dsn, DDL_TIMEOUT_S, err, sizeof err);
+	if (c->ddl == NULL) {
+		sd_log_error("mysql: %s", err);
+		return SD_EDB;
+	}
+	return SD_OK;
+}
+
+static void ddl_drop(struct sd_conn *c)
+{
+	if (c->ddl != NULL)
+		mysql_close(c->ddl);
+	c->ddl = NULL;
+}
+
+/* ---- failures -------------------------------------------------------- */
+
+static void dberr_stmt(struct dberr *f, MYSQL_STMT *st)
+{
+	f->e = mysql_stmt_errno(st);
+	snprintf(f->msg, sizeof f->msg, "%s", mysql_stmt_error(st));
+}
+
+static void dberr_conn(struct dberr *f, MYSQL *m)
+{
+	f->e = mysql_errno(m);
+	snprintf(f->msg, sizeof f->msg, "%s", mysql_error(m));
+}
+
+/* Errors after which the connection is unusable (CR_SERVER_GONE_ERROR,
+ * CR_SERVER_LOST and every other client-side error leave the protocol in
+ * an unknown state). */
+static int is_lost(unsigned int e)
+{
+	return (e >= CR_MIN_ERROR && e <= CR_MAX_ERROR) ||
+	       (e >= CER_MIN_ERROR && e <= CER_MAX_ERROR) || e == ER_CONNECTION_KILLED ||
+	       e == ER_SERVER_SHUTDOWN;
+}
+
+/* Server messages that quote a value, which can be a token. */
+static int quotes_values(unsigned int e)
+{
+	switch (e) {
+	case ER_DUP_ENTRY:
+	case ER_DUP_ENTRY_WITH_KEY_NAME:
+	case ER_TRUNCATED_WRONG_VALUE:
+	case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD:
+	case ER_ILLEGAL_VALUE_FOR_TYPE:
+	case ER_WRONG_VALUE_FOR_TYPE:
+	case ER_WRONG_VALUE:
+	case ER_INVALID_CHARACTER_STRING:
+	case ER_DATA_OUT_OF_RANGE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void log_dberr(const struct dberr *f, const char *what)
+{
+	sd_log_error("mysql: %s: %u %s", what, f->e,
+	             quotes_values(f->e) ? "(message withheld: it quotes a value)" : f->msg);
+}
+
+/* Galera reports a certification failure as a deadlock too. */
+static enum sd_err classify(unsigned int e)
+{
+	switch (e) {
+	case ER_DUP_ENTRY:
+	case ER_DUP_ENTRY_WITH_KEY_NAME:
+		return SD_ECONFLICT;
+	case ER_LOCK_DEADLOCK:
+	case ER_LOCK_WAIT_TIMEOUT:
+		return SD_ERETRY;
+	case CR_OUT_OF_MEMORY:
+	case ER_OUTOFMEMORY:
+		return SD_ENOMEM;
+	default:
+		return SD_EDB;
+	}
+}
+
+/* Map a failure on c->db to our vocabulary: a conflict is an answer for the
+ * caller, anything else is logged; a lost connection is dropped. */
+static enum sd_err settle(struct sd_conn *c, const struct dberr *f, const char *what)
+{
+	enum sd_err rc = classify(f->e);
+
+	if (rc != SD_ECONFLICT && rc != SD_ERETRY)
+		log_dberr(f, what);
+	if (is_lost(f->e))
+		conn_drop(c);
+	return rc;
+}
+
+/* For the log: which statement, never its values. */
+static const char *label(int slot, char *buf, size_t n)
+{
+	snprintf(buf, n, "statement %d (%.48s)", slot, slot_sql(slot));
+	return buf;
+}
+
+static enum sd_err stmt_failed(struct sd_conn *c, MYSQL_STMT *st, int slot)
+{
+	struct dberr f;
+	char what[80];
+
+	dberr_stmt(&f, st);
+	return settle(c, &f, label(slot, what, sizeof what));
+}
+
+/* A bug in the caller or in a SQL table, not a database failure. */
+static enum sd_err misuse(int slot, const char *why)
+{
+	char what[80];
+
+	sd_log_error("mysql: %s: %s", label(slot, what, sizeof what), why);
+	return SD_EINVAL;
+}
+
+/* ---- statements ------------------------------------------------------ */
+
+/* The prepared statement of slot, prepared on first use. */
+static enum sd_err stmt_get(struct sd_conn *c, int slot, MYSQL_STMT **out)
+{
+	const char *sql = slot_sql(slot);
+	MYSQL_STMT *st = c->stmt[slot];
+	struct dberr f;
+	char what[80];
+
+	if (st != NULL) {
+		*out = st;
+		return SD_OK;
+	}
+	if ((st = mysql_stmt_init(c->db)) == NULL) {
+		dberr_conn(&f, c->db);
+		return settle(c, &f, "mysql_stmt_init");
+	}
+	if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql)) != 0) {
+		dberr_stmt(&f, st);
+		mysql_stmt_close(st); /* not cached: conn_drop would miss it */
+		return settle(c, &f, label(slot, what, sizeof what));
+	}
+	if (mysql_stmt_field_count(st) > SD_COLS_MAX) {
+		mysql_stmt_close(st);
+		return misuse(slot, "more columns than SD_COLS_MAX");
+	}
+	*out = c->stmt[slot] = st;
+	return SD_OK;
+}
+
+struct params {
+	MYSQL_BIND b[SD_ARGS_MAX];
+	unsigned long len[SD_ARGS_MAX];
+	long long v[SD_ARGS_MAX];
+};
+
+/* Fill p from args; -1 for an unknown type. Text is not copied. */
+static int bind_args(struct params *p, const struct sd_arg *args, int nargs)
+{
+	memset(p->b, 0, sizeof p->b);
+	for (int i = 0; i < nargs; i++) {
+		const struct sd_arg *a = &args[i];
+		MYSQL_BIND *b = &p->b[i];
+
+		if (a->type == SD_ARG_NULL || (a->type == SD_ARG_TEXT && a->text == NULL)) {
+			b->buffer_type = MYSQL_TYPE_NULL;
+		} else if (a->type == SD_ARG_I64) {
+			p->v[i] = a->i64;
+			b->buffer_type = MYSQL_TYPE_LONGLONG;
+			b->buffer = &p->v[i];
+		} else if (a->type == SD_ARG_TEXT) {
+			p->len[i] = (unsigned long)a->len;
+			b->buffer_type = MYSQL_TYPE_STRING;
+			b->buffer = (void *)a->text;
+			b->buffer_length = p->len[i];
+			b->length = &p->len[i];
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- result rows ----------------------------------------------------- */
+
+struct outcols {
+	int n;
+	MYSQL_BIND b[SD_COLS_MAX];
+	unsigned long len[SD_COLS_MAX];
+	my_bool nul[SD_COLS_MAX];
+};
+
+/* At least need bytes in b, doubling so a run of growing rows reallocates
+ * seldom. */
+static int col_reserve(struct col_buf *b, unsigned long need)
+{
+	unsigned long cap = b->cap * 2 > need ? b->cap * 2 : need;
+	char *p;
+
+	if (need <= b->cap)
+		return 0;
+	if ((p = realloc(b->p, cap)) == NULL)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* Point column i's binding at its buffer, one byte kept for the NUL. */
+static void col_bind(struct sd_conn *c, struct outcols *o, int i)
+{
+	MYSQL_BIND *b = &o->b[i];
+
+	b->buffer_type = MYSQL_TYPE_STRING;
+	b->buffer = c->col[i].p;
+	b->buffer_length = c->col[i].cap - 1;
+	b->length = &o->len[i];
+	b->is_null = &o->nul[i];
+}
+
+/* The fetched row truncated a value longer than its buffer: grow that
+ * buffer, fetch the column again, and bind the grown buffers for the rows
+ * to come. SD_EDB: see mysql_stmt_errno. */
+static enum sd_err refetch_long(struct sd_conn *c, MYSQL_STMT *st, struct outcols *o)
+{
+	for (int i = 0; i < o->n; i++) {
+		if (o->nul[i] || o->len[i] <= o->b[i].buffer_length)
+			continue;
+		if (col_reserve(&c->col[i], o->len[i] + 1) != 0) {
+			sd_log_error("mysql: out of memory for a %lu-byte value", o->len[i]);
+			return SD_ENOMEM;
+		}
+		col_bind(c, o, i);
+		if (mysql_stmt_fetch_column(st, &o->b[i], (unsigned int)i, 0) != 0)
+			return SD_EDB;
+	}
+	return mysql_stmt_bind_result(st, o->b) == 0 ? SD_OK : SD_EDB;
+}
+
+/* Hand the fetched row to cb; its return value (non-zero: stop). */
+static int deliver(struct sd_conn *c, const struct outcols *o, sd_row_cb cb, void *ctx)
+{
+	struct sd_row r;
+
+	memset(&r, 0, sizeof r);
+	r.ncols = o->n;
+	for (int i = 0; i < o->n; i++) {
+		if (o->nul[i])
+			continue;
+		c->col[i].p[o->len[i]] = '\0';
+		r.v[i] = c->col[i].p;
+		r.len[i] = o->len[i];
+	}
+	return cb(ctx, &r);
+}
+
+/* Every column of st's result as text (the library prints the integers).
+ * SD_EDB: see mysql_stmt_errno. */
+static enum sd_err bind_result(struct sd_conn *c, MYSQL_STMT *st, struct outcols *o)
+{
+	memset(o, 0, sizeof *o);
+	o->n = (int)mysql_stmt_field_count(st);
+	for (int i = 0; i < o->n; i++) {
+		if (col_reserve(&c->col[i], COL_START) != 0)
+			return SD_ENOMEM;
+		col_bind(c, o, i);
+	}
+	return mysql_stmt_bind_result(st, o->b) == 0 ? SD_OK : SD_EDB;
+}
+
+/* Every row to cb until it says stop, then the rest drained (a result left
+ * unread would put the connection out of sync); the result always freed. */
+static enum sd_err fetch_rows(struct sd_conn *c, MYSQL_STMT *st, int slot, sd_row_cb cb, void *ctx)
+{
+	struct outcols o;
+	struct dberr f;
+	char what[80];
+	int got = 0, stop = cb == NULL;
+	enum sd_err rc = bind_result(c, st, &o);
+
+	while (rc == SD_OK && ((got = mysql_stmt_fetch(st)) == 0 || got == MYSQL_DATA_TRUNCATED)) {
+		if (stop)
+			continue;
+		if (got == MYSQL_DATA_TRUNCATED && (rc = refetch_long(c, st, &o)) != SD_OK)
+			break;
+		stop = deliver(c, &o, cb, ctx) != 0;
+	}
+	if (rc == SD_OK && got != MYSQL_NO_DATA)
+		rc = SD_EDB;
+	if (rc == SD_EDB)
+		dberr_stmt(&f, st); /* before free_result resets it */
+	mysql_stmt_free_result(st);
+	if (rc == SD_EDB)
+		return settle(c, &f, label(slot, what, sizeof what));
+	return rc;
+}
+
+/* A rare huge value must not keep its buffer for the life of the thread. */
+static void cols_shrink(struct sd_conn *c)
+{
+	for (int i = 0; i < SD_COLS_MAX; i++) {
+		if (c->col[i].cap > COL_KEEP) {
+			free(c->col[i].p);
+			c->col[i].p = NULL;
+			c->col[i].cap = 0;
+		}
+	}
+}
+
+/* ---- exec ------------------------------------------------------------ */
+
+static enum sd_err run(struct sd_conn *c, int slot, const struct sd_arg *args, int nargs,
+                       sd_row_cb cb, void *ctx, struct sd_exec_result *res)
+{
+	struct params p;
+	MYSQL_STMT *st = NULL;
+	enum sd_err rc;
+
+	if (nargs < 0 || nargs > SD_ARGS_MAX || bind_args(&p, args, nargs) != 0)
+		return misuse(slot, "bad arguments");
+	if ((rc = conn_get(c)) != SD_OK || (rc = stmt_get(c, slot, &st)) != SD_OK)
+		return rc;
+	if (mysql_stmt_param_count(st) != (unsigned long)nargs)
+		return misuse(slot, "wrong number of arguments");
+	if (nargs > 0 && mysql_stmt_bind_param(st, p.b) != 0)
+		return stmt_failed(c, st, slot);
+	if (mysql_stmt_execute(st) != 0)
+		return stmt_failed(c, st, slot);
+	if (mysql_stmt_field_count(st) > 0) {
+		rc = fetch_rows(c, st, slot, cb, ctx);
+		cols_shrink(c);
+		return rc;
+	}
+	if (res != NULL) {
+		/* With CLIENT_FOUND_ROWS: rows matched, for an UPDATE. */
+		res->changes = (int64_t)mysql_stmt_affected_rows(st);
+		res->last_id = (int64_t)mysql_stmt_insert_id(st);
+	}
+	return SD_OK;
+}
+
+static enum sd_err my_exec(struct sd_conn *c, enum sd_stmt q, const struct sd_arg *args, int nargs,
+                           sd_row_cb cb, void *ctx, struct sd_exec_result *res)
+{
+	if (res != NULL)
+		memset(res, 0, sizeof *res);
+	if ((int)q < 0 || q >= SQ__MAX || sd_sql_mysql[q] == NULL) {
+		sd_log_error("mysql: no statement %d", (int)q);
+		return SD_EINVAL;
+	}
+	return run(c, (int)q, args, nargs, cb, ctx, res);
+}
+
+/* ---- transactions ---------------------------------------------------- */
+
+static enum sd_err tx_query(struct sd_conn *c, const char *sql)
+{
+	struct dberr f;
+
+	if (c->db == NULL)
+		return SD_EDB; /* lost earlier, and logged */
+	if (mysql_real_query(c->db, sql, (unsigned long)strlen(sql)) == 0)
+		return SD_OK;
+	dberr_conn(&f, c->db);
+	return settle(c, &f, sql);
+}
+
+/* One attempt. A connection lost before COMMIT answered leaves the outcome
+ * unknown (the COMMIT may have gone through): SD_EDB, never a retry. */
+static enum sd_err tx_once(struct sd_conn *c, sd_write_fn fn, void *arg)
+{
+	enum sd_err rc;
+
+	if ((rc = conn_get(c)) != SD_OK || (rc = tx_query(c, "START TRANSACTION")) != SD_OK)
+		return rc;
+	c->in_tx = 1;
+	rc = fn(c, arg);
+	if (rc == SD_OK)
+		rc = tx_query(c, "COMMIT");
+	if (rc != SD_OK)
+		(void)tx_query(c, "ROLLBACK");
+	c->in_tx = 0;
+	ddl_drop(c);
+	return rc;
+}
+
+/* A transaction that lost a deadlock or a lock wait (on Galera also a
+ * certification conflict, reported at COMMIT as a deadlock) did nothing:
+ * run it again, a few times, before telling the client to retry. */
+static enum sd_err my_write(struct sd_conn *c, sd_write_fn fn, void *arg)
+{
+	enum sd_err rc = SD_ERETRY;
+
+	if (c->in_tx) {
+		sd_log_error("mysql: write() inside write()");
+		return SD_EINVAL;
+	}
+	for (int i = 0; i < WRITE_TRIES && rc == SD_ERETRY; i++)
+		rc = tx_once(c, fn, arg);
+	if (rc == SD_ERETRY)
+		sd_log_error("mysql: a transaction lost %d conflicts in a row", WRITE_TRIES);
+	return rc;
+}
+
+/* ---- migrations ------------------------------------------------------ */
+
+static enum sd_err script_failed(struct sd_conn *c)
+{
+	struct dberr f;
+
+	dberr_conn(&f, c->ddl);
+	/* DDL commits implicitly in MySQL, so a half-applied migration is
+	 * possible after a crash: what it added already is there. */
+	if (f.e == ER_DUP_FIELDNAME || f.e == ER_DUP_KEYNAME)
+		return SD_ECONFLICT;
+	if (f.e == ER_EMPTY_QUERY)
+		return SD_OK; /* a chunk of comments only */
+	log_dberr(&f, "migration statement");
+	if (is_lost(f.e))
+		ddl_drop(c);
+	return SD_EDB;
+}
+
+/* On a connection of its own (ddl_get). Inside write() the transaction is
+ * committed first, as MySQL commits it before any DDL anyway: what follows
+ * autocommits, and the DDL cannot wait for locks our own transaction holds.
+ * Session state carries from one call to the next only within a write(). */
+static enum sd_err my_script(struct sd_conn *c, const char *sql, size_t len)
+{
+	enum sd_err rc;
+
+	if (c->in_tx && (rc = tx_query(c, "COMMIT")) != SD_OK)
+		return rc;
+	if ((rc = ddl_get(c)) != SD_OK)
+		return rc;
+	if (mysql_real_query(c->ddl, sql, (unsigned long)len) != 0)
+		rc = script_failed(c);
+	else
+		mysql_free_result(mysql_store_result(c->ddl)); /* a SELECT's rows, if any */
+	if (!c->in_tx)
+		ddl_drop(c);
+	return rc;
+}
+
+/* ---- advisory locks -------------------------------------------------- */
+
+/* GET_LOCK's answer: 1 held, 0 timed out, NULL (-1) an error. */
+static int lock_row(void *ctx, const struct sd_row *r)
+{
+	*(int *)ctx = r->v[0] != NULL ? atoi(r->v[0]) : -1;
+	return 0;
+}
+
+static struct sd_arg name_arg(const char *name)
+{
+	return (struct sd_arg){.type = SD_ARG_TEXT, .text = name, .len = strlen(name)};
+}
+
+static enum sd_err my_lock(struct sd_conn *c, const char *name, int wait_s)
+{
+	int left = wait_s > 0 ? wait_s : 0;
+
+	for (;;) {
+		int step = left < LOCK_STEP_S ? left : LOCK_STEP_S, got = -1;
+		struct sd_arg a[2] = {name_arg(name), sd_arg_i64(step)};
+		enum sd_err rc = run(c, L_GET_LOCK, a, 2, lock_row, &got, NULL);
+
+		if (rc != SD_OK)
+			return rc;
+		if (got == 1)
+			return SD_OK;
+		left -= step;
+		if (got != 0 || left <= 0)
+			return SD_ELIMIT;
+	}
+}
+
+static void my_unlock(struct sd_conn *c, const char *name)
+{
+	struct sd_arg a = name_arg(name);
+
+	/* A lost connection took its locks with it: nothing to release, and
+	 * no reason to reconnect. */
+	if (c->db != NULL)
+		(void)run(c, L_RELEASE_LOCK, &a, 1, NULL, NULL, NULL);
+}
+
+/* ---- life cycle ------------------------------------------------------ */
+
+static void my_close(struct sd_conn *c)
+{
+	if (c == NULL)
+		return;
+	conn_drop(c);
+	ddl_drop(c);
+	for (int i = 0; i < SD_COLS_MAX; i++)
+		free(c->col[i].p);
+	sodium_memzero(c->dsn.pass, sizeof c->dsn.pass);
+	free(c);
+}
+
+static enum sd_err my_open(const char *dsn, const struct sd_config *cfg, struct sd_conn **out,
+                           char *err, size_t errlen)
+{
+	struct sd_conn *c = calloc(1, sizeof *c);
+
+	(void)cfg;
+	*out = NULL;
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return SD_ENOMEM;
+	}
+	if (dsn_parse(dsn, &c->dsn) != 0) {
+		snprintf(err, errlen,
+		         "bad MySQL DSN (want mysql://user:pass@host:port/db or "
+		         "mysql://user:pass@unix(/path/to/socket)/db)");
+		my_close(c);
+		return SD_EINVAL;
+	}
+	pthread_once(&lib_once, lib_init);
+	if (lib_rc != 0) {
+		snprintf(err, errlen, "mysql_library_init failed");
+		my_close(c);
+		return SD_EDB;
+	}
+	/* Connect now to report a bad configuration at start; a database that
+	 * is merely down later is retried on every call. */
+	if ((c->db = my_connect(&c->dsn, RW_TIMEOUT_S, err, errlen)) == NULL) {
+		my_close(c);
+		return SD_EDB;
+	}
+	*out = c;
+	return SD_OK;
+}
+
+const struct sd_driver sd_driver_mysql = {
+    .name = "mysql",
+    .sql = sd_sql_mysql,
+    .migrations = sd_migrations_mysql,
+    .open = my_open,
+    .close = my_close,
+    .exec = my_exec,
+    .write = my_write,
+    .script = my_script,
+    .lock = my_lock,
+    .unlock = my_unlock,
+};

@@ -1,0 +1,66 @@
+/* The named statements of the store. Each backend gives every name its
+ * SQL text (sql_sqlite.c, sql_mysql.c) with the same parameters in the
+ * same order (plain `?`) and the same result columns, listed here. Times
+ * are Unix seconds in and out. */
+#ifndef SD_STATEMENTS_H
+#define SD_STATEMENTS_H
+
+enum sd_stmt {
+	SQ_PING, /* -> 1 */
+
+	/* schema_version */
+	SQ_SCHEMA_CREATE, /* (DDL, run as a script) */
+	SQ_SCHEMA_HAS,    /* version -> 1 */
+	SQ_SCHEMA_RECORD, /* version, name, now */
+
+	/* clients */
+	SQ_CLIENT_INSERT,  /* link, pk, pk_hash, display_name?, fetch_hash, now, key_type, box_pk?
+	                      -> last_id */
+	SQ_CLIENT_GET,     /* link -> id, link_token, public_key, public_key_hash, display_name,
+	                      fetch_token_hash, created_at, key_type, box_public_key */
+	SQ_CLIENT_USAGE,   /* link -> msg_count, msg_bytes */
+	SQ_CLIENT_LOCK,    /* link -> id (locks the row for the transaction where it can) */
+	SQ_CLIENT_SET_HASH, /* fetch_hash, link */
+	SQ_CLIENT_RESERVE, /* charge, link, max_messages, charge, max_bytes: one more message
+	                      if it fits */
+	SQ_CLIENT_RELEASE, /* messages, bytes, link */
+	SQ_CLIENT_DELETE,  /* link */
+	SQ_CLIENT_DELETE_MSGS,       /* link */
+	SQ_CLIENT_DELETE_CHALLENGES, /* link */
+	SQ_CLIENT_DELETE_REQUESTS,   /* link, link (to or from) */
+
+	/* messages */
+	SQ_MSG_INSERT, /* link, encrypted_message, now, metadata?, size_bytes, charged -> last_id */
+	SQ_MSG_LIST_UNSEEN_DESC, /* link, before_id, since_id, limit -> id, encrypted_message,
+	                            created_at, seen, metadata */
+	SQ_MSG_LIST_UNSEEN_ASC,
+	SQ_MSG_LIST_ALL_DESC,
+	SQ_MSG_LIST_ALL_ASC,
+	SQ_MSG_SEEN,      /* id, link */
+	SQ_MSG_CHARGE,    /* id, link -> charged (locks the row where it can) */
+	SQ_MSG_DELETE,    /* id, link */
+	SQ_MSG_OLD,       /* cutoff, limit -> id, link_token, charged */
+	SQ_MSG_DELETE_ID, /* id */
+
+	/* challenges */
+	SQ_CH_EXPIRE_LINK, /* link, now */
+	SQ_CH_COUNT,       /* link, caller, now -> count */
+	SQ_CH_INSERT,      /* link, challenge, now, expires_at, caller */
+	SQ_CH_CONSUME,     /* link, challenge, now */
+	SQ_CH_EXPIRE_ALL,  /* now */
+
+	/* message_requests (PyCrypt's permission API) */
+	SQ_REQ_FIND,          /* from, to -> id, status (newest first) */
+	SQ_REQ_COUNT_TO,      /* to -> pending requests to this inbox */
+	SQ_REQ_COUNT_CALLER,  /* caller -> pending requests from this caller */
+	SQ_REQ_INSERT,        /* from, to, nickname, now, verified, caller -> last_id */
+	SQ_REQ_LIST_PENDING,  /* to, limit -> id, from_link_token, from_nickname, created_at,
+	                         verified */
+	SQ_REQ_GET,           /* id -> to_link_token, status (locks the row where it can) */
+	SQ_REQ_SET_STATUS,    /* status, now, id */
+	SQ_REQ_ALLOWED,       /* from, to -> 1 when an accepted request exists */
+
+	SQ__MAX
+};
+
+#endif
