@@ -21,6 +21,8 @@ enum cfg_key {
 	K_CHALLENGES,
 	K_CHALLENGE_TTL,
 	K_RETENTION,
+	K_REQ_INBOX,
+	K_REQ_CALLER,
 	K_USER,
 	K_DB_HOST,
 	K_DB_PORT,
@@ -47,6 +49,8 @@ static const struct {
     [K_CHALLENGES] = {"SEALDROP_CHALLENGES_PER_CALLER", "--challenges-per-caller"},
     [K_CHALLENGE_TTL] = {"SEALDROP_CHALLENGE_TTL", "--challenge-ttl"},
     [K_RETENTION] = {"SEALDROP_RETENTION_DAYS", "--retention-days"},
+    [K_REQ_INBOX] = {"SEALDROP_REQUESTS_PER_INBOX", "--requests-per-inbox"},
+    [K_REQ_CALLER] = {"SEALDROP_REQUESTS_PER_CALLER", "--requests-per-caller"},
     [K_USER] = {"SEALDROP_USER", "--user"},
     [K_DB_HOST] = {"DB_HOST", NULL},
     [K_DB_PORT] = {"DB_PORT", NULL},
@@ -79,6 +83,8 @@ const char *sd_config_usage(void)
 	       "  --challenges-per-caller N     outstanding challenges per link and address (5)\n"
 	       "  --challenge-ttl SECONDS       challenge lifetime (default 300)\n"
 	       "  --retention-days N            purge messages older than N days (0 = never)\n"
+	       "  --requests-per-inbox N        pending message requests per inbox (100)\n"
+	       "  --requests-per-caller N       pending message requests per address (20)\n"
 	       "  --user NAME                   started as root: drop to this user once the\n"
 	       "                                socket is open\n"
 	       "  --migrate                     apply database migrations and exit\n"
@@ -358,7 +364,11 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	        0 ||
 	    get_num(&src, K_CHALLENGE_TTL, 10, 3600, &cfg->limits.challenge_ttl, err, errlen) !=
 	        0 ||
-	    get_num(&src, K_RETENTION, 0, 36500, &cfg->limits.retention_days, err, errlen) != 0)
+	    get_num(&src, K_RETENTION, 0, 36500, &cfg->limits.retention_days, err, errlen) != 0 ||
+	    get_num(&src, K_REQ_INBOX, 1, 100000, &cfg->limits.requests_per_inbox, err, errlen) !=
+	        0 ||
+	    get_num(&src, K_REQ_CALLER, 1, 10000, &cfg->limits.requests_per_caller, err, errlen) !=
+	        0)
 		goto out;
 	rc = 0;
 out:

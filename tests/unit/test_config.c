@@ -34,6 +34,8 @@ static int setup(void **state)
 	unsetenv("BASE_URL");
 	unsetenv("DB_HOST");
 	unsetenv("SEALDROP_THREADS");
+	unsetenv("SEALDROP_REQUESTS_PER_INBOX");
+	unsetenv("SEALDROP_REQUESTS_PER_CALLER");
 	return 0;
 }
 
@@ -132,6 +134,43 @@ static void bad_values_are_refused(void **state)
 	assert_int_equal(sd_config_load(&cfg, 3, a4, err, sizeof err), -1);
 }
 
+static void message_request_caps(void **state)
+{
+	struct sd_config cfg;
+	char err[256];
+	char *argv[] = {"sealdropd", "--env-file", envfile, NULL};
+	char *inbox[] = {"sealdropd", "--env-file", envfile, "--requests-per-inbox", "7", NULL};
+	char *callr[] = {"sealdropd", "--env-file", envfile, "--requests-per-caller", "3", NULL};
+	char *zero[] = {"sealdropd", "--env-file", envfile, "--requests-per-caller", "0", NULL};
+	char *huge[] = {"sealdropd", "--env-file", envfile, "--requests-per-inbox", "100001", NULL};
+
+	(void)state;
+	write_env("");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.requests_per_inbox, 100);
+	assert_int_equal(cfg.limits.requests_per_caller, 20);
+	write_env("SEALDROP_REQUESTS_PER_INBOX=50\nSEALDROP_REQUESTS_PER_CALLER=5\n");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.requests_per_inbox, 50);
+	assert_int_equal(cfg.limits.requests_per_caller, 5);
+	setenv("SEALDROP_REQUESTS_PER_CALLER", "9", 1);
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.requests_per_caller, 9);
+	assert_int_equal(sd_config_load(&cfg, 5, inbox, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.requests_per_inbox, 7);
+	assert_int_equal(cfg.limits.requests_per_caller, 9);
+	assert_int_equal(sd_config_load(&cfg, 5, callr, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.requests_per_inbox, 50);
+	assert_int_equal(cfg.limits.requests_per_caller, 3);
+	unsetenv("SEALDROP_REQUESTS_PER_CALLER");
+	assert_int_equal(sd_config_load(&cfg, 5, zero, err, sizeof err), -1);
+	assert_non_null(strstr(err, "SEALDROP_REQUESTS_PER_CALLER"));
+	assert_int_equal(sd_config_load(&cfg, 5, huge, err, sizeof err), -1);
+	write_env("SEALDROP_REQUESTS_PER_INBOX=many\n");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), -1);
+	assert_non_null(strstr(err, "SEALDROP_REQUESTS_PER_INBOX"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +179,7 @@ int main(void)
 	    cmocka_unit_test(pycrypt_env_selects_mysql),
 	    cmocka_unit_test(flags_beat_environment_beat_dotenv),
 	    cmocka_unit_test(bad_values_are_refused),
+	    cmocka_unit_test(message_request_caps),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
