@@ -12,4 +12,7 @@
 SD_MUST_CHECK int sd_strtoi64(const char *s, int64_t min, int64_t max, int64_t *out,
                               const char **errstr);
 
+/* The value of one hexadecimal digit, or -1. */
+int sd_hex_digit(char c);
+
 #endif

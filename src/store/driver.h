@@ -52,9 +52,9 @@ struct sd_conn; /* a backend connection, owned by one thread */
 typedef enum sd_err (*sd_write_fn)(struct sd_conn *c, void *arg);
 
 struct sd_driver {
-	const char *name;                       /* "sqlite", "mysql" */
-	const char *const *sql;                 /* [SQ__MAX]: this backend's text */
-	const struct sd_migration *migrations;  /* ends with {0, NULL, NULL} */
+	const char *name;                      /* "sqlite", "mysql" */
+	const char *const *sql;                /* [SQ__MAX]: this backend's text */
+	const struct sd_migration *migrations; /* ends with {0, NULL, NULL} */
 
 	/* Open a connection for dsn (the part after "sqlite:" for SQLite, the
 	 * whole mysql:// URL otherwise). err never holds a password. */

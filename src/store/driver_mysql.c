@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/num.h"
 #include "store/driver.h"
 
 #define CONNECT_TIMEOUT_S 3
@@ -73,17 +74,6 @@ static const char *slot_sql(int slot)
 
 /* ---- DSN ------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Copy s[0..n) percent-decoded into out. */
 static int pct_copy(char *out, size_t cap, const char *s, size_t n)
 {
@@ -97,8 +87,8 @@ static int pct_copy(char *out, size_t cap, const char *s, size_t n)
 
 			if (i + 2 >= n)
 				return -1;
-			h = hexval(s[i + 1]);
-			l = hexval(s[i + 2]);
+			h = sd_hex_digit(s[i + 1]);
+			l = sd_hex_digit(s[i + 2]);
 			if (h < 0 || l < 0)
 				return -1;
 			c = (char)(h * 16 + l);

@@ -2,21 +2,21 @@
  * INTEGER Unix seconds. No row locks: the one writer thread serialises
  * every write transaction. */
 #include "store/driver.h"
+#include "store/sql_portable.h"
 
 #define MSG_COLS   "id, encrypted_message, created_at, seen, metadata"
 #define MSG_LIST   "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
 #define MSG_BOUNDS "AND id < ? AND id > ? ORDER BY id "
 /* What a row was charged; rows written before charges were recorded (or by
  * PyCrypt) are charged their size in bytes. */
-#define CHARGED                                                                  \
-	"COALESCE(charged, LENGTH(CAST(encrypted_message AS BLOB)) + "           \
+#define CHARGED                                                        \
+	"COALESCE(charged, LENGTH(CAST(encrypted_message AS BLOB)) + " \
 	"COALESCE(LENGTH(CAST(metadata AS BLOB)), 0))"
 
 const char *const sd_sql_sqlite[SQ__MAX] = {
-    [SQ_PING] = "SELECT 1",
+    SD_SQL_PORTABLE,
     [SQ_SCHEMA_CREATE] = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY "
                          "KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-    [SQ_SCHEMA_HAS] = "SELECT 1 FROM schema_version WHERE version = ?",
     [SQ_SCHEMA_RECORD] = "INSERT INTO schema_version (version, name, applied_at) "
                          "VALUES (?, ?, ?)",
     [SQ_CLIENT_INSERT] = "INSERT INTO clients (link_token, public_key, public_key_hash, "
@@ -25,31 +25,18 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_CLIENT_GET] = "SELECT id, link_token, public_key, public_key_hash, display_name, "
                       "fetch_token_hash, created_at, key_type, box_public_key "
                       "FROM clients WHERE link_token = ?",
-    [SQ_CLIENT_USAGE] = "SELECT msg_count, msg_bytes FROM clients WHERE link_token = ?",
     [SQ_CLIENT_LOCK] = "SELECT id FROM clients WHERE link_token = ?",
-    [SQ_CLIENT_SET_HASH] = "UPDATE clients SET fetch_token_hash = ? WHERE link_token = ?",
-    [SQ_CLIENT_RESERVE] = "UPDATE clients SET msg_count = msg_count + 1, "
-                          "msg_bytes = msg_bytes + ? WHERE link_token = ? "
-                          "AND msg_count < ? AND msg_bytes + ? <= ?",
     [SQ_CLIENT_RELEASE] = "UPDATE clients SET msg_count = MAX(msg_count - ?, 0), "
                           "msg_bytes = MAX(msg_bytes - ?, 0) WHERE link_token = ?",
-    [SQ_CLIENT_DELETE] = "DELETE FROM clients WHERE link_token = ?",
-    [SQ_CLIENT_DELETE_MSGS] = "DELETE FROM messages WHERE link_token = ?",
-    [SQ_CLIENT_DELETE_CHALLENGES] = "DELETE FROM challenges WHERE link_token = ?",
-    [SQ_CLIENT_DELETE_REQUESTS] = "DELETE FROM message_requests WHERE to_link_token = ? "
-                                  "OR from_link_token = ?",
     [SQ_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "
                       "metadata, size_bytes, charged) VALUES (?, ?, ?, 0, ?, ?, ?)",
     [SQ_MSG_LIST_UNSEEN_DESC] = MSG_LIST "AND seen = 0 " MSG_BOUNDS "DESC LIMIT ?",
     [SQ_MSG_LIST_UNSEEN_ASC] = MSG_LIST "AND seen = 0 " MSG_BOUNDS "ASC LIMIT ?",
     [SQ_MSG_LIST_ALL_DESC] = MSG_LIST MSG_BOUNDS "DESC LIMIT ?",
     [SQ_MSG_LIST_ALL_ASC] = MSG_LIST MSG_BOUNDS "ASC LIMIT ?",
-    [SQ_MSG_SEEN] = "UPDATE messages SET seen = 1 WHERE id = ? AND link_token = ?",
     [SQ_MSG_CHARGE] = "SELECT " CHARGED " FROM messages WHERE id = ? AND link_token = ?",
-    [SQ_MSG_DELETE] = "DELETE FROM messages WHERE id = ? AND link_token = ?",
     [SQ_MSG_OLD] = "SELECT id, link_token, " CHARGED " FROM messages WHERE created_at < ? "
                    "ORDER BY id LIMIT ?",
-    [SQ_MSG_DELETE_ID] = "DELETE FROM messages WHERE id = ?",
     [SQ_CH_EXPIRE_LINK] = "DELETE FROM challenges WHERE link_token = ? AND expires_at <= ?",
     [SQ_CH_COUNT] = "SELECT COUNT(*) FROM challenges WHERE link_token = ? AND caller = ? "
                     "AND expires_at > ?",
@@ -58,12 +45,6 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_CH_CONSUME] = "DELETE FROM challenges WHERE link_token = ? AND challenge_nonce = ? "
                       "AND used = 0 AND expires_at > ?",
     [SQ_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= ?",
-    [SQ_REQ_FIND] = "SELECT id, status FROM message_requests WHERE from_link_token = ? "
-                    "AND to_link_token = ? ORDER BY id DESC",
-    [SQ_REQ_COUNT_TO] = "SELECT COUNT(*) FROM message_requests WHERE to_link_token = ? "
-                        "AND status = 'pending'",
-    [SQ_REQ_COUNT_CALLER] = "SELECT COUNT(*) FROM message_requests WHERE caller = ? "
-                            "AND status = 'pending'",
     [SQ_REQ_INSERT] = "INSERT INTO message_requests (from_link_token, to_link_token, "
                       "from_nickname, status, created_at, updated_at, verified, caller) "
                       "VALUES (?, ?, ?, 'pending', ?4, ?4, ?, ?)",
@@ -73,6 +54,4 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_REQ_GET] = "SELECT to_link_token, status FROM message_requests WHERE id = ?",
     [SQ_REQ_SET_STATUS] = "UPDATE message_requests SET status = ?, updated_at = ? "
                           "WHERE id = ?",
-    [SQ_REQ_ALLOWED] = "SELECT 1 FROM message_requests WHERE from_link_token = ? "
-                       "AND to_link_token = ? AND status = 'accepted' LIMIT 1",
 };

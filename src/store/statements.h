@@ -14,17 +14,17 @@ enum sd_stmt {
 	SQ_SCHEMA_RECORD, /* version, name, now */
 
 	/* clients */
-	SQ_CLIENT_INSERT,  /* link, pk, pk_hash, display_name?, fetch_hash, now, key_type, box_pk?
+	SQ_CLIENT_INSERT,   /* link, pk, pk_hash, display_name?, fetch_hash, now, key_type, box_pk?
 	                      -> last_id */
-	SQ_CLIENT_GET,     /* link -> id, link_token, public_key, public_key_hash, display_name,
+	SQ_CLIENT_GET,      /* link -> id, link_token, public_key, public_key_hash, display_name,
 	                      fetch_token_hash, created_at, key_type, box_public_key */
-	SQ_CLIENT_USAGE,   /* link -> msg_count, msg_bytes */
-	SQ_CLIENT_LOCK,    /* link -> id (locks the row for the transaction where it can) */
+	SQ_CLIENT_USAGE,    /* link -> msg_count, msg_bytes */
+	SQ_CLIENT_LOCK,     /* link -> id (locks the row for the transaction where it can) */
 	SQ_CLIENT_SET_HASH, /* fetch_hash, link */
-	SQ_CLIENT_RESERVE, /* charge, link, max_messages, charge, max_bytes: one more message
+	SQ_CLIENT_RESERVE,  /* charge, link, max_messages, charge, max_bytes: one more message
 	                      if it fits */
-	SQ_CLIENT_RELEASE, /* messages, bytes, link */
-	SQ_CLIENT_DELETE,  /* link */
+	SQ_CLIENT_RELEASE,  /* messages, bytes, link */
+	SQ_CLIENT_DELETE,   /* link */
 	SQ_CLIENT_DELETE_MSGS,       /* link */
 	SQ_CLIENT_DELETE_CHALLENGES, /* link */
 	SQ_CLIENT_DELETE_REQUESTS,   /* link, link (to or from) */
@@ -50,15 +50,15 @@ enum sd_stmt {
 	SQ_CH_EXPIRE_ALL,  /* now */
 
 	/* message_requests (PyCrypt's permission API) */
-	SQ_REQ_FIND,          /* from, to -> id, status (newest first) */
-	SQ_REQ_COUNT_TO,      /* to -> pending requests to this inbox */
-	SQ_REQ_COUNT_CALLER,  /* caller -> pending requests from this caller */
-	SQ_REQ_INSERT,        /* from, to, nickname, now, verified, caller -> last_id */
-	SQ_REQ_LIST_PENDING,  /* to, limit -> id, from_link_token, from_nickname, created_at,
+	SQ_REQ_FIND,         /* from, to -> id, status (newest first) */
+	SQ_REQ_COUNT_TO,     /* to -> pending requests to this inbox */
+	SQ_REQ_COUNT_CALLER, /* caller -> pending requests from this caller */
+	SQ_REQ_INSERT,       /* from, to, nickname, now, verified, caller -> last_id */
+	SQ_REQ_LIST_PENDING, /* to, limit -> id, from_link_token, from_nickname, created_at,
 	                         verified */
-	SQ_REQ_GET,           /* id -> to_link_token, status (locks the row where it can) */
-	SQ_REQ_SET_STATUS,    /* status, now, id */
-	SQ_REQ_ALLOWED,       /* from, to -> 1 when an accepted request exists */
+	SQ_REQ_GET,          /* id -> to_link_token, status (locks the row where it can) */
+	SQ_REQ_SET_STATUS,   /* status, now, id */
+	SQ_REQ_ALLOWED,      /* from, to -> 1 when an accepted request exists */
 
 	SQ__MAX
 };

@@ -212,7 +212,8 @@ static enum sd_err migration_tx(struct sd_conn *c, void *arg)
 	size_t n;
 
 	j->applied = 0;
-	rc = j->drv->script(c, j->drv->sql[SQ_SCHEMA_CREATE], strlen(j->drv->sql[SQ_SCHEMA_CREATE]));
+	rc =
+	    j->drv->script(c, j->drv->sql[SQ_SCHEMA_CREATE], strlen(j->drv->sql[SQ_SCHEMA_CREATE]));
 	if (rc != SD_OK)
 		return rc;
 	if ((rc = run_int(&o, SQ_SCHEMA_HAS, ARGS(I64(j->m->version)), &v, &found)) != SD_OK ||
@@ -448,7 +449,8 @@ enum sd_err store_msg_insert(struct sd_store *st, const char *link, const char *
 	                           .text = ct,
 	                           .meta = metadata,
 	                           .size_bytes = size_bytes,
-	                           .charge = (int64_t)(strlen(ct) + (metadata ? strlen(metadata) : 0)),
+	                           .charge =
+	                               (int64_t)(strlen(ct) + (metadata ? strlen(metadata) : 0)),
 	                           .lim = lim,
 	                           .now = now};
 	enum sd_err rc = st->drv->write(st->conn, msg_insert_tx, &j);
@@ -484,9 +486,9 @@ enum sd_err store_msg_list(struct sd_store *st, const char *link, const struct s
 {
 	struct on o = on_reader(st);
 	struct msg_list_ctx l = {cb, ctx};
-	enum sd_stmt which = q->include_seen
-	                         ? (q->ascending ? SQ_MSG_LIST_ALL_ASC : SQ_MSG_LIST_ALL_DESC)
-	                         : (q->ascending ? SQ_MSG_LIST_UNSEEN_ASC : SQ_MSG_LIST_UNSEEN_DESC);
+	enum sd_stmt which =
+	    q->include_seen ? (q->ascending ? SQ_MSG_LIST_ALL_ASC : SQ_MSG_LIST_ALL_DESC)
+	                    : (q->ascending ? SQ_MSG_LIST_UNSEEN_ASC : SQ_MSG_LIST_UNSEEN_DESC);
 
 	return run(&o, which, ARGS(TXT(link), I64(q->before_id), I64(q->since_id), I64(q->limit)),
 	           msg_row, &l, NULL);
@@ -677,8 +679,8 @@ static enum sd_err purge_tx(struct sd_conn *c, void *arg)
 			return rc;
 		if (n != 1)
 			continue;
-		if ((rc = run_changes(&o, SQ_CLIENT_RELEASE, ARGS(I64(1), I64(m->charge), TXT(m->link)),
-		                      &n)) != SD_OK)
+		if ((rc = run_changes(&o, SQ_CLIENT_RELEASE,
+		                      ARGS(I64(1), I64(m->charge), TXT(m->link)), &n)) != SD_OK)
 			return rc;
 		j->purged++;
 	}
@@ -742,8 +744,8 @@ static int req_find_row(void *p, const struct sd_row *r)
 {
 	struct req_open_job *j = p;
 	enum sd_req_status s = req_status_parse(r->v[1]);
-	static const int rank[] = {[SD_REQ_ACCEPTED] = 3, [SD_REQ_PENDING] = 2,
-	                           [SD_REQ_REJECTED] = 1};
+	static const int rank[] = {
+	    [SD_REQ_ACCEPTED] = 3, [SD_REQ_PENDING] = 2, [SD_REQ_REJECTED] = 1};
 
 	if (!j->existing || rank[s] > rank[j->status]) {
 		j->existing = 1;
@@ -781,8 +783,8 @@ static enum sd_err req_open_tx(struct sd_conn *c, void *arg)
 	if (to_inbox >= j->lim->requests_per_inbox || from_caller >= j->lim->requests_per_caller)
 		return SD_ELIMIT;
 	rc = run(&o, SQ_REQ_INSERT,
-	         ARGS(TXT(j->from), TXT(j->to), TXT(j->nickname), I64(j->now), I64(j->verified != 0),
-	              TXT(j->caller)),
+	         ARGS(TXT(j->from), TXT(j->to), TXT(j->nickname), I64(j->now),
+	              I64(j->verified != 0), TXT(j->caller)),
 	         NULL, NULL, &res);
 	j->id = res.last_id;
 	j->created = rc == SD_OK;
@@ -883,7 +885,8 @@ static enum sd_err req_answer_tx(struct sd_conn *c, void *arg)
 enum sd_err store_msgreq_answer(struct sd_store *st, const char *to, int64_t id, int accept,
                                 time_t now, enum sd_req_status *was)
 {
-	struct req_answer_job j = {.drv = st->drv, .to = to, .id = id, .accept = accept, .now = now};
+	struct req_answer_job j = {
+	    .drv = st->drv, .to = to, .id = id, .accept = accept, .now = now};
 	enum sd_err rc = st->drv->write(st->conn, req_answer_tx, &j);
 
 	*was = j.was;

@@ -145,9 +145,8 @@ typedef int (*sd_msgreq_cb)(void *ctx, const struct sd_msgreq *r);
  * or caller has lim->requests_per_caller pending anywhere: SD_ELIMIT.
  * SD_ENOTFOUND when `to` vanished meanwhile. */
 SD_MUST_CHECK enum sd_err store_msgreq_open(struct sd_store *st, const char *from, const char *to,
-                                            const char *nickname, int verified,
-                                            const char *caller, time_t now,
-                                            const struct sd_limits *lim, int64_t *id,
+                                            const char *nickname, int verified, const char *caller,
+                                            time_t now, const struct sd_limits *lim, int64_t *id,
                                             enum sd_req_status *status, int *created);
 
 /* Call cb for the pending requests to `to`, oldest first, at most limit. */

@@ -156,7 +156,8 @@ static void build(struct fixture *f, enum endpoint ep, char *body, size_t cap, c
 		randombytes_buf(seed, sizeof seed);
 		crypto_sign_seed_keypair(pk, sk, seed);
 		sd_b64_encode(pk, sizeof pk, pk64);
-		snprintf(body, cap, "{\"public_key\":\"%s\",\"display_name\":\"Zo\xc3\xab\"}", pk64);
+		snprintf(body, cap, "{\"public_key\":\"%s\",\"display_name\":\"Zo\xc3\xab\"}",
+		         pk64);
 		break;
 	case EP_SEND:
 		send_body(f, body, cap);
@@ -166,8 +167,9 @@ static void build(struct fixture *f, enum endpoint ep, char *body, size_t cap, c
 		*auth = f->bearer;
 		break;
 	case EP_ACK:
-		snprintf(body, cap, "{\"link_token\":\"%s\",\"message_ids\":[%lld],\"delete\":true}",
-		         f->link, (long long)stored_message(f));
+		snprintf(body, cap,
+		         "{\"link_token\":\"%s\",\"message_ids\":[%lld],\"delete\":true}", f->link,
+		         (long long)stored_message(f));
 		*auth = f->bearer;
 		break;
 	case EP_CHALLENGE:
@@ -313,6 +315,7 @@ int main(void)
 	if (system(cmd) != 0)
 		failed++;
 	if (mysql != NULL && *mysql)
-		failed += cmocka_run_group_tests_name("faults (mysql)", tests, setup_mysql, teardown);
+		failed +=
+		    cmocka_run_group_tests_name("faults (mysql)", tests, setup_mysql, teardown);
 	return failed;
 }

@@ -417,7 +417,6 @@ static void purge_works_in_small_batches(void **state)
 	assert_true(total >= SD_PURGE_BATCH * 2 + 20);
 }
 
-
 /* ---- exact accounting --------------------------------------------------- */
 
 struct tally {
@@ -496,8 +495,8 @@ static void counters_equal_rows_after_every_operation(void **state)
 		case 0:
 		case 1:
 			e = store_msg_insert(f->st, c.link_token, (r & 32) ? "QUJDRA==" : "QUJD",
-			                     metas[(r >> 3) % 4], 3, &lim, (r & 64) ? NOW - 500 : NOW,
-			                     &id);
+			                     metas[(r >> 3) % 4], 3, &lim,
+			                     (r & 64) ? NOW - 500 : NOW, &id);
 			assert_true(e == SD_OK || e == SD_EFULL);
 			if (e == SD_OK && nids < 64)
 				ids[nids++] = id;
@@ -635,15 +634,15 @@ static void requests_are_capped_per_inbox_and_caller(void **state)
 		assert_int_equal(store_msgreq_open(f->st, from[i].link_token, to.link_token, "x", 0,
 		                                   a, NOW, l, &id, &st, &created),
 		                 SD_OK);
-	assert_int_equal(store_msgreq_open(f->st, from[3].link_token, to.link_token, "x", 0,
-	                                   b, NOW, l, &id, &st, &created),
+	assert_int_equal(store_msgreq_open(f->st, from[3].link_token, to.link_token, "x", 0, b, NOW,
+	                                   l, &id, &st, &created),
 	                 SD_ELIMIT);
 	/* The fourth request of 8.8.8.8 goes elsewhere; the fifth is refused. */
-	assert_int_equal(store_msgreq_open(f->st, from[4].link_token, to2.link_token, "x", 0,
-	                                   a, NOW, l, &id, &st, &created),
+	assert_int_equal(store_msgreq_open(f->st, from[4].link_token, to2.link_token, "x", 0, a,
+	                                   NOW, l, &id, &st, &created),
 	                 SD_OK);
-	assert_int_equal(store_msgreq_open(f->st, from[5].link_token, to2.link_token, "x", 0,
-	                                   a, NOW, l, &id, &st, &created),
+	assert_int_equal(store_msgreq_open(f->st, from[5].link_token, to2.link_token, "x", 0, a,
+	                                   NOW, l, &id, &st, &created),
 	                 SD_ELIMIT);
 	assert_int_equal(store_msgreq_list(f->st, to.link_token, 100, req_collect, &got), SD_OK);
 	assert_int_equal(got.n, 3);

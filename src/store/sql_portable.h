@@ -1,0 +1,32 @@
+/* The statements whose SQL text is the same on every backend, written
+ * once: each backend's table (sql_<backend>.c) starts with these and adds
+ * its own dialect for the rest. */
+#ifndef SD_SQL_PORTABLE_H
+#define SD_SQL_PORTABLE_H
+
+#define SD_SQL_PORTABLE                                                                        \
+	[SQ_PING] = "SELECT 1",                                                                \
+	[SQ_SCHEMA_HAS] = "SELECT 1 FROM schema_version WHERE version = ?",                    \
+	[SQ_CLIENT_USAGE] = "SELECT msg_count, msg_bytes FROM clients WHERE link_token = ?",   \
+	[SQ_CLIENT_SET_HASH] = "UPDATE clients SET fetch_token_hash = ? WHERE link_token = ?", \
+	[SQ_CLIENT_RESERVE] = "UPDATE clients SET msg_count = msg_count + 1, "                 \
+	                      "msg_bytes = msg_bytes + ? WHERE link_token = ? "                \
+	                      "AND msg_count < ? AND msg_bytes + ? <= ?",                      \
+	[SQ_CLIENT_DELETE] = "DELETE FROM clients WHERE link_token = ?",                       \
+	[SQ_CLIENT_DELETE_MSGS] = "DELETE FROM messages WHERE link_token = ?",                 \
+	[SQ_CLIENT_DELETE_CHALLENGES] = "DELETE FROM challenges WHERE link_token = ?",         \
+	[SQ_CLIENT_DELETE_REQUESTS] = "DELETE FROM message_requests WHERE to_link_token = ? "  \
+	                              "OR from_link_token = ?",                                \
+	[SQ_MSG_SEEN] = "UPDATE messages SET seen = 1 WHERE id = ? AND link_token = ?",        \
+	[SQ_MSG_DELETE] = "DELETE FROM messages WHERE id = ? AND link_token = ?",              \
+	[SQ_MSG_DELETE_ID] = "DELETE FROM messages WHERE id = ?",                              \
+	[SQ_REQ_FIND] = "SELECT id, status FROM message_requests WHERE from_link_token = ? "   \
+	                "AND to_link_token = ? ORDER BY id DESC",                              \
+	[SQ_REQ_COUNT_TO] = "SELECT COUNT(*) FROM message_requests WHERE to_link_token = ? "   \
+	                    "AND status = 'pending'",                                          \
+	[SQ_REQ_COUNT_CALLER] = "SELECT COUNT(*) FROM message_requests WHERE caller = ? "      \
+	                        "AND status = 'pending'",                                      \
+	[SQ_REQ_ALLOWED] = "SELECT 1 FROM message_requests WHERE from_link_token = ? "         \
+	                   "AND to_link_token = ? AND status = 'accepted' LIMIT 1"
+
+#endif
