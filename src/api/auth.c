@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api_util.h"
+#include "core/b64.h"
 #include "core/crypto.h"
 #include "server/limits.h"
 
@@ -64,26 +65,64 @@ static void unauthorized(struct sd_ctx *ctx, const char *msg)
 	api_error(ctx, 401, "unauthorized", msg);
 }
 
+/* A credential field is there when it is in the body and not null. */
+static int has_field(json_object *body, const char *name)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(body, name, &v) && !json_object_is_type(v, json_type_null);
+}
+
+/* The challenge text as sent: a string that could have been issued. */
+static int challenge_text(json_object *body, const char **s, size_t *n)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(body, "challenge", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return -1;
+	*s = json_object_get_string(v);
+	*n = (size_t)json_object_get_string_len(v);
+	return *n > 0 && *n <= SD_CHALLENGE_FIELD_MAX && memchr(*s, '\0', *n) == NULL ? 0 : -1;
+}
+
+/* challenge_signature as sent: base64 of exactly 64 bytes. */
+static int signature_bytes(json_object *body, unsigned char sig[SD_SIG_BYTES])
+{
+	json_object *v;
+	size_t got;
+
+	if (!json_object_object_get_ex(body, "challenge_signature", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    (size_t)json_object_get_string_len(v) > SD_SIG_FIELD_MAX)
+		return -1;
+	if (sd_b64_decode(json_object_get_string(v), (size_t)json_object_get_string_len(v), sig,
+	                  SD_SIG_BYTES, &got) != 0 ||
+	    got != SD_SIG_BYTES)
+		return -1;
+	return 0;
+}
+
 /* Signature path: verify first (no state touched by a bad signature), then
- * consume the challenge so it can never be used twice. */
+ * consume the challenge so it can never be used twice. As in PyCrypt, a
+ * challenge or signature that is malformed (wrong type, not base64, not 64
+ * bytes) is a signature that does not verify: 401, never 400. */
 static int auth_signature(struct sd_ctx *ctx, json_object *body, const struct sd_client *c)
 {
-	struct sd_verr err;
 	const char *challenge;
 	size_t clen;
 	unsigned char sig[SD_SIG_BYTES], pk[SD_KEY_BYTES];
 	size_t pklen;
-	int present;
 	enum sd_err e;
 
-	if (sd_field_string(body, "challenge", 1, SD_CHALLENGE_FIELD_MAX, &challenge, &clen,
-	                    &err) != SD_FIELD_OK) {
-		api_verr(ctx, &err);
+	if (challenge_text(body, &challenge, &clen) != 0) {
+		unauthorized(ctx, "Unknown, expired or already used challenge");
 		return -1;
 	}
-	if (api_b64_field_or_reply(ctx, body, "challenge_signature", 1, sig, sizeof sig,
-	                           &present) != 0)
+	if (signature_bytes(body, sig) != 0) {
+		unauthorized(ctx, "Invalid challenge signature");
 		return -1;
+	}
 	if (sd_b64_decode(c->public_key, strlen(c->public_key), pk, sizeof pk, &pklen) != 0 ||
 	    pklen != sizeof pk) {
 		unauthorized(ctx, "This inbox has no usable signing key");
@@ -127,13 +166,13 @@ static int auth_bearer(struct sd_ctx *ctx, const struct sd_client *c)
 	return 0;
 }
 
+/* As PyCrypt judges credentials: both challenge fields present is the
+ * signature path; otherwise the Bearer header (where allowed); otherwise
+ * 401. A lone challenge or challenge_signature is not a credential. */
 int auth_check_or_reply(struct sd_ctx *ctx, json_object *body, const struct sd_client *c,
                         enum sd_auth_kind kind)
 {
-	json_object *v;
-
-	if (json_object_object_get_ex(body, "challenge", &v) ||
-	    json_object_object_get_ex(body, "challenge_signature", &v))
+	if (has_field(body, "challenge") && has_field(body, "challenge_signature"))
 		return auth_signature(ctx, body, c);
 	if (kind == SD_AUTH_SIGNATURE_ONLY) {
 		unauthorized(ctx, "This needs a signed challenge");

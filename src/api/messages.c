@@ -14,14 +14,15 @@
 
 void api_send(struct sd_ctx *ctx)
 {
-	json_object *body = api_body_or_reply(ctx), *meta = NULL;
+	json_object *body = api_body_or_reply(ctx);
 	struct sd_verr err;
-	const char *link, *ct, *meta_s = NULL;
+	const char *link, *ct;
+	char meta[SD_METADATA_MAX + 1];
 	size_t ct_len, got, meta_len = 0;
 	unsigned char *raw = NULL;
 	char *canon = NULL;
 	int64_t id = 0;
-	enum sd_field_rc rc;
+	enum sd_field_rc rc, meta_rc;
 	enum sd_err e;
 
 	if (body == NULL)
@@ -29,13 +30,12 @@ void api_send(struct sd_ctx *ctx)
 	if (api_link_token_or_reply(ctx, body, &link) != 0)
 		goto out;
 	rc = sd_field_string(body, "encrypted_message", 1, (size_t)-1, &ct, &ct_len, &err);
-	if (rc != SD_FIELD_OK) {
-		api_verr(ctx, &err);
-		goto out;
-	}
+	if (rc != SD_FIELD_OK)
+		goto bad;
 	if (ct_len > SD_MSG_B64_MAX) {
-		api_error(ctx, 413, "payload_too_large", "encrypted_message is larger than 16 KiB");
-		goto out;
+		sd_verr_too_large(&err, "payload_too_large",
+		                  "encrypted_message is larger than 16 KiB");
+		goto bad;
 	}
 	raw = malloc(SD_MSG_MAX_BYTES + 3);
 	canon = malloc(SD_MSG_B64_MAX + 1);
@@ -44,40 +44,29 @@ void api_send(struct sd_ctx *ctx)
 		goto out;
 	}
 	if (sd_b64_decode(ct, ct_len, raw, SD_MSG_MAX_BYTES + 3, &got) != 0) {
-		api_error(ctx, 400, "invalid_encrypted_message",
-		          "encrypted_message must be standard base64");
-		goto out;
+		sd_verr_field(&err, "encrypted_message",
+		              "encrypted_message must be standard base64");
+		goto bad;
 	}
 	if (got > SD_MSG_MAX_BYTES) {
-		api_error(ctx, 413, "payload_too_large", "encrypted_message is larger than 16 KiB");
-		goto out;
+		sd_verr_too_large(&err, "payload_too_large",
+		                  "encrypted_message is larger than 16 KiB");
+		goto bad;
 	}
 	if (got < SD_MSG_MIN_BYTES) {
-		api_error(ctx, 400, "invalid_encrypted_message",
-		          "encrypted_message is too short to be a sealed box");
-		goto out;
+		sd_verr_field(&err, "encrypted_message",
+		              "encrypted_message is too short to be a sealed box");
+		goto bad;
 	}
 	sd_b64_encode(raw, got, canon);
-	if (sd_field_object(body, "metadata", &meta, &err) == SD_FIELD_BAD) {
-		api_verr(ctx, &err);
-		goto out;
-	}
-	if (meta != NULL) {
-		meta_s = json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN |
-		                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
-		meta_len = meta_s ? strlen(meta_s) : 0;
-		if (meta_s == NULL) {
-			api_store_error(ctx, SD_ENOMEM);
-			goto out;
-		}
-		if (meta_len > SD_METADATA_MAX) {
-			api_error(ctx, 413, "metadata_too_large",
-			          "metadata is larger than 4 KiB once serialized");
-			goto out;
-		}
-	}
-	e = store_msg_insert(ctx->store, link, canon, meta_s, (int64_t)(strlen(canon) + meta_len),
-	                     &ctx->cfg->limits, ctx->now, &id);
+	/* metadata: any JSON value, kept as the sender wrote it (PyCrypt
+	 * stores whatever JSON it is given); null is no metadata. */
+	meta_rc = sd_field_raw(ctx->req->body, ctx->req->body_len, "metadata", meta, sizeof meta,
+	                       &meta_len, &err);
+	if (meta_rc == SD_FIELD_BAD)
+		goto bad;
+	e = store_msg_insert(ctx->store, link, canon, meta_rc == SD_FIELD_OK ? meta : NULL,
+	                     (int64_t)(strlen(canon) + meta_len), &ctx->cfg->limits, ctx->now, &id);
 	if (e != SD_OK) {
 		api_store_error(ctx, e);
 		goto out;
@@ -86,52 +75,50 @@ void api_send(struct sd_ctx *ctx)
 	sd_buf_printf(&ctx->resp->body, "\"message\":\"Message sent successfully\",\"id\":%lld",
 	              (long long)id);
 	api_json_end(ctx);
+	goto out;
+bad:
+	api_verr(ctx, &err);
 out:
 	free(raw);
 	free(canon);
 	json_object_put(body);
 }
 
-/* Options of /fetch, all validated before credentials are looked at, so a
- * bad option never burns a single-use challenge. */
+/* Options of /fetch, read as PyCrypt reads them: limit and order never
+ * fail (an unusable value is the default), before_id, since_id and
+ * include_seen are checked, all before credentials are looked at, so a bad
+ * option never burns a single-use challenge. */
 static int fetch_query_or_reply(struct sd_ctx *ctx, json_object *body, struct sd_msg_query *q)
 {
 	struct sd_verr err;
-	const char *order;
+	json_object *order;
 	int64_t v;
 	enum sd_field_rc rc;
 
 	memset(q, 0, sizeof *q);
-	q->limit = SD_FETCH_DEFAULT_LIMIT;
 	q->before_id = INT64_MAX;
 	if (sd_field_bool(body, "include_seen", &q->include_seen, &err) == SD_FIELD_BAD)
 		goto bad;
-	rc = sd_field_int(body, "limit", 0, 1, SD_FETCH_MAX_LIMIT, &v, &err);
-	if (rc == SD_FIELD_BAD)
-		goto bad;
-	if (rc == SD_FIELD_OK)
-		q->limit = v;
-	rc = sd_field_int(body, "before_id", 0, 1, INT64_MAX - 1, &v, &err);
-	if (rc == SD_FIELD_BAD)
-		goto bad;
-	if (rc == SD_FIELD_OK)
-		q->before_id = v;
+	q->limit =
+	    sd_field_int_clamped(body, "limit", SD_FETCH_DEFAULT_LIMIT, 1, SD_FETCH_MAX_LIMIT);
 	rc = sd_field_int(body, "since_id", 0, 0, INT64_MAX - 1, &v, &err);
 	if (rc == SD_FIELD_BAD)
 		goto bad;
-	if (rc == SD_FIELD_OK)
-		q->since_id = v;
-	rc = sd_field_string(body, "order", 0, 4, &order, NULL, &err);
-	if (rc == SD_FIELD_BAD)
-		goto bad;
 	if (rc == SD_FIELD_OK) {
-		if (strcasecmp(order, "asc") == 0)
-			q->ascending = 1;
-		else if (strcasecmp(order, "desc") != 0) {
-			sd_verr_field(&err, "order", "order must be \"ASC\" or \"DESC\"");
+		/* since_id wins: before_id is then not looked at. */
+		q->since_id = v;
+	} else {
+		rc = sd_field_int(body, "before_id", 0, 1, INT64_MAX - 1, &v, &err);
+		if (rc == SD_FIELD_BAD)
 			goto bad;
-		}
+		if (rc == SD_FIELD_OK)
+			q->before_id = v;
 	}
+	/* "ASC" in any case is ascending; anything else is the default DESC. */
+	q->ascending = json_object_object_get_ex(body, "order", &order) &&
+	               json_object_is_type(order, json_type_string) &&
+	               json_object_get_string_len(order) == 3 &&
+	               strcasecmp(json_object_get_string(order), "asc") == 0;
 	return 0;
 bad:
 	api_verr(ctx, &err);
@@ -206,8 +193,9 @@ void api_fetch(struct sd_ctx *ctx)
 	sd_buf_printf(&ctx->resp->body,
 	              "],\"count\":%lld,\"has_more\":%s,\"next_cursor\":", (long long)o.n,
 	              o.has_more ? "true" : "false");
-	if (o.has_more)
-		sd_buf_printf(&ctx->resp->body, "%lld", (long long)o.last_id);
+	/* As PyCrypt: the last id of any non-empty page, whatever has_more. */
+	if (o.n > 0)
+		sd_json_int(&ctx->resp->body, o.last_id);
 	else
 		sd_buf_puts(&ctx->resp->body, "null");
 	api_json_end(ctx);

@@ -12,6 +12,12 @@ void sd_verr_set(struct sd_verr *err, const char *code, const char *msg)
 	err->too_large = 0;
 }
 
+void sd_verr_too_large(struct sd_verr *err, const char *code, const char *msg)
+{
+	sd_verr_set(err, code, msg);
+	err->too_large = 1;
+}
+
 void sd_verr_field(struct sd_verr *err, const char *name, const char *fmt, ...)
 {
 	va_list ap;
@@ -225,5 +231,205 @@ enum sd_field_rc sd_field_object(json_object *o, const char *name, json_object *
 		return SD_FIELD_BAD;
 	}
 	*out = v;
+	return SD_FIELD_OK;
+}
+
+int64_t sd_field_int_clamped(json_object *o, const char *name, int64_t dflt, int64_t min,
+                             int64_t max)
+{
+	json_object *v;
+	int64_t n = 0;
+
+	if (!json_object_object_get_ex(o, name, &v))
+		return dflt;
+	if (json_object_is_type(v, json_type_int)) {
+		/* json-c saturates beyond 64 bits (a uint64 reads as INT64_MAX),
+		 * which clamps the same way. */
+		n = json_object_get_int64(v);
+	} else if (json_object_is_type(v, json_type_string)) {
+		const char *s = json_object_get_string(v);
+		size_t len = (size_t)json_object_get_string_len(v);
+
+		if (len == 0)
+			return dflt;
+		for (size_t i = 0; i < len; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return dflt;
+			n = n > (INT64_MAX - 9) / 10 ? INT64_MAX : n * 10 + (s[i] - '0');
+		}
+	} else {
+		return dflt;
+	}
+	return n < min ? min : n > max ? max : n;
+}
+
+/* A scanner over text that sd_json_parse_object accepted: strict JSON, so
+ * outside strings there are only structure, numbers, literals and blanks.
+ * Every step is bounded by n all the same. */
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static size_t skip_blanks(const char *s, size_t n, size_t i)
+{
+	while (i < n && is_blank(s[i]))
+		i++;
+	return i;
+}
+
+/* s[i] is the opening quote of a string: the index after its closing one
+ * (n when it has none). */
+static size_t skip_string(const char *s, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return n;
+}
+
+/* s[i] starts a value: the index just after it. */
+static size_t skip_value(const char *s, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	while (i < n) {
+		char c = s[i];
+
+		if (c == '"') {
+			i = skip_string(s, n, i);
+			if (depth == 0)
+				return i;
+		} else if (c == '{' || c == '[') {
+			depth++;
+			i++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return i; /* the end of the enclosing object */
+			i++;
+			if (--depth == 0)
+				return i;
+		} else if (depth == 0 && (c == ',' || is_blank(c))) {
+			return i;
+		} else {
+			i++;
+		}
+	}
+	return n;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Whether the string body s[a..b) (escapes and all) spells the ASCII name. */
+static int key_is(const char *s, size_t a, size_t b, const char *name)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	size_t k = 0;
+
+	for (size_t i = a; i < b; i++, k++) {
+		unsigned c = (unsigned char)s[i];
+
+		if (c == '\\') {
+			const char *e;
+
+			if (++i >= b)
+				return 0;
+			if (s[i] == 'u') {
+				if (b - i <= 4)
+					return 0;
+				c = 0;
+				for (size_t j = 1; j <= 4; j++) {
+					int h = hex_digit(s[i + j]);
+
+					if (h < 0)
+						return 0;
+					c = c * 16 + (unsigned)h;
+				}
+				i += 4;
+			} else {
+				if (s[i] == '\0' || (e = strchr(from, s[i])) == NULL)
+					return 0;
+				c = (unsigned char)to[e - from];
+			}
+		}
+		if (name[k] == '\0' || (unsigned char)name[k] != c)
+			return 0;
+	}
+	return name[k] == '\0';
+}
+
+enum sd_field_rc sd_field_raw(const char *body, size_t len, const char *name, char *out, size_t cap,
+                              size_t *outlen, struct sd_verr *err)
+{
+	size_t i = skip_blanks(body, len, 0), vstart = 0, vend = 0, k = 0;
+	int found = 0;
+
+	if (i >= len || body[i] != '{')
+		return SD_FIELD_ABSENT;
+	for (i++;;) {
+		size_t ka, kb, v;
+
+		i = skip_blanks(body, len, i);
+		if (i >= len || body[i] != '"')
+			break;
+		ka = i + 1;
+		i = skip_string(body, len, i);
+		kb = i - 1;
+		i = skip_blanks(body, len, i);
+		if (i >= len || body[i] != ':')
+			break;
+		v = skip_blanks(body, len, i + 1);
+		i = skip_value(body, len, v);
+		/* Members are read in order, so a repeated name ends at its last
+		 * value, as the parser keeps it. */
+		if (key_is(body, ka, kb, name)) {
+			vstart = v;
+			vend = i;
+			found = 1;
+		}
+		i = skip_blanks(body, len, i);
+		if (i >= len || body[i] != ',')
+			break;
+		i++;
+	}
+	if (!found)
+		return SD_FIELD_ABSENT;
+	for (size_t j = vstart; j < vend; j++) {
+		size_t end = j + 1;
+
+		if (is_blank(body[j]))
+			continue;
+		if (body[j] == '"')
+			end = skip_string(body, vend, j);
+		if (cap == 0 || end - j > cap - 1 - k) {
+			char code[sizeof err->code];
+
+			snprintf(code, sizeof code, "%s_too_large", name);
+			sd_verr_too_large(err, code, "");
+			snprintf(err->msg, sizeof err->msg,
+			         "%s is larger than %zu bytes once serialized", name,
+			         cap > 0 ? cap - 1 : 0);
+			return SD_FIELD_BAD;
+		}
+		memcpy(out + k, body + j, end - j);
+		k += end - j;
+		j = end - 1;
+	}
+	out[k] = '\0';
+	if (k == 4 && memcmp(out, "null", 4) == 0)
+		return SD_FIELD_ABSENT;
+	*outlen = k;
 	return SD_FIELD_OK;
 }

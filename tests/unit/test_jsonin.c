@@ -164,6 +164,116 @@ static void bool_and_object_fields(void **state)
 	json_object_put(o);
 }
 
+static void clamped_int_is_lenient(void **state)
+{
+	struct sd_verr err;
+	json_object *o =
+	    parse("{\"big\":500,\"ok\":20,\"zero\":0,\"neg\":-5,\"s\":\"20\",\"s0\":\"0\","
+	          "\"sbig\":\"99999999999999999999999\",\"huge\":99999999999999999999999,"
+	          "\"nhuge\":-99999999999999999999,\"f\":5.0,\"t\":true,\"n\":null,"
+	          "\"e\":\"\",\"x\":\"2x\",\"sneg\":\"-5\",\"sp\":\" 5\",\"a\":[1],"
+	          "\"o\":{}}",
+	          &err);
+
+	(void)state;
+	assert_non_null(o);
+	assert_int_equal(sd_field_int_clamped(o, "big", 50, 1, 200), 200);
+	assert_int_equal(sd_field_int_clamped(o, "ok", 50, 1, 200), 20);
+	assert_int_equal(sd_field_int_clamped(o, "zero", 50, 1, 200), 1);
+	assert_int_equal(sd_field_int_clamped(o, "neg", 50, 1, 200), 1);
+	assert_int_equal(sd_field_int_clamped(o, "s", 50, 1, 200), 20);
+	assert_int_equal(sd_field_int_clamped(o, "s0", 50, 1, 200), 1);
+	assert_int_equal(sd_field_int_clamped(o, "sbig", 50, 1, 200), 200);
+	assert_int_equal(sd_field_int_clamped(o, "huge", 50, 1, 200), 200);
+	assert_int_equal(sd_field_int_clamped(o, "nhuge", 50, 1, 200), 1);
+	static const char *const fallback[] = {"f",    "t",  "n", "e", "x",
+	                                       "sneg", "sp", "a", "o", "missing"};
+	for (size_t i = 0; i < sizeof fallback / sizeof fallback[0]; i++)
+		assert_int_equal(sd_field_int_clamped(o, fallback[i], 50, 1, 200), 50);
+	json_object_put(o);
+}
+
+/* sd_field_raw over a body the parser accepted, as the handlers call it. */
+static enum sd_field_rc raw(const char *body, const char *name, char *out, size_t cap,
+                            struct sd_verr *err)
+{
+	json_object *o = parse(body, err);
+	size_t n = 0;
+	enum sd_field_rc rc;
+
+	assert_non_null(o);
+	json_object_put(o);
+	memset(out, 'Z', cap);
+	rc = sd_field_raw(body, strlen(body), name, out, cap, &n, err);
+	if (rc == SD_FIELD_OK)
+		assert_int_equal(n, strlen(out));
+	return rc;
+}
+
+static void raw_field_is_the_text_as_sent(void **state)
+{
+	static const struct {
+		const char *body, *want;
+	} cases[] = {
+	    {"{\"m\":{\"k\":\"v\"}}", "{\"k\":\"v\"}"},
+	    {" { \"a\" : 1 , \"m\" : [ \"i 1\" , \"i2\" ] , \"b\":2 } ", "[\"i 1\",\"i2\"]"},
+	    {"{\"m\":\"a string\"}", "\"a string\""},
+	    {"{\"m\":\"\"}", "\"\""},
+	    {"{\"m\":-1.50e+3}", "-1.50e+3"},
+	    {"{\"m\":123456789012345678901234567890}", "123456789012345678901234567890"},
+	    {"{\"m\":false}", "false"},
+	    {"{\"m\":[]}", "[]"},
+	    {"{\"m\":{}}", "{}"},
+	    {"{\"m\":\"\\u00e9\\/ \\\" ]}\"}", "\"\\u00e9\\/ \\\" ]}\""},
+	    {"{\"m\":1,\"m\":[2]}", "[2]"},
+	    {"{\"\\u006d\":3}", "3"},
+	    {"{\"x\":{\"m\":1},\"m\":\t\r\n[\n1 ,\n{ \"m\" : null } ]}", "[1,{\"m\":null}]"},
+	    {"{\"x\":\"\\\"m\\\":1\",\"m\":true}", "true"},
+	};
+	struct sd_verr err;
+	char out[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(raw(cases[i].body, "m", out, sizeof out, &err), SD_FIELD_OK);
+		assert_string_equal(out, cases[i].want);
+	}
+}
+
+static void raw_field_absent_null_and_too_large(void **state)
+{
+	static const char *const absent[] = {"{}",
+	                                     "{\"x\":1}",
+	                                     "{\"m\":null}",
+	                                     "{\"m\" : null }",
+	                                     "{\"m\":1,\"m\":null}",
+	                                     "{\"mm\":1,\"M\":2}",
+	                                     "{\"x\":{\"m\":1}}",
+	                                     "{\"\\u006d\\u0000\":1}"};
+	struct sd_verr err;
+	char out[8];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+		assert_int_equal(raw(absent[i], "m", out, sizeof out, &err), SD_FIELD_ABSENT);
+	/* cap 8: up to 7 bytes fit, blanks between tokens do not count. */
+	assert_int_equal(raw("{\"m\":[1, 2, 3, 4]}", "m", out, sizeof out, &err), SD_FIELD_BAD);
+	assert_int_equal(raw("{\"m\":[1, 2, 3 ]}", "m", out, sizeof out, &err), SD_FIELD_OK);
+	assert_string_equal(out, "[1,2,3]");
+	assert_int_equal(raw("{\"m\":\"12345\"}", "m", out, sizeof out, &err), SD_FIELD_OK);
+	assert_int_equal(raw("{\"m\":\"123456\"}", "m", out, sizeof out, &err), SD_FIELD_BAD);
+	assert_string_equal(err.code, "m_too_large");
+	assert_int_equal(err.too_large, 1);
+	/* Other errors are not size errors. */
+	sd_verr_field(&err, "m", "bad");
+	assert_int_equal(err.too_large, 0);
+	sd_verr_too_large(&err, "payload_too_large", "big");
+	assert_string_equal(err.code, "payload_too_large");
+	assert_int_equal(err.too_large, 1);
+	sd_verr_set(&err, "invalid_json", "x");
+	assert_int_equal(err.too_large, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +285,9 @@ int main(void)
 	    cmocka_unit_test(string_field_types),
 	    cmocka_unit_test(int_field_bounds_and_types),
 	    cmocka_unit_test(bool_and_object_fields),
+	    cmocka_unit_test(clamped_int_is_lenient),
+	    cmocka_unit_test(raw_field_is_the_text_as_sent),
+	    cmocka_unit_test(raw_field_absent_null_and_too_large),
 	};
 
 	return cmocka_run_group_tests_name("jsonin", tests, NULL, NULL);
