@@ -66,7 +66,7 @@ void api_send(struct sd_ctx *ctx)
 	if (meta_rc == SD_FIELD_BAD)
 		goto bad;
 	e = store_msg_insert(ctx->store, link, canon, meta_rc == SD_FIELD_OK ? meta : NULL,
-	                     (int64_t)(strlen(canon) + meta_len), &ctx->cfg->limits, ctx->now, &id);
+	                     (int64_t)got, &ctx->cfg->limits, ctx->now, &id);
 	if (e != SD_OK) {
 		api_store_error(ctx, e);
 		goto out;

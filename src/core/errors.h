@@ -7,11 +7,11 @@ enum sd_err {
 	SD_OK = 0,
 	SD_ENOTFOUND,  /* no such inbox / challenge / request */
 	SD_EFORBIDDEN, /* it exists, but belongs to another inbox */
-	SD_EFULL,     /* an inbox cap would be exceeded */
-	SD_ELIMIT,    /* a per-caller limit is reached */
-	SD_ECONFLICT, /* a unique value already exists, or the state moved on */
-	SD_ERETRY,    /* a lost conflict (deadlock, busy): nothing was done */
-	SD_EDB,       /* the database failed or is unreachable */
+	SD_EFULL,      /* an inbox cap would be exceeded */
+	SD_ELIMIT,     /* a per-caller limit is reached */
+	SD_ECONFLICT,  /* a unique value already exists, or the state moved on */
+	SD_ERETRY,     /* a lost conflict (deadlock, busy): nothing was done */
+	SD_EDB,        /* the database failed or is unreachable */
 	SD_ENOMEM,
 	SD_EINVAL, /* a caller passed something impossible */
 };

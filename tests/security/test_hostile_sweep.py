@@ -57,7 +57,9 @@ HOSTILE_BODIES = [
     b'{"link_token": "LINK", "encrypted_message": "AAAA\\nAAAA"}',
     b'{"link_token": "LINK", "encrypted_message": ' + json.dumps(
         base64.b64encode(b"\0" * 17000).decode()).encode() + b"}",
-    b'{"link_token": "LINK", "encrypted_message": "' + B64_48.encode() + b'", "metadata": [1]}',
+    # metadata may be any JSON value (PyCrypt stores lists too); only its size is refused.
+    b'{"link_token": "LINK", "encrypted_message": "' + B64_48.encode() +
+    b'", "metadata": ["' + b"x" * 5000 + b'"]}',
     b'{"link_token": "LINK", "encrypted_message": "' + B64_48.encode() +
     b'", "metadata": {"k": "' + b"x" * 5000 + b'"}}',
     b'{"link_token": "LINK", "encrypted_message": 12345}',
