@@ -22,6 +22,9 @@ void api_health(struct sd_ctx *ctx);
 /* inbox.c */
 void api_register(struct sd_ctx *ctx);
 void api_key(struct sd_ctx *ctx);
+/* 1 when s[0..n) may be shown as a name (display_name, from_nickname): at
+ * most 64 characters, no control characters, no bidirectional overrides. */
+int api_display_name_ok(const char *s, size_t n);
 /* messages.c */
 void api_send(struct sd_ctx *ctx);
 void api_fetch(struct sd_ctx *ctx);
@@ -31,5 +34,16 @@ void api_challenge_request(struct sd_ctx *ctx);
 /* account.c */
 void api_rotate_token(struct sd_ctx *ctx);
 void api_unregister(struct sd_ctx *ctx);
+/* permissions.c: PyCrypt's permission API */
+void api_check_contact(struct sd_ctx *ctx);
+void api_request_message_permission(struct sd_ctx *ctx);
+void api_get_message_requests(struct sd_ctx *ctx);
+void api_respond_message_request(struct sd_ctx *ctx);
+/* /send's sender check: without from_link_token, 0 (anonymous sends are
+ * unconditional); with it, 0 when that inbox exists and holds an accepted
+ * request to to_link, else -1 after a 400, 404 or 403 reply. Reads only. */
+struct json_object;
+int permission_send_check_or_reply(struct sd_ctx *ctx, struct json_object *body,
+                                   const char *to_link);
 
 #endif

@@ -74,12 +74,11 @@ static int has_field(json_object *body, const char *name)
 }
 
 /* The challenge text as sent: a string that could have been issued. */
-static int challenge_text(json_object *body, const char **s, size_t *n)
+static int challenge_text(json_object *body, const char *name, const char **s, size_t *n)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(body, "challenge", &v) ||
-	    !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(body, name, &v) || !json_object_is_type(v, json_type_string))
 		return -1;
 	*s = json_object_get_string(v);
 	*n = (size_t)json_object_get_string_len(v);
@@ -87,12 +86,12 @@ static int challenge_text(json_object *body, const char **s, size_t *n)
 }
 
 /* challenge_signature as sent: base64 of exactly 64 bytes. */
-static int signature_bytes(json_object *body, unsigned char sig[SD_SIG_BYTES])
+static int signature_bytes(json_object *body, const char *name, unsigned char sig[SD_SIG_BYTES])
 {
 	json_object *v;
 	size_t got;
 
-	if (!json_object_object_get_ex(body, "challenge_signature", &v) ||
+	if (!json_object_object_get_ex(body, name, &v) ||
 	    !json_object_is_type(v, json_type_string) ||
 	    (size_t)json_object_get_string_len(v) > SD_SIG_FIELD_MAX)
 		return -1;
@@ -107,7 +106,8 @@ static int signature_bytes(json_object *body, unsigned char sig[SD_SIG_BYTES])
  * consume the challenge so it can never be used twice. As in PyCrypt, a
  * challenge or signature that is malformed (wrong type, not base64, not 64
  * bytes) is a signature that does not verify: 401, never 400. */
-static int auth_signature(struct sd_ctx *ctx, json_object *body, const struct sd_client *c)
+int auth_signed_challenge_or_reply(struct sd_ctx *ctx, json_object *body, const struct sd_client *c,
+                                   const char *challenge_field, const char *signature_field)
 {
 	const char *challenge;
 	size_t clen;
@@ -115,11 +115,11 @@ static int auth_signature(struct sd_ctx *ctx, json_object *body, const struct sd
 	size_t pklen;
 	enum sd_err e;
 
-	if (challenge_text(body, &challenge, &clen) != 0) {
+	if (challenge_text(body, challenge_field, &challenge, &clen) != 0) {
 		unauthorized(ctx, "Unknown, expired or already used challenge");
 		return -1;
 	}
-	if (signature_bytes(body, sig) != 0) {
+	if (signature_bytes(body, signature_field, sig) != 0) {
 		unauthorized(ctx, "Invalid challenge signature");
 		return -1;
 	}
@@ -173,7 +173,8 @@ int auth_check_or_reply(struct sd_ctx *ctx, json_object *body, const struct sd_c
                         enum sd_auth_kind kind)
 {
 	if (has_field(body, "challenge") && has_field(body, "challenge_signature"))
-		return auth_signature(ctx, body, c);
+		return auth_signed_challenge_or_reply(ctx, body, c, "challenge",
+		                                      "challenge_signature");
 	if (kind == SD_AUTH_SIGNATURE_ONLY) {
 		unauthorized(ctx, "This needs a signed challenge");
 		return -1;

@@ -9,9 +9,11 @@
 
 /* A display name is at most 64 characters of printable text: no control
  * characters (C0, DEL, C1) and no bidirectional overrides, which could make
- * a name shown on the send page read as something else. */
-static int display_name_ok(const unsigned char *s, size_t n)
+ * a name shown on the send page (or a request's from_nickname shown to a
+ * recipient) read as something else. */
+int api_display_name_ok(const char *name, size_t n)
 {
+	const unsigned char *s = (const unsigned char *)name;
 	size_t chars = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -86,7 +88,7 @@ void api_register(struct sd_ctx *ctx)
 		api_verr(ctx, &err);
 		goto out;
 	}
-	if (rc == SD_FIELD_OK && !display_name_ok((const unsigned char *)name, name_len)) {
+	if (rc == SD_FIELD_OK && !api_display_name_ok(name, name_len)) {
 		api_error(ctx, 400, "invalid_display_name",
 		          "display_name must be at most 64 printable characters");
 		goto out;

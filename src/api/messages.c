@@ -65,6 +65,8 @@ void api_send(struct sd_ctx *ctx)
 	                       &meta_len, &err);
 	if (meta_rc == SD_FIELD_BAD)
 		goto bad;
+	if (permission_send_check_or_reply(ctx, body, link) != 0)
+		goto out;
 	e = store_msg_insert(ctx->store, link, canon, meta_rc == SD_FIELD_OK ? meta : NULL,
 	                     (int64_t)got, &ctx->cfg->limits, ctx->now, &id);
 	if (e != SD_OK) {

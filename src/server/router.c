@@ -24,6 +24,13 @@ static const struct route routes[] = {
     {"/ack", 0, "POST", api_ack, SD_ACK_BODY_MAX, "POST, OPTIONS"},
     {"/rotate_token", 0, "POST", api_rotate_token, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
     {"/unregister", 0, "POST", api_unregister, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
+    {"/check_contact", 0, "POST", api_check_contact, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
+    {"/request_message_permission", 0, "POST", api_request_message_permission, SD_SMALL_BODY_MAX,
+     "POST, OPTIONS"},
+    {"/get_message_requests", 0, "POST", api_get_message_requests, SD_SMALL_BODY_MAX,
+     "POST, OPTIONS"},
+    {"/respond_message_request", 0, "POST", api_respond_message_request, SD_SMALL_BODY_MAX,
+     "POST, OPTIONS"},
 };
 
 static const struct route *route_find(const char *path)

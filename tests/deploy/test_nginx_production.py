@@ -117,6 +117,15 @@ def test_production_site_serves_api_over_tls(tmp_path, sealdropd):
         assert all(c in (400, 429) for c in codes), codes
         r = requests.post(url + "/register", json={}, verify=False)
         assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+        # The permission endpoints reach sealdropd; /request_message_permission
+        # writes into another's inbox and shares /send's per-address budget.
+        for path in ("/check_contact", "/get_message_requests", "/respond_message_request"):
+            r = requests.post(url + path, json={}, verify=False)
+            assert r.status_code == 400 and r.json()["code"] == "invalid_link_token", path
+        codes = [requests.post(url + "/request_message_permission", json={},
+                               verify=False).status_code for _ in range(14)]
+        assert codes[0] == 400 and codes[-1] == 429, codes
+        assert all(c in (400, 429) for c in codes), codes
     finally:
         if nginx is not None:
             nginx.send_signal(signal.SIGQUIT)

@@ -24,6 +24,8 @@ static void init(void)
 	cfg.limits.inbox_max_bytes = 1 << 20;
 	cfg.limits.challenges_per_caller = 5;
 	cfg.limits.challenge_ttl = 300;
+	cfg.limits.requests_per_inbox = 100;
+	cfg.limits.requests_per_caller = 20;
 	if (store_open("sqlite::memory:", &cfg, &store, err, sizeof err) != SD_OK ||
 	    store_migrate(store) != SD_OK)
 		abort();

@@ -14,7 +14,8 @@ import requests
 from conftest import Recipient
 
 ENDPOINTS = ["/register", "/send", "/challenge_request", "/fetch", "/ack", "/rotate_token",
-             "/unregister"]
+             "/unregister", "/request_message_permission", "/get_message_requests",
+             "/respond_message_request"]
 
 # LINK is replaced by a real inbox's link token, so that hostile fields next
 # to a valid link are refused before anything is stored or consumed.
@@ -85,6 +86,24 @@ HOSTILE_BODIES = [
     b'{"link_token": "LINK"} /* comment */',
     b'\xef\xbb\xbf{"link_token": "LINK"}',
     b'{"link_token": "LI\x00NK"}',
+    b'{"from_link_token": 0, "to_link_token": "LINK"}',
+    b'{"from_link_token": "LINK", "to_link_token": ["LINK"]}',
+    b'{"from_link_token": "LINK", "to_link_token": "LINK", "from_nickname": "\\u202eevil"}',
+    b'{"from_link_token": "LINK", "to_link_token": "LINK", "from_nickname": 7}',
+    b'{"from_link_token": "LINK", "to_link_token": "LINK", "from_challenge": "abc"}',
+    b'{"from_link_token": "LINK", "to_link_token": "LINK", "from_challenge": "abc", '
+    b'"from_challenge_signature": "AAAA"}',
+    b'{"link_token": "LINK", "request_id": 1.5, "action": "accept"}',
+    b'{"link_token": "LINK", "request_id": -1, "action": "accept"}',
+    b'{"link_token": "LINK", "request_id": 9223372036854775808, "action": "reject"}',
+    b'{"link_token": "LINK", "request_id": 1, "action": "ACCEPT"}',
+    b'{"link_token": "LINK", "request_id": "1", "action": "accept"}',
+    b'{"link_token": "LINK", "encrypted_message": "' + B64_48.encode() +
+    b'", "from_link_token": "link_' + b"Z" * 32 + b'"}',
+    b'{"link_token": "LINK", "encrypted_message": "' + B64_48.encode() +
+    b'", "from_link_token": "LINK"}',
+    b'{"link_token": "LINK", "encrypted_message": "' + B64_48.encode() +
+    b'", "from_link_token": 0}',
 ]
 
 
@@ -96,7 +115,7 @@ def snapshot(srv):
     db = sqlite3.connect(path[len("sqlite:"):])
     try:
         return {t: db.execute("SELECT * FROM %s ORDER BY id" % t).fetchall()
-                for t in ("clients", "messages", "challenges")}
+                for t in ("clients", "messages", "challenges", "message_requests")}
     finally:
         db.close()
 
@@ -115,6 +134,11 @@ def test_at_least_forty_hostile_bodies():
 def test_hostile_bodies_against_every_endpoint(srv):
     victim = Recipient(srv.url)
     victim.send(b"keep me")
+    # A pending message request, for hostile answers to miss.
+    r = requests.post(srv.url + "/request_message_permission",
+                      json={"from_link_token": Recipient(srv.url).link,
+                            "to_link_token": victim.link})
+    assert r.status_code == 201, r.text
     # Every valid credential is spent before the sweep starts, so that only
     # hostile input is in flight.
     key = base64.b64encode(bytes(victim.sk.verify_key)).decode()
