@@ -20,12 +20,15 @@
 	[SQ_MSG_SEEN] = "UPDATE messages SET seen = 1 WHERE id = ? AND link_token = ?",        \
 	[SQ_MSG_DELETE] = "DELETE FROM messages WHERE id = ? AND link_token = ?",              \
 	[SQ_MSG_DELETE_ID] = "DELETE FROM messages WHERE id = ?",                              \
-	[SQ_REQ_FIND] = "SELECT id, status FROM message_requests WHERE from_link_token = ? "   \
-	                "AND to_link_token = ? ORDER BY id DESC",                              \
+	[SQ_REQ_FIND] =                                                                        \
+	    "SELECT id, status, verified FROM message_requests WHERE from_link_token = ? "     \
+	    "AND to_link_token = ? ORDER BY id DESC",                                          \
 	[SQ_REQ_COUNT_TO] = "SELECT COUNT(*) FROM message_requests WHERE to_link_token = ? "   \
 	                    "AND status = 'pending'",                                          \
 	[SQ_REQ_COUNT_CALLER] = "SELECT COUNT(*) FROM message_requests WHERE caller = ? "      \
 	                        "AND status = 'pending'",                                      \
+	[SQ_REQ_SET_VERIFIED] = "UPDATE message_requests SET verified = 1, from_nickname = ? " \
+	                        "WHERE id = ?",                                                \
 	[SQ_REQ_ALLOWED] = "SELECT 1 FROM message_requests WHERE from_link_token = ? "         \
 	                   "AND to_link_token = ? AND status = 'accepted' LIMIT 1"
 

@@ -735,20 +735,26 @@ struct req_open_job {
 	const struct sd_limits *lim;
 	int64_t id;
 	enum sd_req_status status;
-	int existing, created;
+	int existing, existing_verified, created;
 };
 
 /* Of the requests from -> to, the one that decides: accepted before
- * pending before rejected, the newest of each. */
+ * pending before rejected, the newest of each. A rejection of a merely
+ * claimed request does not bind a sender who proves it owns `from`: that
+ * may have been someone else using its name. */
 static int req_find_row(void *p, const struct sd_row *r)
 {
 	struct req_open_job *j = p;
 	enum sd_req_status s = req_status_parse(r->v[1]);
+	int proven = sd_row_i64(r, 2) != 0;
 	static const int rank[] = {
 	    [SD_REQ_ACCEPTED] = 3, [SD_REQ_PENDING] = 2, [SD_REQ_REJECTED] = 1};
 
+	if (j->verified && s == SD_REQ_REJECTED && !proven)
+		return 0;
 	if (!j->existing || rank[s] > rank[j->status]) {
 		j->existing = 1;
+		j->existing_verified = proven;
 		j->status = s;
 		j->id = sd_row_i64(r, 0);
 	}
@@ -766,16 +772,21 @@ static enum sd_err req_open_tx(struct sd_conn *c, void *arg)
 
 	j->id = 0;
 	j->status = SD_REQ_PENDING;
-	j->existing = j->created = 0;
+	j->existing = j->existing_verified = j->created = 0;
 	/* The recipient's row serialises requests to it, so its cap holds. */
 	if ((rc = run_int(&o, SQ_CLIENT_LOCK, ARGS(TXT(j->to)), &v, &found)) != SD_OK)
 		return rc;
 	if (!found)
 		return SD_ENOTFOUND;
 	if ((rc = run(&o, SQ_REQ_FIND, ARGS(TXT(j->from), TXT(j->to)), req_find_row, j, NULL)) !=
-	        SD_OK ||
-	    j->existing)
+	    SD_OK)
 		return rc;
+	/* A proven sender takes over a pending request someone only claimed
+	 * in its name, nickname and all. */
+	if (j->existing && j->verified && !j->existing_verified && j->status == SD_REQ_PENDING)
+		return run_changes(&o, SQ_REQ_SET_VERIFIED, ARGS(TXT(j->nickname), I64(j->id)), &v);
+	if (j->existing)
+		return SD_OK;
 	if ((rc = run_int(&o, SQ_REQ_COUNT_TO, ARGS(TXT(j->to)), &to_inbox, NULL)) != SD_OK ||
 	    (rc = run_int(&o, SQ_REQ_COUNT_CALLER, ARGS(TXT(j->caller)), &from_caller, NULL)) !=
 	        SD_OK)

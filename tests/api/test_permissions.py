@@ -488,6 +488,27 @@ def test_verified_request_is_shown_verified(url, http):
         [(bob.link, True), (carol.link, False)]
 
 
+def test_a_claim_cannot_shut_out_the_real_sender(url, http):
+    alice, bob = Recipient(url), Recipient(url, display_name="Bob")
+    # Someone who only knows bob's link asks in his name, with a nickname of its own.
+    claimed = ask(http, url, bob.link, alice.link, from_nickname="Mallory").json()["request_id"]
+    r = ask(http, url, bob.link, alice.link, **proof(bob, http))
+    assert r.status_code == 201 and r.json()["request_id"] == claimed
+    [req] = pending(alice)
+    assert (req["id"], req["verified"], req["from_nickname"]) == (claimed, True, "Bob")
+    # A rejected claim does not bind the proven sender; a rejected proof does.
+    carol = Recipient(url, display_name="Carol")
+    claimed = ask(http, url, carol.link, alice.link, from_nickname="x").json()["request_id"]
+    assert respond(alice, claimed, "reject").status_code == 200
+    r = ask(http, url, carol.link, alice.link, **proof(carol, http))
+    assert r.status_code == 201 and r.json()["request_id"] != claimed
+    proven = r.json()["request_id"]
+    assert respond(alice, proven, "reject").status_code == 200
+    r = ask(http, url, carol.link, alice.link, **proof(carol, http))
+    assert r.status_code == 201 and r.json()["request_id"] == proven
+    assert [q["from_link_token"] for q in pending(alice)] == [bob.link]
+
+
 def test_verified_proof_failures_are_401_and_store_nothing(url, http):
     alice, bob, carol = Recipient(url), Recipient(url), Recipient(url)
     good = proof(bob, http)

@@ -613,6 +613,51 @@ static void requests_open_answer_and_allow(void **state)
 	                 SD_ENOTFOUND);
 }
 
+/* Someone who only claims to be bob cannot shut the real bob out: his
+ * proven request takes over the claimed pending one, and a rejection of
+ * a claimed request does not bind him. */
+static void proven_sender_takes_over_claimed_requests(void **state)
+{
+	struct fixture *f = *state;
+	const struct sd_limits *l = &f->cfg.limits;
+	struct sd_client alice, bob, carol;
+	struct reqs got = {0};
+	enum sd_req_status st, was;
+	int64_t claimed, id;
+	int created;
+
+	new_client(f, &alice);
+	new_client(f, &bob);
+	new_client(f, &carol);
+	assert_int_equal(store_msgreq_open(f->st, bob.link_token, alice.link_token, "fake", 0,
+	                                   "6.6.6.1", NOW, l, &claimed, &st, &created),
+	                 SD_OK);
+	assert_int_equal(store_msgreq_open(f->st, bob.link_token, alice.link_token, "Bob", 1,
+	                                   "6.6.6.2", NOW, l, &id, &st, &created),
+	                 SD_OK);
+	assert_true(!created && id == claimed && st == SD_REQ_PENDING);
+	assert_int_equal(store_msgreq_list(f->st, alice.link_token, 100, req_collect, &got), SD_OK);
+	assert_int_equal(got.n, 1);
+	assert_true(got.verified[0]);
+	/* carol: the claimed request is rejected; the proven one is new. */
+	assert_int_equal(store_msgreq_open(f->st, carol.link_token, alice.link_token, "fake", 0,
+	                                   "6.6.6.1", NOW, l, &claimed, &st, &created),
+	                 SD_OK);
+	assert_int_equal(store_msgreq_answer(f->st, alice.link_token, claimed, 0, NOW, &was),
+	                 SD_OK);
+	assert_int_equal(store_msgreq_open(f->st, carol.link_token, alice.link_token, "Carol", 1,
+	                                   "6.6.6.3", NOW, l, &id, &st, &created),
+	                 SD_OK);
+	assert_true(created && id != claimed && st == SD_REQ_PENDING);
+	/* ... but a rejection of a proven request binds. */
+	assert_int_equal(store_msgreq_answer(f->st, alice.link_token, id, 0, NOW, &was), SD_OK);
+	assert_int_equal(store_msgreq_open(f->st, carol.link_token, alice.link_token, "Carol", 1,
+	                                   "6.6.6.3", NOW, l, &id, &st, &created),
+	                 SD_OK);
+	assert_true(!created && st == SD_REQ_REJECTED);
+	assert_int_equal(store_client_delete(f->st, alice.link_token), SD_OK);
+}
+
 static void requests_are_capped_per_inbox_and_caller(void **state)
 {
 	struct fixture *f = *state;
@@ -673,6 +718,7 @@ static void ping_answers(void **state)
 		    cmocka_unit_test(counters_equal_rows_after_every_operation),     \
 		    cmocka_unit_test(requests_open_answer_and_allow),                \
 		    cmocka_unit_test(requests_are_capped_per_inbox_and_caller),      \
+		    cmocka_unit_test(proven_sender_takes_over_claimed_requests),     \
 	}
 
 int main(void)
