@@ -2,10 +2,15 @@
 -- that is given back. size_bytes is PyCrypt's column (the decoded
 -- ciphertext length), kept filled for PyCrypt. message_requests is
 -- PyCrypt's permission table, created as PyCrypt creates it when missing;
--- verified and caller are sealdrop's. Every statement stands alone and can
--- run again (the UPDATEs compute, they never accumulate).
+-- so are PyCrypt's challenges.client_ip and user_agent (a database at the
+-- stage of PyCrypt's README lacks them, and PyCrypt's server names them when
+-- it issues a challenge). verified and caller are sealdrop's. Every
+-- statement stands alone and can run again (the UPDATEs compute, they never
+-- accumulate).
 ALTER TABLE messages ADD COLUMN size_bytes INT NULL;
 ALTER TABLE messages ADD COLUMN charged BIGINT NULL;
+ALTER TABLE challenges ADD COLUMN client_ip VARCHAR(45) NULL;
+ALTER TABLE challenges ADD COLUMN user_agent VARCHAR(255) NULL;
 CREATE TABLE IF NOT EXISTS message_requests (
   id INT AUTO_INCREMENT PRIMARY KEY,
   from_link_token VARCHAR(128) NOT NULL,

@@ -79,3 +79,17 @@ def mariadb():
 
 def b64(b):
     return base64.b64encode(bytes(b)).decode()
+
+
+@pytest.fixture(scope="session")
+def sealdropd_fault():
+    """A sealdropd built with --enable-fault-injection (scripts/check passes its
+    ASan build as $SEALDROPD_FAULT). Without one the tests that need it fail:
+    a skip would count as nothing tested."""
+    path = os.environ.get("SEALDROPD_FAULT")
+    if not path:
+        pytest.fail("SEALDROPD_FAULT is not set: name a sealdropd built with "
+                    "--enable-fault-injection (scripts/check does)")
+    if not os.access(path, os.X_OK):
+        pytest.fail("SEALDROPD_FAULT=%s is not an executable" % path)
+    return path
