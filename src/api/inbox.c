@@ -106,7 +106,8 @@ void api_register(struct sd_ctx *ctx)
 		goto out;
 
 	sd_b64_encode(pk, sizeof pk, c.public_key);
-	sd_sha256_hex(pk, sizeof pk, c.public_key_hash);
+	/* As PyCrypt fills it: SHA-256 of the base64 text, not of the key. */
+	sd_sha256_hex(c.public_key, strlen(c.public_key), c.public_key_hash);
 	if (name != NULL) {
 		memcpy(c.display_name, name, name_len);
 		c.has_display_name = 1;
