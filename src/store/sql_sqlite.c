@@ -25,6 +25,10 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_CLIENT_GET] = "SELECT id, link_token, public_key, public_key_hash, display_name, "
                       "fetch_token_hash, created_at, key_type, box_public_key "
                       "FROM clients WHERE link_token = ?",
+    [SQ_CLIENT_RECOUNT] = "UPDATE clients SET msg_count = (SELECT COUNT(*) FROM messages m "
+                          "WHERE m.link_token = clients.link_token), msg_bytes = "
+                          "(SELECT COALESCE(SUM(" CHARGED "), 0) FROM messages m "
+                          "WHERE m.link_token = clients.link_token)",
     [SQ_CLIENT_LOCK] = "SELECT id FROM clients WHERE link_token = ?",
     [SQ_CLIENT_RELEASE] = "UPDATE clients SET msg_count = MAX(msg_count - ?, 0), "
                           "msg_bytes = MAX(msg_bytes - ?, 0) WHERE link_token = ?",

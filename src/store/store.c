@@ -255,6 +255,31 @@ enum sd_err store_migrate(struct sd_store *st)
 	return rc;
 }
 
+struct recount_job {
+	const struct sd_driver *drv;
+};
+
+static enum sd_err recount_tx(struct sd_conn *c, void *arg)
+{
+	struct recount_job *j = arg;
+	struct on o = {j->drv, c};
+	int64_t n;
+
+	return run_changes(&o, SQ_CLIENT_RECOUNT, NULL, 0, &n);
+}
+
+enum sd_err store_recount(struct sd_store *st)
+{
+	struct recount_job j = {st->drv};
+	enum sd_err rc;
+
+	if (st->drv->lock(st->conn, "sealdrop_migrate", 60) != SD_OK)
+		return SD_EDB;
+	rc = st->drv->write(st->conn, recount_tx, &j);
+	st->drv->unlock(st->conn, "sealdrop_migrate");
+	return rc;
+}
+
 /* ---- clients ---------------------------------------------------------- */
 
 struct client_job {

@@ -472,6 +472,24 @@ static void delete_gives_back_exactly_what_send_charged(void **state)
 	assert_int_equal(store_client_usage(f->st, "link_nosuchinbox", &n, &bytes), SD_ENOTFOUND);
 }
 
+/* A recount leaves counters that already match the rows as they are. */
+static void recount_matches_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+	int64_t id, n, bytes;
+
+	new_client(f, &c);
+	assert_int_equal(store_msg_insert(f->st, c.link_token, "QUJD", "[\"\xc3\xa9\"]", 3,
+	                                  &f->cfg.limits, NOW, &id),
+	                 SD_OK);
+	assert_int_equal(store_recount(f->st), SD_OK);
+	assert_int_equal(store_client_usage(f->st, c.link_token, &n, &bytes), SD_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(bytes, 4 + 6);
+	assert_counters_match_rows(f, c.link_token);
+}
+
 /* A random mix of sends, marks, deletes, purges and refusals: after each
  * step the counters equal the rows. */
 static void counters_equal_rows_after_every_operation(void **state)
@@ -716,6 +734,7 @@ static void ping_answers(void **state)
 		    cmocka_unit_test(purge_works_in_small_batches),                  \
 		    cmocka_unit_test(delete_gives_back_exactly_what_send_charged),   \
 		    cmocka_unit_test(counters_equal_rows_after_every_operation),     \
+		    cmocka_unit_test(recount_matches_rows),                          \
 		    cmocka_unit_test(requests_open_answer_and_allow),                \
 		    cmocka_unit_test(requests_are_capped_per_inbox_and_caller),      \
 		    cmocka_unit_test(proven_sender_takes_over_claimed_requests),     \
