@@ -7,65 +7,63 @@
 #include "api/auth.h"
 #include "core/crypto.h"
 
-/* Body, inbox and a signed challenge for it: the body (to put), or NULL
- * after the reply. */
-static json_object *owner_or_reply(struct sd_ctx *ctx, struct sd_client *c)
-{
-	json_object *body = api_body_or_reply(ctx);
-	const char *link;
+struct owner_body {
+	char link[SD_LINK_TOKEN_MAX + 1];
+	struct auth_proof proof;
+};
 
-	if (body == NULL)
-		return NULL;
-	if (api_link_token_or_reply(ctx, body, &link) != 0 ||
-	    api_client_or_reply(ctx, link, c) != 0 ||
-	    auth_check_or_reply(ctx, body, c, SD_AUTH_SIGNATURE_ONLY) != 0) {
-		json_object_put(body);
-		return NULL;
-	}
-	return body;
+static const struct api_field owner_fields[] = {
+    API_LINK_TOKEN(struct owner_body, link),
+    AUTH_PROOF_FIELDS("challenge", "challenge_signature", struct owner_body, proof),
+};
+
+/* The inbox, once its owner signed a challenge: 0, or -1 after the reply. */
+static int owner_or_reply(struct sd_ctx *ctx, struct sd_client *c)
+{
+	struct owner_body f;
+
+	if (api_fields_or_reply(ctx, owner_fields, SD_ARRAY_LEN(owner_fields), &f) != 0 ||
+	    api_client_or_reply(ctx, f.link, c) != 0 ||
+	    auth_check_or_reply(ctx, &f.proof, c, SD_AUTH_SIGNATURE_ONLY) != 0)
+		return -1;
+	return 0;
 }
 
 void api_rotate_token(struct sd_ctx *ctx)
 {
 	struct sd_client c;
-	json_object *body = owner_or_reply(ctx, &c);
 	char fetch[SD_FETCH_TOKEN_LEN + 1] = "", hash[SD_SHA256_HEX_LEN + 1];
 	enum sd_err e;
 
-	if (body == NULL)
+	if (owner_or_reply(ctx, &c) != 0)
 		return;
 	sd_token_fetch(fetch);
 	sd_sha256_hex(fetch, strlen(fetch), hash);
 	e = store_client_set_fetch_hash(ctx->store, c.link_token, hash);
-	if (e != SD_OK) {
+	if (e == SD_OK) {
+		api_json_begin(ctx, 200);
+		sd_buf_printf(&ctx->resp->body,
+		              "\"message\":\"Fetch token rotated\",\"fetch_token\":\"%s\"", fetch);
+		api_json_end(ctx);
+	} else {
 		api_store_error(ctx, e);
-		goto out;
 	}
-	api_json_begin(ctx, 200);
-	sd_buf_printf(&ctx->resp->body,
-	              "\"message\":\"Fetch token rotated\",\"fetch_token\":\"%s\"", fetch);
-	api_json_end(ctx);
-out:
 	sodium_memzero(fetch, sizeof fetch);
-	json_object_put(body);
 }
 
 void api_unregister(struct sd_ctx *ctx)
 {
 	struct sd_client c;
-	json_object *body = owner_or_reply(ctx, &c);
 	enum sd_err e;
 
-	if (body == NULL)
+	if (owner_or_reply(ctx, &c) != 0)
 		return;
 	e = store_client_delete(ctx->store, c.link_token);
 	if (e != SD_OK) {
 		api_store_error(ctx, e);
-		goto out;
+		return;
 	}
 	api_json_begin(ctx, 200);
 	sd_buf_puts(&ctx->resp->body, "\"message\":\"Inbox deleted\"");
 	api_json_end(ctx);
-out:
-	json_object_put(body);
 }

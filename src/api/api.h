@@ -23,8 +23,9 @@ void api_health(struct sd_ctx *ctx);
 void api_register(struct sd_ctx *ctx);
 void api_key(struct sd_ctx *ctx);
 /* 1 when s[0..n) may be shown as a name (display_name, from_nickname): at
- * most 64 characters, no control characters, no bidirectional overrides. */
-int api_display_name_ok(const char *s, size_t n);
+ * most 64 characters, no control characters, no bidirectional overrides.
+ * The check of a field table's API_STRING row. */
+int api_display_name_ok(const void *s, size_t n);
 /* messages.c */
 void api_send(struct sd_ctx *ctx);
 void api_fetch(struct sd_ctx *ctx);
@@ -39,11 +40,10 @@ void api_check_contact(struct sd_ctx *ctx);
 void api_request_message_permission(struct sd_ctx *ctx);
 void api_get_message_requests(struct sd_ctx *ctx);
 void api_respond_message_request(struct sd_ctx *ctx);
-/* /send's sender check: without from_link_token, 0 (anonymous sends are
- * unconditional); with it, 0 when that inbox exists and holds an accepted
- * request to to_link, else -1 after a 400, 404 or 403 reply. Reads only. */
-struct json_object;
-int permission_send_check_or_reply(struct sd_ctx *ctx, struct json_object *body,
-                                   const char *to_link);
+/* /send's sender check: without a sender (from is ""), 0: anonymous sends
+ * are unconditional; with one, 0 when that inbox exists and holds an
+ * accepted request to to_link, else -1 after a 404 or 403 reply. Reads
+ * only. */
+int permission_send_check_or_reply(struct sd_ctx *ctx, const char *from, const char *to_link);
 
 #endif

@@ -1,8 +1,10 @@
 /* POST /register and GET /key/<link_token>. */
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api_util.h"
+#include "api/fields.h"
 #include "core/b64.h"
 #include "core/crypto.h"
 #include "server/limits.h"
@@ -11,9 +13,9 @@
  * characters (C0, DEL, C1) and no bidirectional overrides, which could make
  * a name shown on the send page (or a request's from_nickname shown to a
  * recipient) read as something else. */
-int api_display_name_ok(const char *name, size_t n)
+int api_display_name_ok(const void *name, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)name;
+	const unsigned char *s = name;
 	size_t chars = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -58,120 +60,150 @@ static void link_of(struct sd_ctx *ctx, const char *token, struct sd_buf *b)
 	sd_buf_puts(b, token);
 }
 
-void api_register(struct sd_ctx *ctx)
+static int ed25519_key_ok(const void *pk, size_t n)
 {
-	json_object *body = api_body_or_reply(ctx);
-	struct sd_client c;
-	struct sd_verr err;
-	struct sd_buf link = {0};
-	unsigned char pk[SD_KEY_BYTES], box[SD_KEY_BYTES];
-	char fetch[SD_FETCH_TOKEN_LEN + 1], seal[SD_B64_LEN(SD_KEY_BYTES) + 1];
-	const char *name = NULL, *key_type = NULL;
-	size_t name_len = 0;
-	int present, has_box;
-	enum sd_field_rc rc;
+	return n == SD_KEY_BYTES && sd_ed25519_pk_valid(pk);
+}
+
+static const char *const key_types[] = {"ed25519", NULL};
+
+struct register_body {
+	unsigned char public_key[SD_KEY_BYTES];
+	char display_name[4 * SD_DISPLAY_NAME_CHARS + 1];
+	int key_type; /* the index in key_types: ed25519 */
+	unsigned char box_public_key[SD_KEY_BYTES];
+	int has_box_public_key;
+};
+
+static const struct api_field register_fields[] = {
+    {.name = "public_key",
+     .type = API_KEY,
+     .flags = API_REQUIRED,
+     .max = SD_KEY_BYTES,
+     .check = ed25519_key_ok,
+     API_AT(struct register_body, public_key),
+     .code = "invalid_public_key",
+     .msg = "public_key must be base64 of a valid Ed25519 public key"},
+    {.name = "display_name",
+     .type = API_STRING,
+     .min = 1,
+     .max = 4 * SD_DISPLAY_NAME_CHARS,
+     .check = api_display_name_ok,
+     API_AT(struct register_body, display_name),
+     .code = "invalid_display_name",
+     .msg = "display_name must be at most " API_STR(SD_DISPLAY_NAME_CHARS) " printable characters"},
+    {.name = "key_type",
+     .type = API_ENUM,
+     .choices = key_types,
+     API_AT(struct register_body, key_type),
+     .code = "invalid_key_type",
+     .msg = "key_type must be \"ed25519\""},
+    {.name = "box_public_key",
+     .type = API_KEY,
+     .max = SD_KEY_BYTES,
+     API_AT(struct register_body, box_public_key),
+     API_PRESENT(struct register_body, has_box_public_key),
+     .code = "invalid_box_public_key",
+     .msg = "box_public_key must be base64 of a 32-byte X25519 public key"},
+};
+
+/* The inbox to store, without its tokens. */
+static void client_of(const struct register_body *f, time_t now, struct sd_client *c)
+{
+	memset(c, 0, sizeof *c);
+	sd_b64_encode(f->public_key, sizeof f->public_key, c->public_key);
+	/* As PyCrypt fills it: SHA-256 of the base64 text, not of the key. */
+	sd_sha256_hex(c->public_key, strlen(c->public_key), c->public_key_hash);
+	c->has_display_name = f->display_name[0] != '\0';
+	snprintf(c->display_name, sizeof c->display_name, "%s", f->display_name);
+	strcpy(c->key_type, key_types[f->key_type]);
+	if (f->has_box_public_key)
+		sd_b64_encode(f->box_public_key, sizeof f->box_public_key, c->box_public_key);
+	c->created_at = now;
+}
+
+/* Store c under fresh tokens; fetch receives the fetch token. A collision
+ * of 192 random bits will not happen; retrying costs nothing and keeps a
+ * unique-key error from ever becoming a 500. */
+static enum sd_err client_insert(struct sd_store *st, struct sd_client *c,
+                                 char fetch[SD_FETCH_TOKEN_LEN + 1])
+{
 	enum sd_err e = SD_ECONFLICT;
 
-	if (body == NULL)
-		return;
-	memset(&c, 0, sizeof c);
-	if (api_b64_field_or_reply(ctx, body, "public_key", 1, pk, sizeof pk, &present) != 0)
-		goto out;
-	if (!sd_ed25519_pk_valid(pk)) {
-		api_error(ctx, 400, "invalid_public_key",
-		          "public_key is not a valid Ed25519 public key");
-		goto out;
-	}
-	rc = sd_field_string(body, "display_name", 0, 4 * SD_DISPLAY_NAME_CHARS, &name, &name_len,
-	                     &err);
-	if (rc == SD_FIELD_BAD) {
-		api_verr(ctx, &err);
-		goto out;
-	}
-	if (rc == SD_FIELD_OK && !api_display_name_ok(name, name_len)) {
-		api_error(ctx, 400, "invalid_display_name",
-		          "display_name must be at most 64 printable characters");
-		goto out;
-	}
-	rc = sd_field_string(body, "key_type", 0, 16, &key_type, NULL, &err);
-	if (rc == SD_FIELD_BAD) {
-		api_verr(ctx, &err);
-		goto out;
-	}
-	if (rc == SD_FIELD_OK && strcmp(key_type, "ed25519") != 0) {
-		api_error(ctx, 400, "invalid_key_type", "key_type must be \"ed25519\"");
-		goto out;
-	}
-	if (api_b64_field_or_reply(ctx, body, "box_public_key", 0, box, sizeof box, &has_box) != 0)
-		goto out;
-
-	sd_b64_encode(pk, sizeof pk, c.public_key);
-	/* As PyCrypt fills it: SHA-256 of the base64 text, not of the key. */
-	sd_sha256_hex(c.public_key, strlen(c.public_key), c.public_key_hash);
-	if (name != NULL) {
-		memcpy(c.display_name, name, name_len);
-		c.has_display_name = 1;
-	}
-	strcpy(c.key_type, "ed25519");
-	if (has_box)
-		sd_b64_encode(box, sizeof box, c.box_public_key);
-	c.created_at = ctx->now;
-	/* A collision of 192 random bits will not happen; retrying costs
-	 * nothing and keeps a unique-key error from ever becoming a 500. */
 	for (int tries = 0; tries < 3 && e == SD_ECONFLICT; tries++) {
-		sd_token_link(c.link_token);
+		sd_token_link(c->link_token);
 		sd_token_fetch(fetch);
-		sd_sha256_hex(fetch, strlen(fetch), c.fetch_token_hash);
-		e = store_client_insert(ctx->store, &c);
+		sd_sha256_hex(fetch, strlen(fetch), c->fetch_token_hash);
+		e = store_client_insert(st, c);
 	}
-	if (e != SD_OK) {
-		api_store_error(ctx, e);
-		goto out;
-	}
-	sealing_key(&c, seal);
-	link_of(ctx, c.link_token, &link);
+	return e;
+}
+
+static void register_reply(struct sd_ctx *ctx, const struct sd_client *c, const char *fetch)
+{
+	struct sd_buf *b = &ctx->resp->body, link = {0};
+	char seal[SD_B64_LEN(SD_KEY_BYTES) + 1];
+
+	sealing_key(c, seal);
+	link_of(ctx, c->link_token, &link);
 	api_json_begin(ctx, 201);
-	sd_buf_printf(&ctx->resp->body,
-	              "\"message\":\"Client registered successfully\",\"client_id\":%lld,",
-	              (long long)c.id);
-	sd_json_key(&ctx->resp->body, "link");
-	sd_json_str(&ctx->resp->body, link.data ? link.data : "", link.len);
-	sd_buf_printf(&ctx->resp->body,
+	sd_buf_printf(b, "\"message\":\"Client registered successfully\",\"client_id\":%lld,",
+	              (long long)c->id);
+	sd_json_key(b, "link");
+	sd_json_str(b, link.data ? link.data : "", link.len);
+	sd_buf_printf(b,
 	              ",\"link_token\":\"%s\",\"fetch_token\":\"%s\",\"key_type\":\"%s\","
 	              "\"box_public_key\":\"%s\"",
-	              c.link_token, fetch, c.key_type, seal);
+	              c->link_token, fetch, c->key_type, seal);
 	api_json_end(ctx);
-out:
-	sodium_memzero(fetch, sizeof fetch);
 	sd_buf_free(&link);
-	json_object_put(body);
+}
+
+void api_register(struct sd_ctx *ctx)
+{
+	struct register_body f;
+	struct sd_client c;
+	char fetch[SD_FETCH_TOKEN_LEN + 1] = "";
+	enum sd_err e;
+
+	if (api_fields_or_reply(ctx, register_fields, SD_ARRAY_LEN(register_fields), &f) != 0)
+		return;
+	client_of(&f, ctx->now, &c);
+	e = client_insert(ctx->store, &c, fetch);
+	if (e == SD_OK)
+		register_reply(ctx, &c, fetch);
+	else
+		api_store_error(ctx, e);
+	sodium_memzero(fetch, sizeof fetch);
+}
+
+static void key_reply(struct sd_ctx *ctx, const struct sd_client *c)
+{
+	struct sd_buf *b = &ctx->resp->body;
+	char seal[SD_B64_LEN(SD_KEY_BYTES) + 1];
+
+	sealing_key(c, seal);
+	api_json_begin(ctx, 200);
+	sd_json_key(b, "link_token");
+	sd_json_cstr(b, c->link_token);
+	sd_buf_puts(b, ",");
+	sd_json_key(b, "display_name");
+	api_json_display_name(b, c);
+	sd_buf_printf(b, ",\"public_key\":\"%s\",\"box_public_key\":\"%s\",\"key_type\":\"%s\"",
+	              c->public_key, seal, c->key_type[0] ? c->key_type : "ed25519");
+	api_json_end(ctx);
 }
 
 void api_key(struct sd_ctx *ctx)
 {
 	const char *token = ctx->req->path + strlen("/key/");
 	struct sd_client c;
-	char seal[SD_B64_LEN(SD_KEY_BYTES) + 1];
-	struct sd_buf *b = &ctx->resp->body;
 
 	if (!api_link_token_valid(token, strlen(token))) {
 		/* Not a link token at all: no inbox can have it. */
 		api_error(ctx, 404, "unknown_link", "No inbox has this link");
 		return;
 	}
-	if (api_client_or_reply(ctx, token, &c) != 0)
-		return;
-	sealing_key(&c, seal);
-	api_json_begin(ctx, 200);
-	sd_json_key(b, "link_token");
-	sd_json_cstr(b, c.link_token);
-	sd_buf_puts(b, ",");
-	sd_json_key(b, "display_name");
-	if (c.has_display_name)
-		sd_json_cstr(b, c.display_name);
-	else
-		sd_buf_puts(b, "null");
-	sd_buf_printf(b, ",\"public_key\":\"%s\",\"box_public_key\":\"%s\",\"key_type\":\"%s\"",
-	              c.public_key, seal, c.key_type[0] ? c.key_type : "ed25519");
-	api_json_end(ctx);
+	if (api_client_or_reply(ctx, token, &c) == 0)
+		key_reply(ctx, &c);
 }

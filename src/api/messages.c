@@ -1,131 +1,132 @@
 /* POST /send, /fetch and /ack. */
 #include <stdlib.h>
-#include <strings.h>
 #include <string.h>
 
 #include "api/api_util.h"
 #include "api/auth.h"
 #include "core/b64.h"
+#include "core/fault.h"
 #include "core/timeutil.h"
 #include "server/limits.h"
 
-/* Longest base64 text of a ciphertext within the limit (padding optional). */
-#define SD_MSG_B64_MAX SD_B64_LEN(SD_MSG_MAX_BYTES)
+struct send_body {
+	char link[SD_LINK_TOKEN_MAX + 1];
+	char message[SD_B64_LEN(SD_MSG_MAX_BYTES) + 1]; /* canonical base64 */
+	size_t message_bytes;
+	char metadata[SD_METADATA_MAX + 1]; /* "": none */
+	char from[SD_LINK_TOKEN_MAX + 1];   /* "": an anonymous send */
+};
 
-void api_send(struct sd_ctx *ctx)
+_Static_assert(SD_MSG_MAX_BYTES == 16 * 1024, "encrypted_message's 413 says 16 KiB");
+
+/* The sender is looked at after the message fields, so bad input is a 400
+ * whoever the sender claims to be. metadata is any JSON value, kept as the
+ * sender wrote it (PyCrypt stores whatever JSON it is given). */
+static const struct api_field send_fields[] = {
+    API_LINK_TOKEN(struct send_body, link),
+    {.name = "encrypted_message",
+     .type = API_BLOB,
+     .flags = API_REQUIRED,
+     .min = SD_MSG_MIN_BYTES,
+     .max = SD_MSG_MAX_BYTES,
+     API_AT(struct send_body, message),
+     API_LEN(struct send_body, message_bytes),
+     .code = "invalid_encrypted_message",
+     .msg = "encrypted_message must be standard base64 of a sealed box",
+     .big_code = "payload_too_large",
+     .big_msg = "encrypted_message is larger than 16 KiB"},
+    {.name = "metadata",
+     .type = API_RAW,
+     .max = SD_METADATA_MAX,
+     API_AT(struct send_body, metadata),
+     .big_code = "metadata_too_large",
+     .big_msg = "metadata is larger than " API_STR(SD_METADATA_MAX) " bytes once serialized"},
+    {.name = "from_link_token",
+     .type = API_LINK,
+     API_AT(struct send_body, from),
+     .code = "invalid_from_link_token",
+     .msg = "from_link_token must be the link token of an inbox"},
+};
+
+static void send_store(struct sd_ctx *ctx, const struct send_body *f)
 {
-	json_object *body = api_body_or_reply(ctx);
-	struct sd_verr err;
-	const char *link, *ct;
-	char meta[SD_METADATA_MAX + 1];
-	size_t ct_len, got, meta_len = 0;
-	unsigned char *raw = NULL;
-	char *canon = NULL;
 	int64_t id = 0;
-	enum sd_field_rc rc, meta_rc;
 	enum sd_err e;
 
-	if (body == NULL)
-		return;
-	if (api_link_token_or_reply(ctx, body, &link) != 0)
-		goto out;
-	rc = sd_field_string(body, "encrypted_message", 1, (size_t)-1, &ct, &ct_len, &err);
-	if (rc != SD_FIELD_OK)
-		goto bad;
-	if (ct_len > SD_MSG_B64_MAX) {
-		sd_verr_too_large(&err, "payload_too_large",
-		                  "encrypted_message is larger than 16 KiB");
-		goto bad;
-	}
-	raw = malloc(SD_MSG_MAX_BYTES + 3);
-	canon = malloc(SD_MSG_B64_MAX + 1);
-	if (raw == NULL || canon == NULL) {
-		api_store_error(ctx, SD_ENOMEM);
-		goto out;
-	}
-	if (sd_b64_decode(ct, ct_len, raw, SD_MSG_MAX_BYTES + 3, &got) != 0) {
-		sd_verr_field(&err, "encrypted_message",
-		              "encrypted_message must be standard base64");
-		goto bad;
-	}
-	if (got > SD_MSG_MAX_BYTES) {
-		sd_verr_too_large(&err, "payload_too_large",
-		                  "encrypted_message is larger than 16 KiB");
-		goto bad;
-	}
-	if (got < SD_MSG_MIN_BYTES) {
-		sd_verr_field(&err, "encrypted_message",
-		              "encrypted_message is too short to be a sealed box");
-		goto bad;
-	}
-	sd_b64_encode(raw, got, canon);
-	/* metadata: any JSON value, kept as the sender wrote it (PyCrypt
-	 * stores whatever JSON it is given); null is no metadata. */
-	meta_rc = sd_field_raw(ctx->req->body, ctx->req->body_len, "metadata", meta, sizeof meta,
-	                       &meta_len, &err);
-	if (meta_rc == SD_FIELD_BAD)
-		goto bad;
-	if (permission_send_check_or_reply(ctx, body, link) != 0)
-		goto out;
-	e = store_msg_insert(ctx->store, link, canon, meta_rc == SD_FIELD_OK ? meta : NULL,
-	                     (int64_t)got, &ctx->cfg->limits, ctx->now, &id);
+	e = store_msg_insert(ctx->store, f->link, f->message, f->metadata[0] ? f->metadata : NULL,
+	                     (int64_t)f->message_bytes, &ctx->cfg->limits, ctx->now, &id);
 	if (e != SD_OK) {
 		api_store_error(ctx, e);
-		goto out;
+		return;
 	}
 	api_json_begin(ctx, 201);
 	sd_buf_printf(&ctx->resp->body, "\"message\":\"Message sent successfully\",\"id\":%lld",
 	              (long long)id);
 	api_json_end(ctx);
-	goto out;
-bad:
-	api_verr(ctx, &err);
-out:
-	free(raw);
-	free(canon);
-	json_object_put(body);
 }
 
-/* Options of /fetch, read as PyCrypt reads them: limit and order never
- * fail (an unusable value is the default), before_id, since_id and
- * include_seen are checked, all before credentials are looked at, so a bad
- * option never burns a single-use challenge. */
-static int fetch_query_or_reply(struct sd_ctx *ctx, json_object *body, struct sd_msg_query *q)
+/* The fields on the heap: a worker's stack need not hold a 16 KiB message
+ * twice. */
+void api_send(struct sd_ctx *ctx)
 {
-	struct sd_verr err;
-	json_object *order;
-	int64_t v;
-	enum sd_field_rc rc;
+	struct send_body *f = sd_malloc(sizeof *f);
 
-	memset(q, 0, sizeof *q);
-	q->before_id = INT64_MAX;
-	if (sd_field_bool(body, "include_seen", &q->include_seen, &err) == SD_FIELD_BAD)
-		goto bad;
-	q->limit =
-	    sd_field_int_clamped(body, "limit", SD_FETCH_DEFAULT_LIMIT, 1, SD_FETCH_MAX_LIMIT);
-	rc = sd_field_int(body, "since_id", 0, 0, INT64_MAX - 1, &v, &err);
-	if (rc == SD_FIELD_BAD)
-		goto bad;
-	if (rc == SD_FIELD_OK) {
-		/* since_id wins: before_id is then not looked at. */
-		q->since_id = v;
-	} else {
-		rc = sd_field_int(body, "before_id", 0, 1, INT64_MAX - 1, &v, &err);
-		if (rc == SD_FIELD_BAD)
-			goto bad;
-		if (rc == SD_FIELD_OK)
-			q->before_id = v;
-	}
-	/* "ASC" in any case is ascending; anything else is the default DESC. */
-	q->ascending = json_object_object_get_ex(body, "order", &order) &&
-	               json_object_is_type(order, json_type_string) &&
-	               json_object_get_string_len(order) == 3 &&
-	               strcasecmp(json_object_get_string(order), "asc") == 0;
-	return 0;
-bad:
-	api_verr(ctx, &err);
-	return -1;
+	if (f == NULL)
+		api_store_error(ctx, SD_ENOMEM);
+	else if (api_fields_or_reply(ctx, send_fields, SD_ARRAY_LEN(send_fields), f) == 0 &&
+	         permission_send_check_or_reply(ctx, f->from, f->link) == 0)
+		send_store(ctx, f);
+	free(f);
 }
+
+static const char *const orders[] = {"DESC", "ASC", NULL};
+
+struct fetch_body {
+	char link[SD_LINK_TOKEN_MAX + 1];
+	struct sd_msg_query q;
+	struct auth_proof proof;
+};
+
+/* Options as PyCrypt reads them: limit and order never fail (an unusable
+ * value is the default); since_id wins over before_id, which is then not
+ * even checked. */
+static const struct api_field fetch_fields[] = {
+    API_LINK_TOKEN(struct fetch_body, link),
+    {.name = "include_seen",
+     .type = API_BOOL,
+     API_AT(struct fetch_body, q.include_seen),
+     .code = "invalid_include_seen",
+     .msg = "include_seen must be true or false"},
+    {.name = "limit",
+     .type = API_INT,
+     .flags = API_LENIENT,
+     .min = 1,
+     .max = SD_FETCH_MAX_LIMIT,
+     .dflt = SD_FETCH_DEFAULT_LIMIT,
+     API_AT(struct fetch_body, q.limit)},
+    {.name = "since_id",
+     .type = API_INT,
+     .min = 0,
+     .max = INT64_MAX - 1,
+     API_AT(struct fetch_body, q.since_id),
+     .code = "invalid_since_id",
+     .msg = "since_id must be an integer of at least 0"},
+    {.name = "before_id",
+     .type = API_INT,
+     .min = 1,
+     .max = INT64_MAX - 1,
+     .dflt = INT64_MAX,
+     .unless = "since_id",
+     API_AT(struct fetch_body, q.before_id),
+     .code = "invalid_before_id",
+     .msg = "before_id must be an integer of at least 1"},
+    {.name = "order",
+     .type = API_ENUM,
+     .flags = API_LENIENT | API_CASELESS,
+     .choices = orders,
+     API_AT(struct fetch_body, q.ascending)},
+    AUTH_PROOF_FIELDS("challenge", "challenge_signature", struct fetch_body, proof),
+};
 
 struct fetch_out {
 	struct sd_buf *b;
@@ -165,125 +166,94 @@ static int fetch_row(void *p, const struct sd_msg *m)
 	return 0;
 }
 
-void api_fetch(struct sd_ctx *ctx)
+/* One page of c's messages, and the cursor to the next. */
+static void fetch_reply(struct sd_ctx *ctx, const struct sd_client *c, struct sd_msg_query q)
 {
-	json_object *body = api_body_or_reply(ctx);
-	struct sd_client c;
-	struct sd_msg_query q, qs;
-	struct fetch_out o;
-	const char *link;
+	struct sd_buf *b = &ctx->resp->body;
+	struct fetch_out o = {.b = b, .limit = q.limit};
 	enum sd_err e;
 
-	if (body == NULL)
-		return;
-	if (api_link_token_or_reply(ctx, body, &link) != 0 ||
-	    fetch_query_or_reply(ctx, body, &q) != 0 || api_client_or_reply(ctx, link, &c) != 0 ||
-	    auth_check_or_reply(ctx, body, &c, SD_AUTH_SIGNATURE_OR_TOKEN) != 0)
-		goto out;
 	api_json_begin(ctx, 200);
-	sd_buf_puts(&ctx->resp->body, "\"message\":\"Messages retrieved successfully\",\"data\":[");
-	memset(&o, 0, sizeof o);
-	o.b = &ctx->resp->body;
-	o.limit = q.limit;
-	qs = q;
-	qs.limit = q.limit + 1;
-	e = store_msg_list(ctx->store, c.link_token, &qs, fetch_row, &o);
+	sd_buf_puts(b, "\"message\":\"Messages retrieved successfully\",\"data\":[");
+	q.limit++; /* one more row than the page tells whether another page exists */
+	e = store_msg_list(ctx->store, c->link_token, &q, fetch_row, &o);
 	if (e != SD_OK) {
 		api_store_error(ctx, e);
-		goto out;
+		return;
 	}
-	sd_buf_printf(&ctx->resp->body,
-	              "],\"count\":%lld,\"has_more\":%s,\"next_cursor\":", (long long)o.n,
+	sd_buf_printf(b, "],\"count\":%lld,\"has_more\":%s,\"next_cursor\":", (long long)o.n,
 	              o.has_more ? "true" : "false");
 	/* As PyCrypt: the last id of any non-empty page, whatever has_more. */
 	if (o.n > 0)
-		sd_json_int(&ctx->resp->body, o.last_id);
+		sd_json_int(b, o.last_id);
 	else
-		sd_buf_puts(&ctx->resp->body, "null");
+		sd_buf_puts(b, "null");
 	api_json_end(ctx);
-out:
-	json_object_put(body);
 }
 
-static int cmp_i64(const void *a, const void *b)
+void api_fetch(struct sd_ctx *ctx)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	struct fetch_body f;
+	struct sd_client c;
 
-	return (x > y) - (x < y);
+	if (api_fields_or_reply(ctx, fetch_fields, SD_ARRAY_LEN(fetch_fields), &f) != 0 ||
+	    api_client_or_reply(ctx, f.link, &c) != 0 ||
+	    auth_check_or_reply(ctx, &f.proof, &c, SD_AUTH_SIGNATURE_OR_TOKEN) != 0)
+		return;
+	fetch_reply(ctx, &c, f.q);
 }
 
-/* message_ids: 0..1000 positive integers, returned sorted and distinct. */
-static int ack_ids_or_reply(struct sd_ctx *ctx, json_object *body, int64_t *ids, size_t *n)
+struct ack_body {
+	char link[SD_LINK_TOKEN_MAX + 1];
+	int64_t ids[SD_ACK_MAX_IDS];
+	size_t n_ids;
+	int delete;
+	struct auth_proof proof;
+};
+
+static const struct api_field ack_fields[] = {
+    API_LINK_TOKEN(struct ack_body, link),
+    {.name = "message_ids",
+     .type = API_IDS,
+     .flags = API_REQUIRED,
+     .max = SD_ACK_MAX_IDS,
+     API_AT(struct ack_body, ids),
+     API_LEN(struct ack_body, n_ids),
+     .code = "invalid_message_ids",
+     .msg =
+         "message_ids must be an array of at most " API_STR(SD_ACK_MAX_IDS) " positive integers"},
+    {.name = "delete",
+     .type = API_BOOL,
+     API_AT(struct ack_body, delete),
+     .code = "invalid_delete",
+     .msg = "delete must be true or false"},
+    AUTH_PROOF_FIELDS("challenge", "challenge_signature", struct ack_body, proof),
+};
+
+static void ack_store(struct sd_ctx *ctx, const struct sd_client *c, const struct ack_body *f)
 {
-	json_object *arr;
-	size_t len, k = 0;
+	int64_t count = 0;
+	enum sd_err e =
+	    store_msg_ack(ctx->store, c->link_token, f->ids, f->n_ids, f->delete, &count);
 
-	if (!json_object_object_get_ex(body, "message_ids", &arr)) {
-		api_error(ctx, 400, "invalid_message_ids", "message_ids is required");
-		return -1;
+	if (e != SD_OK) {
+		api_store_error(ctx, e);
+		return;
 	}
-	if (!json_object_is_type(arr, json_type_array)) {
-		api_error(ctx, 400, "invalid_message_ids",
-		          "message_ids must be an array of integers");
-		return -1;
-	}
-	len = json_object_array_length(arr);
-	if (len > SD_ACK_MAX_IDS) {
-		api_error(ctx, 400, "invalid_message_ids", "message_ids may hold at most 1000 ids");
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++) {
-		json_object *v = json_object_array_get_idx(arr, i);
-		int64_t id;
-
-		if (!json_object_is_type(v, json_type_int) || (id = json_object_get_int64(v)) < 1 ||
-		    id == INT64_MAX) {
-			api_error(ctx, 400, "invalid_message_ids",
-			          "message_ids must be positive integers");
-			return -1;
-		}
-		ids[i] = id;
-	}
-	qsort(ids, len, sizeof *ids, cmp_i64);
-	for (size_t i = 0; i < len; i++)
-		if (k == 0 || ids[k - 1] != ids[i])
-			ids[k++] = ids[i];
-	*n = k;
-	return 0;
+	api_json_begin(ctx, 200);
+	sd_buf_printf(&ctx->resp->body, "\"message\":\"%s\",\"count\":%lld",
+	              f->delete ? "Messages deleted" : "Messages marked as seen", (long long)count);
+	api_json_end(ctx);
 }
 
 void api_ack(struct sd_ctx *ctx)
 {
-	json_object *body = api_body_or_reply(ctx);
+	struct ack_body f;
 	struct sd_client c;
-	struct sd_verr err;
-	int64_t ids[SD_ACK_MAX_IDS], count = 0;
-	size_t n = 0;
-	int del = 0;
-	const char *link;
-	enum sd_err e;
 
-	if (body == NULL)
+	if (api_fields_or_reply(ctx, ack_fields, SD_ARRAY_LEN(ack_fields), &f) != 0 ||
+	    api_client_or_reply(ctx, f.link, &c) != 0 ||
+	    auth_check_or_reply(ctx, &f.proof, &c, SD_AUTH_SIGNATURE_OR_TOKEN) != 0)
 		return;
-	if (api_link_token_or_reply(ctx, body, &link) != 0 ||
-	    ack_ids_or_reply(ctx, body, ids, &n) != 0)
-		goto out;
-	if (sd_field_bool(body, "delete", &del, &err) == SD_FIELD_BAD) {
-		api_verr(ctx, &err);
-		goto out;
-	}
-	if (api_client_or_reply(ctx, link, &c) != 0 ||
-	    auth_check_or_reply(ctx, body, &c, SD_AUTH_SIGNATURE_OR_TOKEN) != 0)
-		goto out;
-	e = store_msg_ack(ctx->store, c.link_token, ids, n, del, &count);
-	if (e != SD_OK) {
-		api_store_error(ctx, e);
-		goto out;
-	}
-	api_json_begin(ctx, 200);
-	sd_buf_printf(&ctx->resp->body, "\"message\":\"%s\",\"count\":%lld",
-	              del ? "Messages deleted" : "Messages marked as seen", (long long)count);
-	api_json_end(ctx);
-out:
-	json_object_put(body);
+	ack_store(ctx, &c, &f);
 }

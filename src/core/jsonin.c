@@ -1,7 +1,5 @@
 #include "core/jsonin.h"
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,17 +14,6 @@ void sd_verr_too_large(struct sd_verr *err, const char *code, const char *msg)
 {
 	sd_verr_set(err, code, msg);
 	err->too_large = 1;
-}
-
-void sd_verr_field(struct sd_verr *err, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	snprintf(err->code, sizeof err->code, "invalid_%s", name);
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-	va_end(ap);
-	err->too_large = 0;
 }
 
 /* json-c accepts a little more than RFC 8259 (single-quoted strings, NaN,
@@ -127,140 +114,6 @@ json_object *sd_json_parse_object(const char *body, size_t len, struct sd_verr *
 		return NULL;
 	}
 	return o;
-}
-
-/* Presence: a missing field (or, when optional, a JSON null) is ABSENT for
- * an optional field and BAD for a required one. */
-static enum sd_field_rc field_lookup(json_object *o, const char *name, int required,
-                                     json_object **v, struct sd_verr *err)
-{
-	if (json_object_object_get_ex(o, name, v) &&
-	    (required || !json_object_is_type(*v, json_type_null)))
-		return SD_FIELD_OK;
-	if (!required)
-		return SD_FIELD_ABSENT;
-	sd_verr_field(err, name, "%s is required", name);
-	return SD_FIELD_BAD;
-}
-
-enum sd_field_rc sd_field_string(json_object *o, const char *name, int required, size_t maxlen,
-                                 const char **out, size_t *len, struct sd_verr *err)
-{
-	json_object *v;
-	const char *s;
-	size_t n;
-
-	enum sd_field_rc rc = field_lookup(o, name, required, &v, err);
-
-	if (rc != SD_FIELD_OK)
-		return rc;
-	if (!json_object_is_type(v, json_type_string)) {
-		sd_verr_field(err, name, "%s must be a string", name);
-		return SD_FIELD_BAD;
-	}
-	s = json_object_get_string(v);
-	n = (size_t)json_object_get_string_len(v);
-	if (n == 0) {
-		sd_verr_field(err, name, "%s must not be empty", name);
-		return SD_FIELD_BAD;
-	}
-	if (n > maxlen) {
-		sd_verr_field(err, name, "%s is too long", name);
-		return SD_FIELD_BAD;
-	}
-	if (memchr(s, '\0', n) != NULL) {
-		sd_verr_field(err, name, "%s contains a NUL character", name);
-		return SD_FIELD_BAD;
-	}
-	*out = s;
-	if (len)
-		*len = n;
-	return SD_FIELD_OK;
-}
-
-enum sd_field_rc sd_field_bool(json_object *o, const char *name, int *out, struct sd_verr *err)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, name, &v) || json_object_is_type(v, json_type_null))
-		return SD_FIELD_ABSENT;
-	if (!json_object_is_type(v, json_type_boolean)) {
-		sd_verr_field(err, name, "%s must be true or false", name);
-		return SD_FIELD_BAD;
-	}
-	*out = json_object_get_boolean(v) ? 1 : 0;
-	return SD_FIELD_OK;
-}
-
-enum sd_field_rc sd_field_int(json_object *o, const char *name, int required, int64_t min,
-                              int64_t max, int64_t *out, struct sd_verr *err)
-{
-	json_object *v;
-	int64_t n;
-
-	enum sd_field_rc rc = field_lookup(o, name, required, &v, err);
-
-	if (rc != SD_FIELD_OK)
-		return rc;
-	if (!json_object_is_type(v, json_type_int)) {
-		sd_verr_field(err, name, "%s must be an integer", name);
-		return SD_FIELD_BAD;
-	}
-	errno = 0;
-	n = json_object_get_int64(v);
-	/* json-c saturates out-of-range values and sets errno; a uint64 above
-	 * INT64_MAX also reads as INT64_MAX: refuse both. */
-	if (errno == ERANGE || n == INT64_MAX || n == INT64_MIN || n < min || n > max) {
-		sd_verr_field(err, name, "%s must be between %lld and %lld", name, (long long)min,
-		              (long long)max);
-		return SD_FIELD_BAD;
-	}
-	*out = n;
-	return SD_FIELD_OK;
-}
-
-enum sd_field_rc sd_field_object(json_object *o, const char *name, json_object **out,
-                                 struct sd_verr *err)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, name, &v) || json_object_is_type(v, json_type_null))
-		return SD_FIELD_ABSENT;
-	if (!json_object_is_type(v, json_type_object)) {
-		sd_verr_field(err, name, "%s must be a JSON object", name);
-		return SD_FIELD_BAD;
-	}
-	*out = v;
-	return SD_FIELD_OK;
-}
-
-int64_t sd_field_int_clamped(json_object *o, const char *name, int64_t dflt, int64_t min,
-                             int64_t max)
-{
-	json_object *v;
-	int64_t n = 0;
-
-	if (!json_object_object_get_ex(o, name, &v))
-		return dflt;
-	if (json_object_is_type(v, json_type_int)) {
-		/* json-c saturates beyond 64 bits (a uint64 reads as INT64_MAX),
-		 * which clamps the same way. */
-		n = json_object_get_int64(v);
-	} else if (json_object_is_type(v, json_type_string)) {
-		const char *s = json_object_get_string(v);
-		size_t len = (size_t)json_object_get_string_len(v);
-
-		if (len == 0)
-			return dflt;
-		for (size_t i = 0; i < len; i++) {
-			if (s[i] < '0' || s[i] > '9')
-				return dflt;
-			n = n > (INT64_MAX - 9) / 10 ? INT64_MAX : n * 10 + (s[i] - '0');
-		}
-	} else {
-		return dflt;
-	}
-	return n < min ? min : n > max ? max : n;
 }
 
 /* A scanner over text that sd_json_parse_object accepted: strict JSON, so
@@ -371,7 +224,7 @@ static int key_is(const char *s, size_t a, size_t b, const char *name)
 }
 
 enum sd_field_rc sd_field_raw(const char *body, size_t len, const char *name, char *out, size_t cap,
-                              size_t *outlen, struct sd_verr *err)
+                              size_t *outlen)
 {
 	size_t i = skip_blanks(body, len, 0), vstart = 0, vend = 0, k = 0;
 	int found = 0;
@@ -413,23 +266,17 @@ enum sd_field_rc sd_field_raw(const char *body, size_t len, const char *name, ch
 			continue;
 		if (body[j] == '"')
 			end = skip_string(body, vend, j);
-		if (cap == 0 || end - j > cap - 1 - k) {
-			char code[sizeof err->code];
-
-			snprintf(code, sizeof code, "%s_too_large", name);
-			sd_verr_too_large(err, code, "");
-			snprintf(err->msg, sizeof err->msg,
-			         "%s is larger than %zu bytes once serialized", name,
-			         cap > 0 ? cap - 1 : 0);
+		if (cap == 0 || end - j > cap - 1 - k)
 			return SD_FIELD_BAD;
-		}
 		memcpy(out + k, body + j, end - j);
 		k += end - j;
 		j = end - 1;
 	}
 	out[k] = '\0';
-	if (k == 4 && memcmp(out, "null", 4) == 0)
+	if (k == 4 && memcmp(out, "null", 4) == 0) {
+		out[0] = '\0';
 		return SD_FIELD_ABSENT;
+	}
 	*outlen = k;
 	return SD_FIELD_OK;
 }

@@ -1,6 +1,6 @@
 # cmocka unit tests; tests/unit/run executes every unit_* binary.
 if HAVE_CMOCKA
-UNIT_TESTS = unit_buf unit_crypto unit_jsonin unit_config unit_router unit_store
+UNIT_TESTS = unit_buf unit_crypto unit_jsonin unit_fields unit_config unit_router unit_store
 check_PROGRAMS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LDADD = $(SD_LIBS) $(CMOCKA_LIBS)
@@ -10,6 +10,9 @@ unit_crypto_LDADD = $(UNIT_LDADD)
 unit_jsonin_SOURCES = tests/unit/test_jsonin.c
 unit_jsonin_CFLAGS = $(UNIT_CFLAGS)
 unit_jsonin_LDADD = $(UNIT_LDADD)
+unit_fields_SOURCES = tests/unit/test_fields.c
+unit_fields_CFLAGS = $(UNIT_CFLAGS)
+unit_fields_LDADD = $(UNIT_LDADD)
 unit_config_SOURCES = tests/unit/test_config.c
 unit_config_CFLAGS = $(UNIT_CFLAGS)
 unit_config_LDADD = $(UNIT_LDADD)
