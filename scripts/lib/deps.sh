@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Install whatever Debian packages sealdrop needs and this machine lacks:
-# scripts/packages.txt plus every tests/*/packages.txt. Quiet when nothing
-# is missing. Usage: scripts/lib/deps.sh [extra-package ...]
+# Install whatever Debian packages sealdrop needs and this machine lacks.
+# Quiet when nothing is missing.
+#   scripts/lib/deps.sh --run [extra-package ...]
+#       building and serving only: scripts/packages.txt (what scripts/run needs)
+#   scripts/lib/deps.sh [--all] [extra-package ...]
+#       that plus every tests/*/packages.txt (what scripts/check needs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
 shopt -s nullglob
-lists=("$root/scripts/packages.txt" "$root"/tests/*/packages.txt)
+lists=("$root/scripts/packages.txt")
+case "${1:-}" in
+--run) shift ;;
+--all) shift; lists+=("$root"/tests/*/packages.txt) ;;
+*) lists+=("$root"/tests/*/packages.txt) ;;
+esac
 wanted=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' "${lists[@]}" | grep -v '^$' | sort -u)
 wanted="$wanted $*"
 missing=()
