@@ -1,5 +1,7 @@
 #include "core/jsonin.h"
 
+#include "core/num.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -174,17 +176,6 @@ static size_t skip_value(const char *s, size_t n, size_t i)
 	return n;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Whether the string body s[a..b) (escapes and all) spells the ASCII name. */
 static int key_is(const char *s, size_t a, size_t b, const char *name)
 {
@@ -204,7 +195,7 @@ static int key_is(const char *s, size_t a, size_t b, const char *name)
 					return 0;
 				c = 0;
 				for (size_t j = 1; j <= 4; j++) {
-					int h = hex_digit(s[i + j]);
+					int h = sd_hex_digit(s[i + j]);
 
 					if (h < 0)
 						return 0;
