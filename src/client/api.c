@@ -10,12 +10,17 @@
 #include "client/jsonv.h"
 #include "client/link.h"
 
-#define API_URL_MAX        (IDENTITY_SERVER_MAX + IDENTITY_TOKEN_MAX + 32)
-#define API_FETCH_PAGE     100 /* 100 full messages stay well under HTTP_REPLY_MAX */
-#define API_CHALLENGE_MAX  128
+#define API_URL_MAX       (IDENTITY_SERVER_MAX + IDENTITY_TOKEN_MAX + 32)
+#define API_CHALLENGE_MAX SD_CHALLENGE_FIELD_MAX /* longer ones the server would refuse back */
+
+/* Below the server's SD_FETCH_MAX_LIMIT: a page of the largest messages
+ * must fit in one reply. */
+#define API_FETCH_PAGE    100
+_Static_assert(API_FETCH_PAGE <= SD_FETCH_MAX_LIMIT, "the server serves pages this long");
 
 /* A page of the largest messages: ciphertext, metadata, the rest. */
-#define API_PAGE_BYTES_MAX (API_FETCH_PAGE * (B64_STD_SIZE(16384) + 4096 + 256))
+#define API_PAGE_BYTES_MAX \
+	(API_FETCH_PAGE * (B64_STD_SIZE(SD_MSG_MAX_BYTES) + SD_METADATA_MAX + 256))
 _Static_assert(API_PAGE_BYTES_MAX < HTTP_REPLY_MAX, "a full page of messages fits in a reply");
 
 /* The status of the latest reply, for callers that retry. */

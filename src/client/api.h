@@ -10,8 +10,9 @@
 
 #include "client/http.h"
 #include "client/session.h"
+#include "server/limits.h" /* the server's input limits: #defines only */
 
-#define API_ACK_BATCH 1000 /* ids per /ack request, the server's limit */
+#define API_ACK_BATCH SD_ACK_MAX_IDS /* ids per /ack request */
 
 /* Map a reply to an exit code: 2xx CLI_OK, 401 CLI_EAUTH, anything else
  * CLI_ESERVER with "<what>: the server answered <status>: <reason>". */

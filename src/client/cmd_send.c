@@ -7,10 +7,12 @@
 #include "client/api.h"
 #include "client/commands.h"
 #include "client/link.h"
+#include "server/limits.h"
 
-/* The server takes sealed boxes of at most 16 KiB. */
-#define SEND_CT_MAX    (16 * 1024)
-#define SEND_PLAIN_MAX (SEND_CT_MAX - crypto_box_SEALBYTES)
+/* The server takes sealed boxes of at most SD_MSG_MAX_BYTES; sealing adds
+ * crypto_box_SEALBYTES to the message. */
+#define SEND_PLAIN_MAX (SD_MSG_MAX_BYTES - crypto_box_SEALBYTES)
+_Static_assert(SD_MSG_MIN_BYTES == crypto_box_SEALBYTES, "the server's minimum is an empty box");
 
 /* The message: the argument, or standard input for "-" or none. */
 static int cmd_send_message_read(const char *arg, unsigned char **msg, size_t *len)

@@ -1,5 +1,6 @@
 # The command-line client (docs/CLI.md). Self-contained: libcurl, libsodium
-# and json-c only, not libsealdrop.a.
+# and json-c only, not libsealdrop.a; of the server it takes only the limits
+# header src/server/limits.h (#defines).
 bin_PROGRAMS += sealdrop
 sealdrop_SOURCES = \
 	src/client/main.c src/client/cli.h src/client/commands.h \

@@ -22,11 +22,6 @@ int sd_b64_decode(const char *in, size_t inlen, unsigned char *out, size_t cap, 
 	return end == in + inlen ? 0 : -1;
 }
 
-size_t sd_b64_decoded_max(size_t inlen)
-{
-	return inlen / 4 * 3 + 3;
-}
-
 void sd_b64_encode(const unsigned char *in, size_t n, char *out)
 {
 	sodium_bin2base64(out, SD_B64_LEN(n) + 1, in, n, sodium_base64_VARIANT_ORIGINAL);

@@ -18,10 +18,6 @@
 SD_MUST_CHECK int sd_b64_decode(const char *in, size_t inlen, unsigned char *out, size_t cap,
                                 size_t *outlen);
 
-/* Decoded size of a well-formed encoding of inlen characters (an upper
- * bound, used to refuse oversized input before decoding it). */
-size_t sd_b64_decoded_max(size_t inlen);
-
 /* Write the padded standard encoding of n bytes and a NUL into out, which
  * must hold SD_B64_LEN(n) + 1 bytes. */
 void sd_b64_encode(const unsigned char *in, size_t n, char *out);

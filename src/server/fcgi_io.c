@@ -15,6 +15,7 @@
 #include "core/sd.h"
 #include "core/num.h"
 #include "core/timeutil.h"
+#include "server/limits.h"
 #include "server/router.h"
 
 /* How a transport reads its request and writes its answer. */
@@ -28,7 +29,7 @@ struct transport {
 #define SD_RESP_KEEP (256 * 1024)
 
 struct buffers {
-	char body[SD_ROUTER_BODY_MAX + 1];
+	char body[SD_BODY_MAX + 1];
 	struct sd_buf head;
 	struct sd_resp resp;
 };
@@ -103,7 +104,7 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	 * body, even a chunked one, since it buffers requests). Reading stdin
 	 * to its end instead could wait forever under a CGI server. */
 	want = req.content_length >= 0 ? req.content_length : 0;
-	if (want > SD_ROUTER_BODY_MAX)
+	if (want > SD_BODY_MAX)
 		want = 0; /* declared too large: refused unread */
 	while ((int64_t)got < want) {
 		int n = tr->read(tr->t, bf->body + got, (int)(want - (int64_t)got));

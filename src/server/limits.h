@@ -3,7 +3,7 @@
 #ifndef SD_LIMITS_H
 #define SD_LIMITS_H
 
-#define SD_BODY_MAX            (64 * 1024) /* any request body */
+#define SD_BODY_MAX            (64 * 1024) /* any body; more is refused unread */
 #define SD_SMALL_BODY_MAX      (4 * 1024)  /* endpoints without payloads */
 #define SD_ACK_BODY_MAX        (32 * 1024) /* 1000 ids */
 #define SD_MSG_MIN_BYTES       48          /* sealed box overhead */
@@ -15,7 +15,6 @@
 #define SD_FETCH_MAX_LIMIT     200
 #define SD_TOKEN_FIELD_MAX     256 /* fetch token as presented */
 #define SD_CHALLENGE_FIELD_MAX 128
-#define SD_KEY_FIELD_MAX       64 /* base64 of a 32-byte key */
 #define SD_SIG_FIELD_MAX       128
 
 #endif

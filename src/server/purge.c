@@ -1,0 +1,84 @@
+/* The purge thread. It has its own store connection, opened on first use
+ * and reopened after any failure, so a database that is down at start-up
+ * or goes away later costs a purge round, never the server. */
+#include "server/purge.h"
+
+#include <errno.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "store/store.h"
+
+#define PURGE_INTERVAL_SECONDS 60
+#define SECONDS_PER_DAY        86400
+
+/* One round: batches of SD_PURGE_BATCH, each its own transaction, until a
+ * batch comes back short, so a large purge never holds the database long.
+ * Closes *st on a failure so the next round reconnects. */
+static void purge_round(struct purger *p, struct sd_store **st, time_t now)
+{
+	time_t cutoff = p->cfg->limits.retention_days > 0
+	                    ? now - (time_t)p->cfg->limits.retention_days * SECONDS_PER_DAY
+	                    : 0;
+	int64_t purged = 0, total = 0;
+
+	do {
+		if (store_purge(*st, now, cutoff, &purged) != SD_OK) {
+			store_close(*st);
+			*st = NULL;
+			break;
+		}
+		total += purged;
+	} while (purged == SD_PURGE_BATCH && !*p->stop);
+	if (total > 0)
+		sd_log_info("purge: removed %lld messages past retention", (long long)total);
+}
+
+static void *purge_run(void *arg)
+{
+	struct purger *p = arg;
+	struct sd_store *st = NULL;
+	char err[256];
+
+	pthread_mutex_lock(&p->mu);
+	while (!*p->stop) {
+		struct timespec until;
+		time_t now = time(NULL);
+
+		pthread_mutex_unlock(&p->mu);
+		if (st == NULL && store_open(p->cfg->db, p->cfg, &st, err, sizeof err) != SD_OK)
+			st = NULL;
+		if (st != NULL)
+			purge_round(p, &st, now);
+		pthread_mutex_lock(&p->mu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += PURGE_INTERVAL_SECONDS;
+		while (!*p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&p->mu);
+	store_close(st);
+	return NULL;
+}
+
+int purger_start(struct purger *p, const struct sd_config *cfg, volatile sig_atomic_t *stop)
+{
+	p->cfg = cfg;
+	p->stop = stop;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	return pthread_create(&p->tid, NULL, purge_run, p) == 0 ? 0 : -1;
+}
+
+void purger_stop(struct purger *p)
+{
+	pthread_mutex_lock(&p->mu);
+	*p->stop = 1;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void purger_join(struct purger *p)
+{
+	pthread_join(p->tid, NULL);
+}
