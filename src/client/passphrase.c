@@ -1,6 +1,7 @@
 /* Reading a passphrase without leaving copies behind: guarded buffers from
  * sodium_malloc, unbuffered reads (no stdio buffer keeps a copy), and a
- * terminal whose echo comes back even when Ctrl-C interrupts the prompt. */
+ * terminal whose echo is off before the prompt shows and comes back even
+ * when Ctrl-C or Ctrl-Z interrupts the prompt. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,16 +14,54 @@
 #include "client/cli.h"
 #include "client/passphrase.h"
 
-/* The terminal being prompted on, for the signal handler. */
+/* The terminal being prompted on, for the signal handler: its settings as
+ * found, the quiet ones (no echo) the prompt runs with, and the prompt. */
 static volatile sig_atomic_t passphrase_tty_fd = -1;
-static struct termios passphrase_tty_saved;
+static struct termios passphrase_tty_saved, passphrase_tty_quiet;
+static const char *passphrase_tty_text;
+static struct sigaction passphrase_tty_action;
 
-static void passphrase_tty_restore(int sig)
+/* The signals that would leave the terminal without echo if they found it
+ * quiet; blocked while the terminal changes state, so that no handler ever
+ * sees a half-set-up or half-restored prompt. */
+static void passphrase_tty_signals(sigset_t *set)
 {
-	if (passphrase_tty_fd >= 0)
-		tcsetattr(passphrase_tty_fd, TCSAFLUSH, &passphrase_tty_saved);
-	signal(sig, SIG_DFL);
-	raise(sig);
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTSTP);
+}
+
+/* Put the echo back, then do what the signal would have done. Ctrl-Z stops
+ * the process with the echo on and turns it off again (and asks again) when
+ * the process is continued; any other signal ends it, echo on. Only
+ * async-signal-safe calls. */
+static void passphrase_tty_signal(int sig)
+{
+	int saved_errno = errno, fd = passphrase_tty_fd;
+	struct sigaction dfl;
+	sigset_t set;
+
+	if (fd >= 0)
+		tcsetattr(fd, TCSAFLUSH, &passphrase_tty_saved);
+	dfl = passphrase_tty_action;
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	raise(sig); /* blocked until the handler returns, or unblocked below */
+	if (sig == SIGTSTP) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGTSTP);
+		sigprocmask(SIG_UNBLOCK, &set, NULL); /* stopped here until continued */
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		sigaction(SIGTSTP, &passphrase_tty_action, NULL);
+		if (fd >= 0) { /* what was typed while stopped was echoed: dropped */
+			tcsetattr(fd, TCSAFLUSH, &passphrase_tty_quiet);
+			(void)!write(fd, "\n", 1);
+			(void)!write(fd, passphrase_tty_text, strlen(passphrase_tty_text));
+		}
+	}
+	errno = saved_errno;
 }
 
 /* Read one line (without its end) from fd into a new guarded buffer.
@@ -100,11 +139,15 @@ static int passphrase_env_read(const char *env, char **out)
 	return CLI_OK;
 }
 
+/* Echo goes off (and what was typed before the prompt is thrown away)
+ * before the prompt is written: whoever answers the prompt as soon as it
+ * appears types at a quiet terminal, and no keystroke is echoed or lost. */
 static int passphrase_tty_prompt(const char *text, char **out)
 {
-	struct termios quiet;
-	struct sigaction sa, old_int, old_term, old_hup, old_tstp;
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY), rc;
+	struct sigaction old_int, old_term, old_hup, old_tstp;
+	struct termios now;
+	sigset_t block, old_mask;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY), rc = CLI_EUSAGE, asked = 0;
 
 	*out = NULL;
 	if (fd < 0) {
@@ -117,27 +160,42 @@ static int passphrase_tty_prompt(const char *text, char **out)
 		close(fd);
 		return CLI_EUSAGE;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = passphrase_tty_restore;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
-	sigaction(SIGTSTP, &sa, &old_tstp);
+	passphrase_tty_quiet = passphrase_tty_saved;
+	passphrase_tty_quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	passphrase_tty_quiet.c_lflag |= ICANON;
+	passphrase_tty_text = text;
+	memset(&passphrase_tty_action, 0, sizeof passphrase_tty_action);
+	passphrase_tty_action.sa_handler = passphrase_tty_signal;
+	passphrase_tty_signals(&passphrase_tty_action.sa_mask);
+
+	passphrase_tty_signals(&block);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
+	sigaction(SIGINT, &passphrase_tty_action, &old_int);
+	sigaction(SIGTERM, &passphrase_tty_action, &old_term);
+	sigaction(SIGHUP, &passphrase_tty_action, &old_hup);
+	sigaction(SIGTSTP, &passphrase_tty_action, &old_tstp);
 	passphrase_tty_fd = fd;
-	quiet = passphrase_tty_saved;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	quiet.c_lflag |= ICANON;
+	/* tcsetattr succeeds when any one change took; make sure echo is off. */
+	if (tcsetattr(fd, TCSAFLUSH, &passphrase_tty_quiet) != 0 || tcgetattr(fd, &now) != 0 ||
+	    (now.c_lflag & ECHO) != 0) {
+		cli_err("cannot turn the terminal's echo off to ask for the passphrase");
+		goto restore;
+	}
 	(void)!write(fd, text, strlen(text));
-	tcsetattr(fd, TCSAFLUSH, &quiet);
+	asked = 1;
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	rc = passphrase_line_read(fd, "the terminal", out);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+restore:
 	tcsetattr(fd, TCSAFLUSH, &passphrase_tty_saved);
 	passphrase_tty_fd = -1;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
 	sigaction(SIGTSTP, &old_tstp, NULL);
-	(void)!write(fd, "\n", 1);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a signal that came meanwhile acts now */
+	if (asked)
+		(void)!write(fd, "\n", 1); /* the Enter that was not echoed */
 	close(fd);
 	return rc;
 }
