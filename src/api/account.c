@@ -41,12 +41,12 @@ void api_rotate_token(struct sd_ctx *ctx)
 	sd_sha256_hex(fetch, strlen(fetch), hash);
 	e = store_client_set_fetch_hash(ctx->store, c.link_token, hash);
 	if (e == SD_OK) {
-		api_json_begin(ctx, 200);
+		reply_json_begin(ctx, 200);
 		sd_buf_printf(&ctx->resp->body,
 		              "\"message\":\"Fetch token rotated\",\"fetch_token\":\"%s\"", fetch);
-		api_json_end(ctx);
+		reply_json_end(ctx);
 	} else {
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 	}
 	sodium_memzero(fetch, sizeof fetch);
 }
@@ -60,10 +60,10 @@ void api_unregister(struct sd_ctx *ctx)
 		return;
 	e = store_client_delete(ctx->store, c.link_token);
 	if (e != SD_OK) {
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 		return;
 	}
-	api_json_begin(ctx, 200);
+	reply_json_begin(ctx, 200);
 	sd_buf_puts(&ctx->resp->body, "\"message\":\"Inbox deleted\"");
-	api_json_end(ctx);
+	reply_json_end(ctx);
 }

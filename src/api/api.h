@@ -3,19 +3,8 @@
 #ifndef SD_API_H
 #define SD_API_H
 
-#include <time.h>
-
-#include "core/config.h"
-#include "server/http.h"
+#include "proto/http.h"
 #include "store/store.h"
-
-struct sd_ctx {
-	const struct sd_req *req;
-	struct sd_resp *resp;
-	struct sd_store *store;
-	const struct sd_config *cfg;
-	time_t now;
-};
 
 /* health.c */
 void api_health(struct sd_ctx *ctx);

@@ -7,7 +7,7 @@
 #include "api/api_util.h"
 #include "core/b64.h"
 #include "core/crypto.h"
-#include "server/limits.h"
+#include "proto/limits.h"
 
 void auth_caller_key(const char *addr, char *out, size_t cap)
 {
@@ -33,12 +33,12 @@ static const struct api_field challenge_fields[] = {
 
 static void challenge_reply(struct sd_ctx *ctx, const char *challenge)
 {
-	api_json_begin(ctx, 200);
+	reply_json_begin(ctx, 200);
 	sd_json_key(&ctx->resp->body, "challenge");
 	sd_json_cstr(&ctx->resp->body, challenge);
 	sd_buf_printf(&ctx->resp->body, ",\"expires_in\":%lld",
 	              (long long)ctx->cfg->limits.challenge_ttl);
-	api_json_end(ctx);
+	reply_json_end(ctx);
 }
 
 /* A new challenge of inbox c for this caller, unless it holds its share. */
@@ -54,11 +54,11 @@ static void challenge_issue(struct sd_ctx *ctx, const struct sd_client *c)
 	if (e == SD_OK) {
 		challenge_reply(ctx, challenge);
 	} else if (e == SD_ELIMIT) {
-		api_error(ctx, 429, "too_many_challenges",
-		          "Too many unused challenges for this inbox from this address");
+		reply_error(ctx, 429, "too_many_challenges",
+		            "Too many unused challenges for this inbox from this address");
 		ctx->resp->retry_after = ctx->cfg->limits.challenge_ttl;
 	} else {
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 	}
 }
 
@@ -74,7 +74,7 @@ void api_challenge_request(struct sd_ctx *ctx)
 
 static void unauthorized(struct sd_ctx *ctx, const char *msg)
 {
-	api_error(ctx, 401, "unauthorized", msg);
+	reply_error(ctx, 401, "unauthorized", msg);
 }
 
 #define UNKNOWN_CHALLENGE "Unknown, expired or already used challenge"
@@ -133,7 +133,7 @@ int auth_signed_challenge_or_reply(struct sd_ctx *ctx, const struct auth_proof *
 	if (e == SD_ENOTFOUND)
 		unauthorized(ctx, UNKNOWN_CHALLENGE);
 	else if (e != SD_OK)
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 	return e == SD_OK ? 0 : -1;
 }
 

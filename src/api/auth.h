@@ -5,7 +5,7 @@
 
 #include "api/api.h"
 #include "api/fields.h"
-#include "server/limits.h"
+#include "proto/limits.h"
 
 enum sd_auth_kind {
 	SD_AUTH_SIGNATURE_OR_TOKEN, /* fetch, ack: as PyCrypt */

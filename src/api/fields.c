@@ -436,8 +436,8 @@ int api_fields_or_reply(struct sd_ctx *ctx, const struct api_field *tab, size_t 
 	enum sd_err e = api_fields_read(ctx->req->body, ctx->req->body_len, tab, n, out, &err);
 
 	if (e == SD_EINVAL)
-		api_verr(ctx, &err);
+		reply_verr(ctx, &err);
 	else if (e != SD_OK)
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 	return e == SD_OK ? 0 : -1;
 }

@@ -7,9 +7,9 @@ void api_health(struct sd_ctx *ctx)
 	int ok = ctx->store != NULL && store_ping(ctx->store) == SD_OK;
 
 	sd_iso8601(ctx->now, ts);
-	api_json_begin(ctx, ok ? 200 : 503);
+	reply_json_begin(ctx, ok ? 200 : 503);
 	sd_buf_printf(&ctx->resp->body,
 	              "\"status\":\"%s\",\"timestamp\":\"%s\",\"database\":\"%s\"",
 	              ok ? "healthy" : "unhealthy", ts, ok ? "ok" : "unavailable");
-	api_json_end(ctx);
+	reply_json_end(ctx);
 }

@@ -7,7 +7,7 @@
 #include "api/fields.h"
 #include "core/b64.h"
 #include "core/crypto.h"
-#include "server/limits.h"
+#include "proto/limits.h"
 
 /* A display name is at most 64 characters of printable text: no control
  * characters (C0, DEL, C1) and no bidirectional overrides, which could make
@@ -146,7 +146,7 @@ static void register_reply(struct sd_ctx *ctx, const struct sd_client *c, const 
 
 	sealing_key(c, seal);
 	link_of(ctx, c->link_token, &link);
-	api_json_begin(ctx, 201);
+	reply_json_begin(ctx, 201);
 	sd_buf_printf(b, "\"message\":\"Client registered successfully\",\"client_id\":%lld,",
 	              (long long)c->id);
 	sd_json_key(b, "link");
@@ -155,7 +155,7 @@ static void register_reply(struct sd_ctx *ctx, const struct sd_client *c, const 
 	              ",\"link_token\":\"%s\",\"fetch_token\":\"%s\",\"key_type\":\"%s\","
 	              "\"box_public_key\":\"%s\"",
 	              c->link_token, fetch, c->key_type, seal);
-	api_json_end(ctx);
+	reply_json_end(ctx);
 	sd_buf_free(&link);
 }
 
@@ -173,7 +173,7 @@ void api_register(struct sd_ctx *ctx)
 	if (e == SD_OK)
 		register_reply(ctx, &c, fetch);
 	else
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 	sodium_memzero(fetch, sizeof fetch);
 }
 
@@ -183,7 +183,7 @@ static void key_reply(struct sd_ctx *ctx, const struct sd_client *c)
 	char seal[SD_B64_LEN(SD_KEY_BYTES) + 1];
 
 	sealing_key(c, seal);
-	api_json_begin(ctx, 200);
+	reply_json_begin(ctx, 200);
 	sd_json_key(b, "link_token");
 	sd_json_cstr(b, c->link_token);
 	sd_buf_puts(b, ",");
@@ -191,7 +191,7 @@ static void key_reply(struct sd_ctx *ctx, const struct sd_client *c)
 	api_json_display_name(b, c);
 	sd_buf_printf(b, ",\"public_key\":\"%s\",\"box_public_key\":\"%s\",\"key_type\":\"%s\"",
 	              c->public_key, seal, c->key_type[0] ? c->key_type : "ed25519");
-	api_json_end(ctx);
+	reply_json_end(ctx);
 }
 
 void api_key(struct sd_ctx *ctx)
@@ -201,7 +201,7 @@ void api_key(struct sd_ctx *ctx)
 
 	if (!api_link_token_valid(token, strlen(token))) {
 		/* Not a link token at all: no inbox can have it. */
-		api_error(ctx, 404, "unknown_link", "No inbox has this link");
+		reply_error(ctx, 404, "unknown_link", "No inbox has this link");
 		return;
 	}
 	if (api_client_or_reply(ctx, token, &c) == 0)

@@ -7,7 +7,7 @@
 #include "core/b64.h"
 #include "core/fault.h"
 #include "core/timeutil.h"
-#include "server/limits.h"
+#include "proto/limits.h"
 
 struct send_body {
 	char link[SD_LINK_TOKEN_MAX + 1];
@@ -56,13 +56,13 @@ static void send_store(struct sd_ctx *ctx, const struct send_body *f)
 	e = store_msg_insert(ctx->store, f->link, f->message, f->metadata[0] ? f->metadata : NULL,
 	                     (int64_t)f->message_bytes, &ctx->cfg->limits, ctx->now, &id);
 	if (e != SD_OK) {
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 		return;
 	}
-	api_json_begin(ctx, 201);
+	reply_json_begin(ctx, 201);
 	sd_buf_printf(&ctx->resp->body, "\"message\":\"Message sent successfully\",\"id\":%lld",
 	              (long long)id);
-	api_json_end(ctx);
+	reply_json_end(ctx);
 }
 
 /* The fields on the heap: a worker's stack need not hold a 16 KiB message
@@ -72,7 +72,7 @@ void api_send(struct sd_ctx *ctx)
 	struct send_body *f = sd_malloc(sizeof *f);
 
 	if (f == NULL)
-		api_store_error(ctx, SD_ENOMEM);
+		reply_store_error(ctx, SD_ENOMEM);
 	else if (api_fields_or_reply(ctx, send_fields, SD_ARRAY_LEN(send_fields), f) == 0 &&
 	         permission_send_check_or_reply(ctx, f->from, f->link) == 0)
 		send_store(ctx, f);
@@ -173,12 +173,12 @@ static void fetch_reply(struct sd_ctx *ctx, const struct sd_client *c, struct sd
 	struct fetch_out o = {.b = b, .limit = q.limit};
 	enum sd_err e;
 
-	api_json_begin(ctx, 200);
+	reply_json_begin(ctx, 200);
 	sd_buf_puts(b, "\"message\":\"Messages retrieved successfully\",\"data\":[");
 	q.limit++; /* one more row than the page tells whether another page exists */
 	e = store_msg_list(ctx->store, c->link_token, &q, fetch_row, &o);
 	if (e != SD_OK) {
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 		return;
 	}
 	sd_buf_printf(b, "],\"count\":%lld,\"has_more\":%s,\"next_cursor\":", (long long)o.n,
@@ -188,7 +188,7 @@ static void fetch_reply(struct sd_ctx *ctx, const struct sd_client *c, struct sd
 		sd_json_int(b, o.last_id);
 	else
 		sd_buf_puts(b, "null");
-	api_json_end(ctx);
+	reply_json_end(ctx);
 }
 
 void api_fetch(struct sd_ctx *ctx)
@@ -237,13 +237,13 @@ static void ack_store(struct sd_ctx *ctx, const struct sd_client *c, const struc
 	    store_msg_ack(ctx->store, c->link_token, f->ids, f->n_ids, f->delete, &count);
 
 	if (e != SD_OK) {
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 		return;
 	}
-	api_json_begin(ctx, 200);
+	reply_json_begin(ctx, 200);
 	sd_buf_printf(&ctx->resp->body, "\"message\":\"%s\",\"count\":%lld",
 	              f->delete ? "Messages deleted" : "Messages marked as seen", (long long)count);
-	api_json_end(ctx);
+	reply_json_end(ctx);
 }
 
 void api_ack(struct sd_ctx *ctx)

@@ -9,7 +9,7 @@
 #include "api/api_util.h"
 #include "api/auth.h"
 #include "core/timeutil.h"
-#include "server/limits.h"
+#include "proto/limits.h"
 
 /* /check_contact's created_at: the inbox's creation time is not part of
  * what its link tells (GET /key/<link_token>), so the field keeps its place
@@ -27,11 +27,11 @@ static int sender_or_reply(struct sd_ctx *ctx, const char *from, struct sd_clien
 	enum sd_err e = store_client_get(ctx->store, from, c);
 
 	if (e == SD_ENOTFOUND) {
-		api_error(ctx, 404, "unknown_from_link", "No inbox has this from_link_token");
+		reply_error(ctx, 404, "unknown_from_link", "No inbox has this from_link_token");
 		return -1;
 	}
 	if (e != SD_OK) {
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 		return -1;
 	}
 	return 0;
@@ -58,7 +58,7 @@ static void contact_reply(struct sd_ctx *ctx, const struct sd_client *c)
 {
 	struct sd_buf *b = &ctx->resp->body;
 
-	api_json_begin(ctx, 200);
+	reply_json_begin(ctx, 200);
 	sd_buf_puts(b, "\"exists\":true,");
 	sd_json_key(b, "link_token");
 	sd_json_cstr(b, c->link_token);
@@ -66,7 +66,7 @@ static void contact_reply(struct sd_ctx *ctx, const struct sd_client *c)
 	sd_json_key(b, "nickname");
 	api_json_display_name(b, c);
 	sd_buf_puts(b, ",\"created_at\":\"" SD_CONTACT_CREATED_AT "\"");
-	api_json_end(ctx);
+	reply_json_end(ctx);
 }
 
 void api_check_contact(struct sd_ctx *ctx)
@@ -81,11 +81,11 @@ void api_check_contact(struct sd_ctx *ctx)
 	if (e == SD_OK) {
 		contact_reply(ctx, &c);
 	} else if (e == SD_ENOTFOUND) {
-		api_json_begin(ctx, 200);
+		reply_json_begin(ctx, 200);
 		sd_buf_puts(&ctx->resp->body, "\"exists\":false");
-		api_json_end(ctx);
+		reply_json_end(ctx);
 	} else {
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 	}
 }
 
@@ -128,8 +128,8 @@ static int proof_given_or_reply(struct sd_ctx *ctx, const struct auth_proof *p)
 {
 	if (p->challenge.given == p->signature.given)
 		return p->challenge.given;
-	api_error(ctx, 401, "unauthorized",
-	          "A verified sender needs from_challenge and from_challenge_signature");
+	reply_error(ctx, 401, "unauthorized",
+	            "A verified sender needs from_challenge and from_challenge_signature");
 	return -1;
 }
 
@@ -138,22 +138,22 @@ static void request_reply(struct sd_ctx *ctx, enum sd_req_status status, int cre
 	struct sd_buf *b = &ctx->resp->body;
 
 	if (status == SD_REQ_ACCEPTED) {
-		api_json_begin(ctx, 200);
+		reply_json_begin(ctx, 200);
 		sd_buf_puts(b,
 		            "\"message\":\"Permission already granted\",\"status\":\"accepted\"");
-		api_json_end(ctx);
+		reply_json_end(ctx);
 		return;
 	}
 	/* New, already pending, or rejected: all read "pending". A rejection
 	 * is final and silent, so a sender learns nothing from asking again
 	 * and the recipient is not asked again. */
-	api_json_begin(ctx, 201);
+	reply_json_begin(ctx, 201);
 	sd_buf_puts(b, created ? "\"message\":\"Message request sent successfully\""
 	                       : "\"message\":\"Message request already pending\"");
 	sd_buf_puts(b, ",\"request_id\":");
 	sd_json_int(b, id);
 	sd_buf_puts(b, ",\"status\":\"pending\"");
-	api_json_end(ctx);
+	reply_json_end(ctx);
 }
 
 /* Store the request from `from` to `to` (both looked up) and answer it. */
@@ -177,11 +177,11 @@ static void request_open(struct sd_ctx *ctx, const struct sd_client *from,
 	if (e == SD_OK) {
 		request_reply(ctx, status, created, id);
 	} else if (e == SD_ELIMIT) {
-		api_error(ctx, 429, "too_many_requests",
-		          "Too many pending message requests; try again later");
+		reply_error(ctx, 429, "too_many_requests",
+		            "Too many pending message requests; try again later");
 		ctx->resp->retry_after = SD_REQUESTS_RETRY_AFTER;
 	} else {
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 	}
 }
 
@@ -247,16 +247,16 @@ static void requests_reply(struct sd_ctx *ctx, const struct sd_client *c)
 	struct list_out o = {&ctx->resp->body, 0};
 	enum sd_err e;
 
-	api_json_begin(ctx, 200);
+	reply_json_begin(ctx, 200);
 	sd_buf_puts(o.b, "\"message\":\"Requests retrieved successfully\",\"data\":[");
 	e = store_msgreq_list(ctx->store, c->link_token, ctx->cfg->limits.requests_per_inbox,
 	                      list_row, &o);
 	if (e != SD_OK) {
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 		return;
 	}
 	sd_buf_puts(o.b, "]");
-	api_json_end(ctx);
+	reply_json_end(ctx);
 }
 
 void api_get_message_requests(struct sd_ctx *ctx)
@@ -307,27 +307,27 @@ static void respond_reply(struct sd_ctx *ctx, const struct respond_body *f, enum
 
 	switch (e) {
 	case SD_OK:
-		api_json_begin(ctx, 200);
+		reply_json_begin(ctx, 200);
 		sd_buf_puts(b, f->accept ? "\"message\":\"Request accepted successfully\""
 		                         : "\"message\":\"Request rejected successfully\"");
 		sd_buf_puts(b, ",\"request_id\":");
 		sd_json_int(b, f->request_id);
 		sd_buf_puts(b, f->accept ? ",\"status\":\"accepted\"" : ",\"status\":\"rejected\"");
-		api_json_end(ctx);
+		reply_json_end(ctx);
 		break;
 	case SD_ENOTFOUND:
-		api_error(ctx, 404, "unknown_request", "No such message request");
+		reply_error(ctx, 404, "unknown_request", "No such message request");
 		break;
 	case SD_EFORBIDDEN:
-		api_error(ctx, 403, "forbidden", "This message request is to another inbox");
+		reply_error(ctx, 403, "forbidden", "This message request is to another inbox");
 		break;
 	case SD_ECONFLICT:
-		api_error(ctx, 400, "already_processed",
-		          was == SD_REQ_ACCEPTED ? "Request already processed (accepted)"
-		                                 : "Request already processed (rejected)");
+		reply_error(ctx, 400, "already_processed",
+		            was == SD_REQ_ACCEPTED ? "Request already processed (accepted)"
+		                                   : "Request already processed (rejected)");
 		break;
 	default:
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 		break;
 	}
 }
@@ -350,12 +350,12 @@ void api_respond_message_request(struct sd_ctx *ctx)
 /* PyCrypt's body, with our code beside it. */
 static void permission_required(struct sd_ctx *ctx)
 {
-	api_json_begin(ctx, 403);
+	reply_json_begin(ctx, 403);
 	sd_buf_puts(&ctx->resp->body,
 	            "\"error\":\"Permission denied. Please request permission first.\","
 	            "\"action_required\":\"request_permission\","
 	            "\"code\":\"permission_required\"");
-	api_json_end(ctx);
+	reply_json_end(ctx);
 }
 
 int permission_send_check_or_reply(struct sd_ctx *ctx, const char *from, const char *to_link)
@@ -371,6 +371,6 @@ int permission_send_check_or_reply(struct sd_ctx *ctx, const char *from, const c
 	if (e == SD_ENOTFOUND)
 		permission_required(ctx);
 	else if (e != SD_OK)
-		api_store_error(ctx, e);
+		reply_store_error(ctx, e);
 	return e == SD_OK ? 0 : -1;
 }

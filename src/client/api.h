@@ -10,7 +10,7 @@
 
 #include "client/http.h"
 #include "client/session.h"
-#include "server/limits.h" /* the server's input limits: #defines only */
+#include "proto/limits.h" /* the server's input limits: #defines only */
 
 #define API_ACK_BATCH SD_ACK_MAX_IDS /* ids per /ack request */
 

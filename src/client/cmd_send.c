@@ -7,7 +7,7 @@
 #include "client/api.h"
 #include "client/commands.h"
 #include "client/link.h"
-#include "server/limits.h"
+#include "proto/limits.h"
 
 /* The server takes sealed boxes of at most SD_MSG_MAX_BYTES; sealing adds
  * crypto_box_SEALBYTES to the message. */

@@ -1,9 +1,9 @@
 # The command-line client (docs/CLI.md). Self-contained: libcurl, libsodium
 # and json-c only, not libsealdrop.a; of the server it takes only the limits
-# header src/server/limits.h (#defines).
+# header src/proto/limits.h (#defines).
 bin_PROGRAMS += sealdrop
 sealdrop_SOURCES = \
-	src/client/main.c src/client/cli.h src/client/commands.h \
+	src/client/main.c src/client/cli.c src/client/cli.h src/client/commands.h \
 	src/client/cmd_identity.c src/client/cmd_inbox.c src/client/cmd_send.c \
 	src/client/cmd_read.c src/client/cmd_ack.c \
 	src/client/session.c src/client/session.h \

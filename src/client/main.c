@@ -2,7 +2,6 @@
  * sealdrop server. This file reads the global options and dispatches. */
 #include <curl/curl.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,6 @@
 #include "client/cli.h"
 #include "client/commands.h"
 #include "client/identity.h"
-#include "client/text.h"
 #include "config.h"
 
 struct command {
@@ -77,18 +75,6 @@ static const struct command commands[] = {
 };
 
 #define COMMANDS_N (sizeof commands / sizeof commands[0])
-
-void cli_err(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	text_safe_inplace(line);
-	fprintf(stderr, "sealdrop: %s\n", line);
-}
 
 static const struct command *command_find(const char *name)
 {

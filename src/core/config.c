@@ -88,6 +88,9 @@ const char *sd_config_usage(void)
 	       "  --user NAME                   started as root: drop to this user once the\n"
 	       "                                socket is open\n"
 	       "  --migrate                     apply database migrations and exit\n"
+	       "  --recount                     with --migrate: compute every inbox's counters\n"
+	       "                                from its rows (after PyCrypt ran on the database;\n"
+	       "                                no instance may be serving meanwhile)\n"
 	       "  --help                        this text\n"
 	       "Every option is also an environment variable (SEALDROP_DB, BASE_URL,\n"
 	       "SEALDROP_LISTEN, ...) and a .env key; PyCrypt's DB_HOST, DB_PORT, DB_USER,\n"
@@ -277,6 +280,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 		}
 		if (strcmp(a, "--migrate") == 0) {
 			cfg->migrate_only = 1;
+			continue;
+		}
+		if (strcmp(a, "--recount") == 0) {
+			cfg->recount = 1;
 			continue;
 		}
 		if (strcmp(a, "--env-file") == 0) {

@@ -29,6 +29,7 @@ struct sd_config {
 	int64_t socket_mode;
 	int sqlite_sync_full; /* PRAGMA synchronous=FULL rather than NORMAL */
 	int migrate_only;
+	int recount; /* --recount, with --migrate */
 	int show_help;
 	struct sd_limits limits;
 };

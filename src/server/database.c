@@ -27,7 +27,7 @@ void database_dir_make(const struct sd_config *cfg)
 		fprintf(stderr, "sealdropd: cannot create %s: %s\n", path, strerror(errno));
 }
 
-int database_migrate(const struct sd_config *cfg)
+int database_migrate(const struct sd_config *cfg, int recount)
 {
 	struct sd_store *st = NULL;
 	char err[512];
@@ -38,6 +38,8 @@ int database_migrate(const struct sd_config *cfg)
 		return -1;
 	}
 	e = store_migrate(st);
+	if (e == SD_OK && recount)
+		e = store_recount(st);
 	store_close(st);
 	if (e != SD_OK) {
 		fprintf(stderr, "sealdropd: database migration failed (%s)\n", sd_err_str(e));

@@ -10,12 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/api_util.h"
+#include "proto/reply.h"
 #include "core/log.h"
 #include "core/sd.h"
 #include "core/num.h"
 #include "core/timeutil.h"
-#include "server/limits.h"
+#include "proto/limits.h"
 #include "server/router.h"
 
 /* How a transport reads its request and writes its answer. */
@@ -129,7 +129,7 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	bf->resp.route = "-";
 	sd_buf_reset(&bf->resp.body);
 	if (truncated) {
-		api_error(&ctx, 400, "invalid_body", "Request body is shorter than declared");
+		reply_error(&ctx, 400, "invalid_body", "Request body is shorter than declared");
 	} else {
 		ctx.store = worker_store(w); /* NULL: the router answers 503 */
 		router_dispatch(&ctx);
@@ -139,7 +139,7 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	 * answered safely in release builds). */
 	(void)SD_ALWAYS(bf->resp.status != 500);
 	if (bf->resp.body.failed)
-		api_error(&ctx, 503, "out_of_memory", "The server is out of memory");
+		reply_error(&ctx, 503, "out_of_memory", "The server is out of memory");
 	sd_buf_reset(&bf->head);
 	http_head(&bf->resp, &bf->head);
 	tr->write(tr->t, bf->head.data, bf->head.len);

@@ -76,7 +76,7 @@ static int serve_cgi(const struct sd_config *cfg)
 		        sd_config_usage());
 		return EXIT_USAGE;
 	}
-	(void)database_migrate(cfg); /* a failure answers 503 */
+	(void)database_migrate(cfg, 0); /* a failure answers 503 */
 	rc = cgi_serve(&w);
 	store_close(w.store);
 	return rc;
@@ -118,14 +118,14 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	database_dir_make(&cfg);
 	if (cfg.migrate_only) {
-		if (database_migrate(&cfg) != 0)
+		if (database_migrate(&cfg, cfg.recount) != 0)
 			return EXIT_CONFIG;
 		fprintf(stderr, "sealdropd: database is up to date\n");
 		return 0;
 	}
 	if (cfg.listen[0] == '\0' && FCGX_IsCGI())
 		return serve_cgi(&cfg);
-	if (database_migrate(&cfg) != 0)
+	if (database_migrate(&cfg, 0) != 0)
 		return EXIT_CONFIG;
 	rc = serve_fastcgi(&cfg, listen_fd);
 	if (unix_path != NULL)

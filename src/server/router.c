@@ -2,8 +2,8 @@
 
 #include <string.h>
 
-#include "api/api_util.h"
-#include "server/limits.h"
+#include "proto/reply.h"
+#include "proto/limits.h"
 
 struct route {
 	const char *path;
@@ -52,7 +52,7 @@ void router_dispatch(struct sd_ctx *ctx)
 
 	if (r == NULL) {
 		ctx->resp->route = "-";
-		api_error(ctx, 404, "not_found", "No such endpoint");
+		reply_error(ctx, 404, "not_found", "No such endpoint");
 		return;
 	}
 	ctx->resp->route = r->prefix ? "/key/:link_token" : r->path;
@@ -66,17 +66,17 @@ void router_dispatch(struct sd_ctx *ctx)
 	if (strcmp(req->method, r->method) != 0 &&
 	    !(strcmp(r->method, "GET") == 0 && strcmp(req->method, "HEAD") == 0)) {
 		ctx->resp->allow = r->allow;
-		api_error(ctx, 405, "method_not_allowed", "Method not allowed for this endpoint");
+		reply_error(ctx, 405, "method_not_allowed", "Method not allowed for this endpoint");
 		return;
 	}
 	/* GET routes take no body and ignore one; the others have a cap each. */
 	if (r->max_body > 0 &&
 	    (req->content_length > (int64_t)r->max_body || req->body_len > r->max_body)) {
-		api_error(ctx, 413, "payload_too_large", "Request body too large");
+		reply_error(ctx, 413, "payload_too_large", "Request body too large");
 		return;
 	}
 	if (ctx->store == NULL && r->handle != api_health) {
-		api_store_error(ctx, SD_EDB);
+		reply_store_error(ctx, SD_EDB);
 		return;
 	}
 	r->handle(ctx);

@@ -1,4 +1,4 @@
-#include "server/http.h"
+#include "proto/http.h"
 
 const char *http_status_line(int status)
 {

@@ -1,13 +1,19 @@
-/* A request as the api layer sees it, and the response it builds. The
- * transport (fcgi_io.c) fills one and writes the other; nothing here knows
- * whether it came over FastCGI or CGI. */
+/* The protocol layer, below the transport (server/) and the handlers
+ * (api/): a request as the handlers see it, the response they build, and
+ * the request in flight that carries both. The transport (fcgi_io.c) fills
+ * one and writes the other; nothing here knows whether it came over
+ * FastCGI or CGI. */
 #ifndef SD_HTTP_H
 #define SD_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/buf.h"
+#include "core/config.h"
+
+struct sd_store;
 
 struct sd_req {
 	const char *method;
@@ -25,6 +31,16 @@ struct sd_resp {
 	const char *allow;   /* Allow header for 405 and preflight, or NULL */
 	int64_t retry_after; /* seconds; 0: no header */
 	const char *route;   /* route name for the log, never the raw path */
+};
+
+/* A request in flight: what was asked, the answer being built, and what
+ * answering may use. */
+struct sd_ctx {
+	const struct sd_req *req;
+	struct sd_resp *resp;
+	struct sd_store *store; /* NULL when the database is out of reach */
+	const struct sd_config *cfg;
+	time_t now;
 };
 
 /* "200 OK", "404 Not Found", ... for the Status header. */
