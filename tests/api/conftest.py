@@ -1,31 +1,17 @@
 """The API contract suite: one private stack (nginx + sealdropd, on SQLite or
-on $SEALDROP_DB), driven as PyCrypt's PyNaCl clients drive it."""
+on $SEALDROP_DB), driven as PyCrypt's PyNaCl clients drive it. The srv, url
+and rcpt fixtures come from tests/lib/sdfixtures.py."""
 
 import os
 import sys
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "lib")))
 
-import stack  # noqa: E402
-from sdclient import Recipient  # noqa: E402
+pytest_plugins = ["sdfixtures"]
 
 
 @pytest.fixture(scope="session")
-def srv():
-    s = stack.Stack(threads=8).start()
-    yield s
-    rc = s.stop()
-    assert rc == 0, "sealdropd did not exit cleanly: %s" % rc
-
-
-@pytest.fixture
-def url(srv):
-    return srv.url
-
-
-@pytest.fixture
-def rcpt(srv):
-    return Recipient(srv.url)
+def stack_options():
+    return {"threads": 8}

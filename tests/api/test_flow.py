@@ -87,7 +87,7 @@ def test_separate_box_key_is_what_senders_seal_to(url):
     assert r.open(data[0]["encrypted_message"], box) == b"to the box key"
 
 
-def test_unpadded_base64_is_accepted(url, rcpt):
+def test_unpadded_base64_message_is_stored_and_opens(url, rcpt):
     ct = rcpt.seal(b"no padding").rstrip("=")
     r = requests.post(url + "/send", json={"link_token": rcpt.link, "encrypted_message": ct})
     assert r.status_code == 201
@@ -95,18 +95,24 @@ def test_unpadded_base64_is_accepted(url, rcpt):
     assert rcpt.open(got) == b"no padding"
 
 
-def test_rotate_and_unregister(url, rcpt):
+def test_rotated_fetch_token_replaces_the_old_one(url, rcpt):
     r = requests.post(url + "/rotate_token", json=dict({"link_token": rcpt.link}, **rcpt.signed()))
     assert r.status_code == 200 and r.json()["message"] == "Fetch token rotated"
     new = r.json()["fetch_token"]
+    assert new != rcpt.token
     assert requests.post(url + "/fetch", json={"link_token": rcpt.link},
                          headers={"Authorization": "Bearer " + rcpt.token}).status_code == 401
     assert requests.post(url + "/fetch", json={"link_token": rcpt.link},
                          headers={"Authorization": "Bearer " + new}).status_code == 200
-    rcpt.send(b"doomed")
+
+
+def test_unregister_removes_the_inbox_its_key_and_its_link(url, rcpt):
+    assert rcpt.send(b"doomed").status_code == 201
     r = requests.post(url + "/unregister", json=dict({"link_token": rcpt.link}, **rcpt.signed()))
     assert r.status_code == 200
     assert requests.get(url + "/key/" + rcpt.link).status_code == 404
     assert rcpt.send(b"x").status_code == 404
     assert requests.post(url + "/challenge_request",
                          json={"link_token": rcpt.link}).status_code == 404
+    assert requests.post(url + "/fetch", json={"link_token": rcpt.link},
+                         headers={"Authorization": "Bearer " + rcpt.token}).status_code == 404

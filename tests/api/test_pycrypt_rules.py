@@ -8,7 +8,7 @@ import pytest
 import requests
 from nacl.signing import SigningKey
 
-from sdclient import Recipient, b64
+from sdclient import Recipient, b64, expect_error
 
 
 def short(v):
@@ -29,8 +29,7 @@ def base(rcpt, path):
 
 
 def unauthorized(r):
-    assert r.status_code == 401, (r.status_code, r.text)
-    assert r.json()["code"] == "unauthorized"
+    expect_error(r, 401, "unauthorized")
 
 
 def still_usable(url, rcpt, ch):
@@ -174,7 +173,7 @@ def test_limit_above_200_has_a_correct_has_more(full):
     assert body["next_cursor"] == ids[-1]
 
 
-def test_limit_string_with_a_signed_challenge(full):
+def test_limit_as_a_string_works_with_a_signed_challenge(full):
     r, ids = full
     got = r.fetch_signed(limit="3")
     assert got.status_code == 200 and got.json()["count"] == 3

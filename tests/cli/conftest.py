@@ -2,7 +2,6 @@
 nginx + sealdropd), the `sealdrop` binary, a throwaway identity per test,
 and a scriptable fake server for the replies a real one never gives."""
 
-import base64
 import json
 import os
 import subprocess
@@ -15,22 +14,13 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, HERE)
 
-import stack  # noqa: E402
+# The session stack (srv) is tests/lib/sdfixtures.py's, with 4 threads.
+pytest_plugins = ["sdfixtures"]
+
 from fakeserver import FakeServer  # noqa: E402
+from sdclient import b64, b64url, unb64url  # noqa: E402,F401 - the tests import them from here
 
 PASS = "correct horse battery staple"
-
-
-def b64(b):
-    return base64.b64encode(bytes(b)).decode()
-
-
-def b64url(b):
-    return base64.urlsafe_b64encode(bytes(b)).decode().rstrip("=")
-
-
-def unb64url(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
 def link_parts(link):
@@ -38,14 +28,6 @@ def link_parts(link):
     server, rest = link.split("/l/", 1)
     token, _, key = rest.partition("#")
     return server, token, key or None
-
-
-@pytest.fixture(scope="session")
-def srv():
-    s = stack.Stack(threads=4).start()
-    yield s
-    rc = s.stop()
-    assert rc == 0, "sealdropd did not exit cleanly: %s" % rc
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
-"""Fixtures for the deployment suite: the built binaries, a private MariaDB
-(the one scripts/check started, named by $MARIADB_DIR, or one of our own),
-and a PyNaCl client."""
+"""Fixtures for the deployment suite: the built binaries and a private
+MariaDB (the one scripts/check started, named by $MARIADB_DIR, or one of our
+own). The shared bootstrap (tests/lib on sys.path, the session stack, b64)
+comes from tests/lib/sdfixtures.py and tests/lib/sdclient.py."""
 
-import base64
 import os
 import subprocess
 import sys
@@ -11,11 +11,14 @@ import uuid
 
 import pytest
 
-HERE = os.path.dirname(__file__)
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.abspath(os.path.join(HERE, "..", "lib")))
+
+pytest_plugins = ["sdfixtures"]
 
 import stack  # noqa: E402
+
+ROOT = stack.ROOT
 
 MARIADB_SH = os.path.join(ROOT, "tests", "lib", "mariadb.sh")
 
@@ -75,10 +78,6 @@ def mariadb():
     db = MariaDB(own)
     yield db
     db.stop()
-
-
-def b64(b):
-    return base64.b64encode(bytes(b)).decode()
 
 
 @pytest.fixture(scope="session")

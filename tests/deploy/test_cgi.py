@@ -6,13 +6,13 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import requests
 from nacl.public import SealedBox
 from nacl.signing import SigningKey
 
 import stack
+from sdclient import b64
 
 
 def cgi(binary, method, path, body=None, env_extra=None, headers=None):
@@ -44,19 +44,18 @@ def cgi(binary, method, path, body=None, env_extra=None, headers=None):
 
 def flow(binary, env):
     sk = SigningKey.generate()
-    pk = base64.b64encode(bytes(sk.verify_key)).decode()
-    st, h, reg = cgi(binary, "POST", "/register", {"public_key": pk}, env)
+    st, h, reg = cgi(binary, "POST", "/register", {"public_key": b64(sk.verify_key)}, env)
     assert st == 201, reg
     assert h["Content-Type"].startswith("application/json")
     assert reg["link"].startswith("https://host.example/l/link_")
     link = reg["link_token"]
     ct = SealedBox(sk.verify_key.to_curve25519_public_key()).encrypt(b"via cgi")
     st, _, sent = cgi(binary, "POST", "/send",
-                      {"link_token": link, "encrypted_message": base64.b64encode(ct).decode()}, env)
+                      {"link_token": link, "encrypted_message": b64(ct)}, env)
     assert st == 201, sent
     st, _, ch = cgi(binary, "POST", "/challenge_request", {"link_token": link}, env)
     assert st == 200
-    sig = base64.b64encode(sk.sign(ch["challenge"].encode()).signature).decode()
+    sig = b64(sk.sign(ch["challenge"].encode()).signature)
     st, _, got = cgi(binary, "POST", "/fetch", {"link_token": link, "challenge": ch["challenge"],
                                                "challenge_signature": sig}, env)
     assert st == 200, got
@@ -122,25 +121,25 @@ def test_spawn_fcgi_passes_socket_on_fd0(tmp_path, sealdropd):
     nginx = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", conf,
                               "-e", str(tmp_path / "nginx-error.log")])
     try:
-        for _ in range(100):
-            try:
-                resp = requests.get("http://127.0.0.1:%d/health" % port, timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
+        resp = stack.wait_until(
+            lambda: requests.get("http://127.0.0.1:%d/health" % port, timeout=2),
+            what="nginx and the spawned sealdropd to answer /health",
+            alive=stack.exited(nginx, "nginx"))
         assert resp.status_code == 200 and resp.json()["database"] == "ok"
         resp = requests.post("http://127.0.0.1:%d/register" % port, json={
-            "public_key": base64.b64encode(bytes(SigningKey.generate().verify_key)).decode()})
+            "public_key": b64(SigningKey.generate().verify_key)})
         assert resp.status_code == 201
     finally:
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(10)
         os.kill(pid, signal.SIGTERM)
-        for _ in range(100):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("sealdropd under spawn-fcgi did not stop on SIGTERM")
+        stack.wait_until(lambda: not pid_alive(pid), timeout=5,
+                         what="sealdropd under spawn-fcgi to stop on SIGTERM")
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

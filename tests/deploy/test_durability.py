@@ -3,7 +3,6 @@
 sends; every 201 id is fetched afterwards, and no request gets a 500 (a 503
 while the store is away is fine)."""
 
-import base64
 import signal
 import threading
 import time
@@ -13,6 +12,7 @@ from nacl.public import SealedBox
 from nacl.signing import SigningKey
 
 import stack
+from sdclient import b64
 
 
 class SendStream:
@@ -23,7 +23,7 @@ class SendStream:
         sk = SigningKey.generate()
         self.url = url
         self.reg = requests.post(url + "/register", json={
-            "public_key": base64.b64encode(bytes(sk.verify_key)).decode()}).json()
+            "public_key": b64(sk.verify_key)}).json()
         self.box = SealedBox(sk.verify_key.to_curve25519_public_key())
         self.acked, self.statuses, self.stop = [], [], threading.Event()
         self.threads = [threading.Thread(target=self.run) for _ in range(3)]
@@ -35,7 +35,7 @@ class SendStream:
         n = 0
         while not self.stop.is_set() and n < 3000:
             n += 1
-            ct = base64.b64encode(self.box.encrypt(b"m%d" % n)).decode()
+            ct = b64(self.box.encrypt(b"m%d" % n))
             try:
                 r = sess.post(self.url + "/send", json={"link_token": self.reg["link_token"],
                                                         "encrypted_message": ct}, timeout=30)

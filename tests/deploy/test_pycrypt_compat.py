@@ -11,6 +11,7 @@ from nacl.signing import SigningKey
 
 from conftest import HERE
 import stack
+from sdclient import b64
 
 ALICE = "link_pyCryptAliceInbox0000000000000"
 BOB = "link_pyCryptBobInbox00000000000000000"
@@ -88,7 +89,7 @@ def test_old_inboxes_keep_working(tmp_path, mariadb, sealdropd):
         assert r.status_code == 401
         # The old Ed25519 key signs a challenge.
         ch = requests.post(s.url + "/challenge_request", json={"link_token": ALICE}).json()
-        sig = base64.b64encode(alice.sign(ch["challenge"].encode()).signature).decode()
+        sig = b64(alice.sign(ch["challenge"].encode()).signature)
         r = requests.post(s.url + "/fetch", json={"link_token": ALICE, "challenge": ch["challenge"],
                                                  "challenge_signature": sig})
         assert r.status_code == 200 and r.json()["count"] == 2
@@ -98,7 +99,7 @@ def test_old_inboxes_keep_working(tmp_path, mariadb, sealdropd):
         assert base64.b64decode(k["box_public_key"]) == bytes(alice.verify_key.to_curve25519_public_key())
         ct = SealedBox(alice.verify_key.to_curve25519_public_key()).encrypt(b"after the switch")
         r = requests.post(s.url + "/send", json={"link_token": ALICE,
-                                                "encrypted_message": base64.b64encode(ct).decode()})
+                                                "encrypted_message": b64(ct)})
         assert r.status_code == 201
         assert r.json()["id"] > 4
         # Ack on an old message works and counts.

@@ -24,6 +24,7 @@ from nacl.signing import SigningKey
 
 from conftest import HERE, ROOT
 import stack
+from sdclient import b64
 
 sys.path.insert(0, os.path.join(HERE, "fixtures"))
 import pycrypt_full as F  # noqa: E402
@@ -54,10 +55,6 @@ MAX_FAULT_RUNS = 60
 
 def sha256_hex(text):
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def b64(b):
-    return base64.b64encode(bytes(b)).decode()
 
 
 def migration_statements():
@@ -215,9 +212,10 @@ def check_added_columns_are_safe(mariadb, db):
     got = rows(mariadb, None, "SELECT table_name, column_name, is_nullable, column_default "
                "FROM information_schema.columns WHERE table_schema = '%s' "
                "AND table_name <> 'schema_version';" % db)
-    for table, col, nullable, default in got:
-        if col in PYCRYPT_COLUMNS.get(table, ()):
-            continue
+    added = [(t, c, n, d) for t, c, n, d in got if c not in PYCRYPT_COLUMNS.get(t, ())]
+    # box_public_key, msg_count, msg_bytes, charged, caller (twice), verified at least.
+    assert len(added) >= 7, added
+    for table, col, nullable, default in added:
         assert nullable == "YES" or default != "NULL", (table, col)
 
 
@@ -543,7 +541,7 @@ def test_readme_schema_migration_cut_short_at_any_statement(tmp_path, mariadb, s
 
 # ---- the wire, after the takeover ------------------------------------------
 
-def test_old_credentials_messages_and_seen_flags(mariadb, taken_over):
+def test_old_credentials_messages_and_seen_flags_survive_the_takeover(mariadb, taken_over):
     db, envfile = taken_over
     with EnvStack(envfile) as s:
         for name in F.PEOPLE:
@@ -593,7 +591,7 @@ def test_old_credentials_messages_and_seen_flags(mariadb, taken_over):
         check_counters_equal_rows(mariadb, db)
 
 
-def test_old_permissions_and_the_permission_api(mariadb, taken_over):
+def test_old_permissions_hold_and_the_permission_api_shares_them_with_pycrypt(mariadb, taken_over):
     db, envfile = taken_over
     alice, carol, dave, bob = (F.link(n) for n in ("alice", "carol", "dave", "bob"))
     with EnvStack(envfile) as s:
@@ -790,7 +788,9 @@ def test_pycrypt_runs_on_a_migrated_readme_database(tmp_path, mariadb, sealdropd
         py.register(grace_link, b64(grace.verify_key), "Grace", grace_token)
         mid = py.send(grace_link, sealed_to(grace, "hello grace"), {"sender_nick": "Alice"})
         assert [m["id"] for m in py.messages(grace_link)] == [mid]
-        for m in py.messages(alice, include_seen=True):
+        old = py.messages(alice, include_seen=True)
+        assert len(old) == 3  # fixtures/pycrypt.sql
+        for m in old:
             assert m["size_bytes"] == len(base64.b64decode(m["encrypted_message"]))
         nonce = b64(os.urandom(32))
         used = b64(os.urandom(32))

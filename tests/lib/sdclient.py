@@ -1,16 +1,64 @@
 """A PyNaCl client of the sealdrop/PyCrypt API, written the way PyCrypt's
 clients behave: Ed25519 signing key, sealed boxes to the X25519 key, base64
-standard encoding, challenge strings signed as UTF-8 bytes."""
+standard encoding, challenge strings signed as UTF-8 bytes. Also the
+encodings and the HTTP session every suite shares."""
 
 import base64
 
 import requests
 from nacl.public import SealedBox
 from nacl.signing import SigningKey
+from requests.adapters import HTTPAdapter
 
 
 def b64(b):
+    """Standard base64 with padding, as PyCrypt's clients send keys,
+    signatures and ciphertexts."""
     return base64.b64encode(bytes(b)).decode()
+
+
+def b64url(b):
+    """Unpadded base64url, as a sealdrop link's #fragment carries a key."""
+    return base64.urlsafe_b64encode(bytes(b)).decode().rstrip("=")
+
+
+def unb64url(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def expect_error(r, status, code=None):
+    """Assert that r is one of sealdrop's JSON error answers, with this
+    status (and code, when given): {"error": text, "code": text}, not
+    cached, open to any origin. Returns the parsed body."""
+    assert r.status_code == status, (r.status_code, r.text)
+    body = r.json()
+    assert isinstance(body.get("error"), str) and body["error"], body
+    assert isinstance(body.get("code"), str) and body["code"], body
+    if code is not None:
+        assert body["code"] == code, body
+    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    return body
+
+
+class SourceAddressAdapter(HTTPAdapter):
+    """Connect from a chosen loopback address: nginx then sees it as
+    $remote_addr, like a different client on the internet."""
+
+    def __init__(self, addr, **kw):
+        self.addr = addr
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *a, **kw):
+        kw["source_address"] = (self.addr, 0)
+        return super().init_poolmanager(*a, **kw)
+
+
+def session_from(addr):
+    """A requests session whose connections come from addr (in 127/8)."""
+    s = requests.Session()
+    s.mount("http://", SourceAddressAdapter(addr))
+    return s
 
 
 class Recipient:

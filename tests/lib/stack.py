@@ -9,7 +9,11 @@ PID. Nothing here touches a system service.
 Environment:
   SEALDROPD    path of the sealdropd binary (default: build/sealdropd)
   SEALDROP_DB  database for sealdropd (default: sqlite in the stack's dir);
-               tests/lib/mariadb.py sets a mysql:// DSN when MariaDB runs
+               tests/lib/mariadb.sh prints a mysql:// DSN when MariaDB runs
+
+wait_until() is the one readiness poll of the test suites: a stack waits
+with it for its socket and for /health, and tests wait with it for their own
+daemons, sockets and purges.
 """
 
 import os
@@ -28,6 +32,46 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class WaitTimeout(AssertionError):
+    """wait_until() gave up."""
+
+
+def wait_until(probe, timeout=20.0, interval=0.05, what="the condition", alive=None,
+               detail=None):
+    """Call probe() until it returns something true, and return that.
+
+    An exception raised by probe counts as "not yet"; the last one (or the
+    last false value) is reported on time-out. alive, if given, is called on
+    every round and returns None while waiting still makes sense, or a reason
+    why it does not (say, the process being waited for exited): the wait
+    fails at once with that reason. detail, if given, returns text appended
+    to a failure (a log). Raises WaitTimeout, an AssertionError."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            got = probe()
+            if got:
+                return got
+            last = got
+        except Exception as e:  # noqa: BLE001 - any failure means "not yet"
+            last = e
+        dead = alive() if alive is not None else None
+        if dead or time.monotonic() >= deadline:
+            why = dead or "no success in %gs, last: %r" % (timeout, last)
+            extra = detail() if detail is not None else ""
+            raise WaitTimeout("waiting for %s: %s%s" % (what, why, "\n" + extra if extra else ""))
+        time.sleep(interval)
+
+
+def exited(proc, name):
+    """An alive= check for wait_until: the reason, once proc has exited."""
+    def check():
+        rc = proc.poll()
+        return None if rc is None else "%s exited with %s" % (name, rc)
+    return check
 
 
 def sealdropd_path():
@@ -63,8 +107,12 @@ def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst
 
 class Stack:
     def __init__(self, threads=4, env=None, db=None, write_rate=1000, write_burst=2000,
-                 sealdropd=None, keep=False, extra_nginx=""):
+                 sealdropd=None, keep=False, extra_nginx="", own_sqlite=False):
+        """own_sqlite: always the SQLite file in the stack's directory, even
+        when $SEALDROP_DB names another database (for tests that read or
+        change the stored rows themselves)."""
         self.extra_nginx = extra_nginx
+        self.own_sqlite = own_sqlite
         self.threads = threads
         self.extra_env = dict(env or {})
         self.db = db
@@ -97,8 +145,9 @@ class Stack:
     def daemon_env(self):
         env = dict(os.environ)
         env.pop("SEALDROP_DB", None)
-        env["SEALDROP_DB"] = self.db or os.environ.get("SEALDROP_DB") or \
-            "sqlite:" + os.path.join(self.dir, "sealdrop.db")
+        own = "sqlite:" + os.path.join(self.dir, "sealdrop.db")
+        env["SEALDROP_DB"] = own if self.own_sqlite else \
+            self.db or os.environ.get("SEALDROP_DB") or own
         env["BASE_URL"] = self.url
         env.update(self.extra_env)
         return env
@@ -109,13 +158,9 @@ class Stack:
             [self.binary, "--listen", "unix:" + self.sock, "--threads", str(self.threads)],
             env=self.daemon_env(), cwd=self.dir,
             stdin=subprocess.DEVNULL, stdout=self.logf, stderr=self.logf)
-        deadline = time.time() + 20
-        while not os.path.exists(self.sock):
-            if self.daemon.poll() is not None:
-                raise RuntimeError("sealdropd exited with %s: %s" % (self.daemon.returncode, self.log()))
-            if time.time() > deadline:
-                raise RuntimeError("sealdropd did not create its socket: " + self.log())
-            time.sleep(0.02)
+        wait_until(lambda: os.path.exists(self.sock), interval=0.02,
+                   what="sealdropd to create " + self.sock,
+                   alive=exited(self.daemon, "sealdropd"), detail=self.log)
 
     def stop_daemon(self, sig=signal.SIGTERM, timeout=20):
         """Stop sealdropd; returns its exit status."""
@@ -140,19 +185,16 @@ class Stack:
         self.start_daemon()
 
     def wait_ready(self, timeout=20):
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except Exception as e:  # noqa: BLE001 - any failure means not yet
-                last = e
-            if self.nginx.poll() is not None:
-                raise RuntimeError("nginx exited: " + self.nginx_log())
-            time.sleep(0.05)
-        raise RuntimeError("stack not ready: %r\n%s\n%s" % (last, self.log(), self.nginx_log()))
+        def healthy():
+            with urllib.request.urlopen(self.url + "/health", timeout=2) as r:
+                return r.status == 200
+
+        def alive():
+            return exited(self.nginx, "nginx")() or \
+                (exited(self.daemon, "sealdropd")() if self.daemon is not None else None)
+
+        wait_until(healthy, timeout=timeout, what="GET %s/health to answer 200" % self.url,
+                   alive=alive, detail=lambda: self.log() + "\n" + self.nginx_log())
 
     def stop(self):
         rc = self.stop_daemon()
@@ -175,6 +217,11 @@ class Stack:
         self.stop()
 
     # -- inspection -------------------------------------------------------
+
+    def sqlite_path(self):
+        """The SQLite file sealdropd stores into, or None on another database."""
+        db = self.daemon_env()["SEALDROP_DB"]
+        return db[len("sqlite:"):] if db.startswith("sqlite:") else None
 
     SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                        "UndefinedBehaviorSanitizer")

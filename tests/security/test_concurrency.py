@@ -1,16 +1,18 @@
-"""Races: single-use challenges, cross-inbox isolation, rotated tokens."""
+"""Races and isolation: single-use challenges, cross-inbox isolation,
+rotated tokens, the inbox cap."""
 
 import threading
 
 import requests
 
-from conftest import Recipient
+from conftest import INBOX_MAX_MESSAGES
+from sdclient import Recipient
 
 
-def test_single_use_challenge_under_50_concurrent_requests(srv, recipient):
-    recipient.send()
-    auth = recipient.signed()
-    body = dict({"link_token": recipient.link}, **auth)
+def test_one_challenge_logs_in_once_among_50_concurrent_fetches(srv, rcpt):
+    rcpt.send()
+    auth = rcpt.signed()
+    body = dict({"link_token": rcpt.link}, **auth)
     results, go = [], threading.Barrier(50)
 
     def attempt():
@@ -52,37 +54,40 @@ def test_fetch_and_ack_never_reach_another_inbox(srv):
     assert bob_id not in [m["id"] for m in alice.fetch().json()["data"]]
 
 
-def test_rotated_token_is_dead_at_once(srv, recipient):
-    old = recipient.token
-    assert recipient.fetch().status_code == 200
-    r = requests.post(srv.url + "/rotate_token", json=dict({"link_token": recipient.link},
-                                                           **recipient.signed()))
+def test_rotated_token_is_dead_at_once(srv, rcpt):
+    old = rcpt.token
+    assert rcpt.fetch().status_code == 200
+    r = requests.post(srv.url + "/rotate_token", json=dict({"link_token": rcpt.link},
+                                                           **rcpt.signed()))
     assert r.status_code == 200
     new = r.json()["fetch_token"]
     assert new != old
-    r = requests.post(srv.url + "/fetch", json={"link_token": recipient.link},
+    r = requests.post(srv.url + "/fetch", json={"link_token": rcpt.link},
                       headers={"Authorization": "Bearer " + old})
     assert r.status_code == 401
-    recipient.token = new
-    assert recipient.fetch().status_code == 200
+    rcpt.token = new
+    assert rcpt.fetch().status_code == 200
     # A fetch token alone cannot rotate or unregister.
     for path in ("/rotate_token", "/unregister"):
-        r = requests.post(srv.url + path, json={"link_token": recipient.link},
+        r = requests.post(srv.url + path, json={"link_token": rcpt.link},
                           headers={"Authorization": "Bearer " + new})
         assert r.status_code == 401
 
 
-def test_inbox_cap_answers_429_with_retry_after(srv, recipient):
-    codes = [recipient.send(b"x").status_code for _ in range(21)]
-    assert codes[:20] == [201] * 20
-    r = recipient.send(b"one too many")
+def test_inbox_cap_is_exact_and_deleting_frees_exactly_what_it_deleted(srv, rcpt):
+    """The cap (20 here, conftest.py) holds the 20th message and refuses the
+    21st; deleting 5 makes room for exactly 5."""
+    codes = [rcpt.send(b"x").status_code for _ in range(INBOX_MAX_MESSAGES)]
+    assert codes == [201] * INBOX_MAX_MESSAGES
+    r = rcpt.send(b"one too many")
     assert r.status_code == 429
     assert r.json()["code"] == "inbox_full"
     assert int(r.headers["Retry-After"]) > 0
-    # Deleting makes room again.
-    ids = [m["id"] for m in recipient.fetch(limit=5).json()["data"]]
-    r = requests.post(srv.url + "/ack", json={"link_token": recipient.link, "message_ids": ids,
+    ids = [m["id"] for m in rcpt.fetch(limit=5).json()["data"]]
+    r = requests.post(srv.url + "/ack", json={"link_token": rcpt.link, "message_ids": ids,
                                               "delete": True},
-                      headers={"Authorization": "Bearer " + recipient.token})
+                      headers={"Authorization": "Bearer " + rcpt.token})
     assert r.json()["count"] == 5
-    assert recipient.send(b"room again").status_code == 201
+    codes = [rcpt.send(b"room again").status_code for _ in range(6)]
+    assert codes == [201] * 5 + [429]
+    assert rcpt.fetch(limit=200).json()["count"] == INBOX_MAX_MESSAGES
