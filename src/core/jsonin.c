@@ -57,6 +57,50 @@ static int json_lexically_strict(const char *s, size_t n)
 	return 1;
 }
 
+/* UTF-8 as RFC 3629 defines it: no overlong forms, no surrogates, nothing
+ * above U+10FFFF. json-c's own check lets all three through, and a body
+ * stored as sent (metadata) would then make /fetch serve invalid JSON. */
+int sd_utf8_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i], lo = 0x80, hi = 0xBF;
+		size_t more;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			more = 1;
+		else if (c >= 0xE0 && c <= 0xEF)
+			more = 2;
+		else if (c >= 0xF0 && c <= 0xF4)
+			more = 3;
+		else
+			return 0; /* continuation byte, C0/C1 (overlong), F5.. */
+		if (c == 0xE0)
+			lo = 0xA0; /* overlong 3-byte */
+		else if (c == 0xED)
+			hi = 0x9F; /* surrogates */
+		else if (c == 0xF0)
+			lo = 0x90; /* overlong 4-byte */
+		else if (c == 0xF4)
+			hi = 0x8F; /* above U+10FFFF */
+		if (n - i <= more)
+			return 0; /* cut short */
+		if (s[i + 1] < lo || s[i + 1] > hi)
+			return 0;
+		for (size_t k = 2; k <= more; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+				return 0;
+		i += more + 1;
+	}
+	return 1;
+}
+
 json_object *sd_json_parse_object(const char *body, size_t len, struct sd_verr *err)
 {
 	json_tokener *tok;
@@ -70,6 +114,10 @@ json_object *sd_json_parse_object(const char *body, size_t len, struct sd_verr *
 	}
 	if (memchr(body, '\0', len) != NULL) {
 		sd_verr_set(err, "invalid_json", "Request body contains a NUL byte");
+		return NULL;
+	}
+	if (!sd_utf8_valid(body, len)) {
+		sd_verr_set(err, "invalid_json", "Request body is not valid UTF-8");
 		return NULL;
 	}
 	if (!json_lexically_strict(body, len)) {

@@ -37,4 +37,8 @@ void sd_verr_set(struct sd_verr *err, const char *code, const char *msg);
 /* A size error: like sd_verr_set, with too_large set (answered 413). */
 void sd_verr_too_large(struct sd_verr *err, const char *code, const char *msg);
 
+/* 1 when s[0..n) is UTF-8 as RFC 3629 defines it (no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+int sd_utf8_valid(const char *s, size_t n);
+
 #endif

@@ -86,9 +86,11 @@ CASES = [
     case("link-sql", b'{"link_token": "link_\' OR 1=1 --"}', NO_LINK),
     case("link-escaped-nul", b'{"link_token": "link_abc\\u0000def"}', NO_LINK),
     case("link-bad-utf8", b'{"link_token": "\xff\xfe"}', NOT_JSON),
-    # An overlong "/": the JSON parser lets it through (see the note in the
-    # report of issue 11); the link's shape refuses it.
-    case("link-overlong-utf8", b'{"link_token": "\xc0\xaf"}', NO_LINK),
+    # Overlong forms, surrogates and code points above U+10FFFF: json-c's
+    # own UTF-8 check lets them through; the JSON gate refuses the body.
+    case("link-overlong-utf8", b'{"link_token": "\xc0\xaf"}', NOT_JSON),
+    case("metadata-surrogate", b'{"link_token": "LINK", "metadata": "\xed\xa0\x80"}', NOT_JSON),
+    case("name-above-10ffff", b'{"display_name": "\xf4\x90\x80\x80"}', NOT_JSON),
     case("nesting-10000-deep", b'{"a":' + b"[" * 10000 + b"]" * 10000 + b"}",
          but(OVER_4K, send=(400, "invalid_json"), ack=(400, "invalid_json"))),
     case("duplicate-link-last-wins", b'{"link_token": "LINK", "link_token": 0}', NO_LINK),

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/jsonin.h"
@@ -74,6 +75,43 @@ static void invalid_utf8_and_nul_refused(void **state)
 	assert_string_equal(err.code, "invalid_json");
 	assert_null(sd_json_parse_object(nul, sizeof nul - 1, &err));
 	assert_string_equal(err.code, "invalid_json");
+}
+
+/* RFC 3629: what json-c's own check lets through is refused too. */
+static void utf8_is_checked_as_rfc_3629_defines_it(void **state)
+{
+	static const char *const bad[] = {
+	    "\xc0\xaf",         /* overlong '/' */
+	    "\xe0\x80\xaf",     /* overlong, 3 bytes */
+	    "\xf0\x80\x80\xaf", /* overlong, 4 bytes */
+	    "\xed\xa0\x80",     /* a surrogate */
+	    "\xf4\x90\x80\x80", /* above U+10FFFF */
+	    "\xf5\x80\x80\x80", /* never a lead byte */
+	    "\x80",             /* a lone continuation */
+	    "\xe2\x82",         /* cut short */
+	};
+	static const char *const good[] = {
+	    "\xc2\x80",         "\xdf\xbf",         "\xe0\xa0\x80",
+	    "\xed\x9f\xbf",     "\xee\x80\x80",     "\xef\xbf\xbf",
+	    "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "Zo\xc3\xab \xe2\x9c\x93",
+	};
+	struct sd_verr err;
+	char body[64];
+	json_object *o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_false(sd_utf8_valid(bad[i], strlen(bad[i])));
+		snprintf(body, sizeof body, "{\"a\":\"%s\"}", bad[i]);
+		assert_null(parse(body, &err));
+		assert_string_equal(err.code, "invalid_json");
+	}
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		assert_true(sd_utf8_valid(good[i], strlen(good[i])));
+		snprintf(body, sizeof body, "{\"a\":\"%s\"}", good[i]);
+		assert_non_null(o = parse(body, &err));
+		json_object_put(o);
+	}
 }
 
 static void deep_nesting_refused(void **state)
@@ -183,6 +221,7 @@ int main(void)
 	    cmocka_unit_test(non_objects_are_invalid_body),
 	    cmocka_unit_test(malformed_json_is_invalid_json),
 	    cmocka_unit_test(invalid_utf8_and_nul_refused),
+	    cmocka_unit_test(utf8_is_checked_as_rfc_3629_defines_it),
 	    cmocka_unit_test(deep_nesting_refused),
 	    cmocka_unit_test(raw_field_is_the_text_as_sent),
 	    cmocka_unit_test(raw_field_absent_null_and_too_large),
