@@ -34,6 +34,7 @@ const char *const sd_sql_mysql[SQ__MAX] = {
     [SQ_CLIENT_GET] = "SELECT id, link_token, public_key, public_key_hash, display_name, "
                       "fetch_token_hash, UNIX_TIMESTAMP(created_at), key_type, box_public_key "
                       "FROM clients WHERE link_token = ?",
+    [SQ_MSG_CHARGE_FILL] = "UPDATE messages SET charged = " CHARGED " WHERE charged IS NULL",
     [SQ_CLIENT_RECOUNT] = "UPDATE clients c SET c.msg_count = (SELECT COUNT(*) FROM messages "
                           "WHERE messages.link_token = c.link_token), c.msg_bytes = "
                           "(SELECT COALESCE(SUM(" CHARGED "), 0) FROM messages "

@@ -25,6 +25,7 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_CLIENT_GET] = "SELECT id, link_token, public_key, public_key_hash, display_name, "
                       "fetch_token_hash, created_at, key_type, box_public_key "
                       "FROM clients WHERE link_token = ?",
+    [SQ_MSG_CHARGE_FILL] = "UPDATE messages SET charged = " CHARGED " WHERE charged IS NULL",
     [SQ_CLIENT_RECOUNT] = "UPDATE clients SET msg_count = (SELECT COUNT(*) FROM messages m "
                           "WHERE m.link_token = clients.link_token), msg_bytes = "
                           "(SELECT COALESCE(SUM(" CHARGED "), 0) FROM messages m "

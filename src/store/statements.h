@@ -19,6 +19,7 @@ enum sd_stmt {
 	SQ_CLIENT_GET,      /* link -> id, link_token, public_key, public_key_hash, display_name,
 	                      fetch_token_hash, created_at, key_type, box_public_key */
 	SQ_CLIENT_USAGE,    /* link -> msg_count, msg_bytes */
+	SQ_MSG_CHARGE_FILL, /* (none): rows without a charge (PyCrypt's) get their size */
 	SQ_CLIENT_RECOUNT,  /* (none): every inbox's counters computed from its rows */
 	SQ_CLIENT_LOCK,     /* link -> id (locks the row for the transaction where it can) */
 	SQ_CLIENT_SET_HASH, /* fetch_hash, link */

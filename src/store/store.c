@@ -264,8 +264,9 @@ static enum sd_err recount_tx(struct sd_conn *c, void *arg)
 	struct recount_job *j = arg;
 	struct on o = {j->drv, c};
 	int64_t n;
+	enum sd_err rc = run_changes(&o, SQ_MSG_CHARGE_FILL, NULL, 0, &n);
 
-	return run_changes(&o, SQ_CLIENT_RECOUNT, NULL, 0, &n);
+	return rc != SD_OK ? rc : run_changes(&o, SQ_CLIENT_RECOUNT, NULL, 0, &n);
 }
 
 enum sd_err store_recount(struct sd_store *st)

@@ -62,8 +62,9 @@ void store_close(struct sd_store *st);
 /* Apply every migration not yet recorded in schema_version. Idempotent. */
 SD_MUST_CHECK enum sd_err store_migrate(struct sd_store *st);
 
-/* Compute every inbox's counters again from its rows. For an operator's
- * `sealdropd --migrate` after PyCrypt ran on the database (its sends and
+/* Compute every inbox's counters again from its rows, after giving rows
+ * that carry no charge (written by PyCrypt) their size. For an operator's
+ * `sealdropd --migrate --recount` after PyCrypt ran on the database (its sends and
  * deletes do not touch sealdrop's counters); not while serving, since a
  * send racing the recount could be counted twice or not at all. */
 SD_MUST_CHECK enum sd_err store_recount(struct sd_store *st);

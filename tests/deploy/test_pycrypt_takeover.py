@@ -815,3 +815,32 @@ def test_pycrypt_runs_on_a_migrated_readme_database(tmp_path, mariadb, sealdropd
         assert r.status_code == 200 and r.json()["count"] == 1
         assert rows(mariadb, db, "SELECT msg_count, msg_bytes FROM clients WHERE link_token = "
                     "'%s';" % grace_link) == [["0", "0"]]
+
+
+# ---- back to sealdrop after PyCrypt ran again ----------------------------
+
+def test_recount_after_pycrypt_ran_makes_counters_exact_again(mariadb, sealdropd, taken_over):
+    """PyCrypt keeps no counters: after it deleted and stored messages, plain
+    --migrate leaves the counters as they were, --migrate --recount makes them
+    equal the rows (and gives PyCrypt's rows their charge)."""
+    db, envfile = taken_over
+    check_counters_equal_rows(mariadb, db)
+    link = rows(mariadb, db, "SELECT link_token FROM messages GROUP BY link_token "
+                "ORDER BY COUNT(*) DESC LIMIT 1;")[0][0]
+    before = rows(mariadb, db, "SELECT msg_count, msg_bytes FROM clients WHERE link_token = '%s';"
+                  % link)
+    # As PyCrypt would: delete one of the inbox's messages, store another
+    # (with size_bytes, no charge), never touching the counters.
+    mariadb.sql("DELETE FROM messages WHERE link_token = '%s' ORDER BY id LIMIT 1; "
+                "INSERT INTO messages (link_token, encrypted_message, metadata, size_bytes) "
+                "VALUES ('%s', '%s', '[1,2]', 48);" % (link, link, b64(b"\x01" * 48)), db)
+    migrate_ok(sealdropd, envfile)
+    assert rows(mariadb, db, "SELECT msg_count, msg_bytes FROM clients WHERE link_token = '%s';"
+                % link) == before
+    with pytest.raises(AssertionError):
+        check_counters_equal_rows(mariadb, db)
+    r = subprocess.run([sealdropd, "--migrate", "--recount", "--env-file", str(envfile)],
+                       env={k: v for k, v in os.environ.items() if k != "SEALDROP_DB"},
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    check_counters_equal_rows(mariadb, db)
