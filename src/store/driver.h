@@ -55,6 +55,11 @@ struct sd_driver {
 	const char *name;                      /* "sqlite", "mysql" */
 	const char *const *sql;                /* [SQ__MAX]: this backend's text */
 	const struct sd_migration *migrations; /* ends with {0, NULL, NULL} */
+	/* A lone statement outside write() is a durable transaction of its
+	 * own (MySQL's autocommit): a one-statement write may skip write()'s
+	 * BEGIN and COMMIT round trips. Not SQLite: its writes all go through
+	 * the writer thread. */
+	int lone_statement_commits;
 
 	/* Open a connection for dsn (the part after "sqlite:" for SQLite, the
 	 * whole mysql:// URL otherwise). err never holds a password. */

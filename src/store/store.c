@@ -110,6 +110,20 @@ static struct on on_reader(struct sd_store *st)
 	return (struct on){st->drv, st->conn};
 }
 
+/* A write that is one statement (fn runs exactly one). Where a lone
+ * statement commits by itself it runs so, retried like write() after a
+ * lost conflict; elsewhere through write(). */
+static enum sd_err write_lone(struct sd_store *st, sd_write_fn fn, void *arg)
+{
+	enum sd_err rc;
+
+	if (!st->drv->lone_statement_commits)
+		return st->drv->write(st->conn, fn, arg);
+	for (int tries = 1;; tries++)
+		if ((rc = fn(st->conn, arg)) != SD_ERETRY || tries == 4)
+			return rc;
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 enum sd_err store_open(const char *dsn, const struct sd_config *cfg, struct sd_store **out,
@@ -311,7 +325,7 @@ enum sd_err store_client_insert(struct sd_store *st, struct sd_client *c)
 {
 	struct client_job j = {.drv = st->drv, .client = c};
 
-	return st->drv->write(st->conn, client_insert_tx, &j);
+	return write_lone(st, client_insert_tx, &j);
 }
 
 static int client_row(void *p, const struct sd_row *r)
@@ -391,7 +405,7 @@ enum sd_err store_client_set_fetch_hash(struct sd_store *st, const char *link, c
 {
 	struct client_job j = {.drv = st->drv, .link = link, .hash = hash};
 
-	return st->drv->write(st->conn, set_hash_tx, &j);
+	return write_lone(st, set_hash_tx, &j);
 }
 
 static enum sd_err client_delete_tx(struct sd_conn *c, void *arg)
@@ -650,7 +664,7 @@ enum sd_err store_challenge_consume(struct sd_store *st, const char *link, const
 {
 	struct challenge_job j = {st->drv, link, challenge, NULL, now, NULL};
 
-	return st->drv->write(st->conn, challenge_consume_tx, &j);
+	return write_lone(st, challenge_consume_tx, &j);
 }
 
 /* ---- housekeeping ----------------------------------------------------- */
