@@ -14,6 +14,11 @@ void auth_caller_key(const char *addr, char *out, size_t cap)
 	struct in6_addr a6;
 
 	if (addr != NULL && strchr(addr, ':') != NULL && inet_pton(AF_INET6, addr, &a6) == 1) {
+		/* An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d:
+		 * it is that IPv4 address, not a /64 shared with every other one. */
+		if (IN6_IS_ADDR_V4MAPPED(&a6) &&
+		    inet_ntop(AF_INET, a6.s6_addr + 12, out, (socklen_t)cap) != NULL)
+			return;
 		memset(a6.s6_addr + 8, 0, 8);
 		if (inet_ntop(AF_INET6, &a6, out, (socklen_t)cap) != NULL) {
 			strncat(out, "/64", cap - strlen(out) - 1);

@@ -42,8 +42,9 @@ SD_MUST_CHECK int auth_check_or_reply(struct sd_ctx *ctx, const struct auth_proo
 SD_MUST_CHECK int auth_signed_challenge_or_reply(struct sd_ctx *ctx, const struct auth_proof *p,
                                                  const struct sd_client *c);
 
-/* The key under which a caller's challenges are counted: the address, with
- * IPv6 cut to its /64 (one host usually holds a whole /64). */
+/* The key under which a caller's challenges and requests are counted: the
+ * address, with IPv6 cut to its /64 (one host usually holds a whole /64)
+ * and an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address. */
 void auth_caller_key(const char *remote_addr, char *out, size_t cap);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/auth.h"
 #include "core/crypto.h"
 #include "server/router.h"
 
@@ -69,6 +70,27 @@ static void run(const char *method, const char *path, const char *body, int64_t 
 	ctx.cfg = &cfg;
 	ctx.now = 1700000000;
 	router_dispatch(&ctx);
+}
+
+/* Challenges are counted per caller: every IPv4 client must not become one
+ * caller because a dual-stack socket shows it as ::ffff:a.b.c.d. */
+static void caller_key_unmaps_ipv4_and_cuts_ipv6_to_64(void **state)
+{
+	static const char *const cases[][2] = {
+	    {"192.0.2.7", "192.0.2.7"},
+	    {"::ffff:192.0.2.7", "192.0.2.7"},
+	    {"::ffff:198.51.100.1", "198.51.100.1"},
+	    {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+	    {"2001:db8:1:2::9", "2001:db8:1:2::/64"},
+	    {"::1", "::/64"},
+	};
+	char key[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		auth_caller_key(cases[i][0], key, sizeof key);
+		assert_string_equal(key, cases[i][1]);
+	}
 }
 
 static void unknown_path_is_json_404(void **state)
@@ -178,6 +200,7 @@ static void register_then_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(caller_key_unmaps_ipv4_and_cuts_ipv6_to_64),
 	    cmocka_unit_test(unknown_path_is_json_404),
 	    cmocka_unit_test(wrong_method_is_405_with_allow),
 	    cmocka_unit_test(options_is_preflight),
