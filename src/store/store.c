@@ -413,8 +413,17 @@ static enum sd_err client_delete_tx(struct sd_conn *c, void *arg)
 	struct client_job *j = arg;
 	struct on o = {j->drv, c};
 	int64_t n = 0;
+	int found;
 	enum sd_err rc;
 
+	/* The inbox row first: a send reserves its place on that row, so one
+	 * racing the erase either committed before (its message is erased
+	 * below) or waits and then finds no inbox. Deleting the messages first
+	 * let such a send, under READ COMMITTED, leave one behind. */
+	if ((rc = run_int(&o, SQ_CLIENT_LOCK, ARGS(TXT(j->link)), &n, &found)) != SD_OK)
+		return rc;
+	if (!found)
+		return SD_ENOTFOUND;
 	if ((rc = run_changes(&o, SQ_CLIENT_DELETE_MSGS, ARGS(TXT(j->link)), &n)) != SD_OK ||
 	    (rc = run_changes(&o, SQ_CLIENT_DELETE_CHALLENGES, ARGS(TXT(j->link)), &n)) != SD_OK ||
 	    (rc = run_changes(&o, SQ_CLIENT_DELETE_REQUESTS, ARGS(TXT(j->link), TXT(j->link)),

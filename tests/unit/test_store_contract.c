@@ -353,6 +353,68 @@ static void concurrent_consumers_one_wins(void **state)
 	assert_int_equal(winners, 1);
 }
 
+struct sender {
+	const char *dsn;
+	const struct sd_config *cfg;
+	const char *link;
+	pthread_barrier_t *go;
+	int stored;
+};
+
+static void *send_until_gone(void *arg)
+{
+	struct sender *s = arg;
+	struct sd_limits lim = s->cfg->limits;
+	struct sd_store *st = NULL;
+	char err[256];
+	int64_t id;
+
+	lim.inbox_max_messages = 1000000;
+	lim.inbox_max_bytes = 1 << 30;
+	if (store_open(s->dsn, s->cfg, &st, err, sizeof err) != SD_OK)
+		return NULL;
+	pthread_barrier_wait(s->go);
+	for (int i = 0; i < 400; i++) {
+		enum sd_err e = store_msg_insert(st, s->link, "QUJD", NULL, 3, &lim, NOW, &id);
+
+		if (e == SD_ENOTFOUND)
+			break;
+		s->stored += e == SD_OK;
+	}
+	store_close(st);
+	return NULL;
+}
+
+/* Erasing an inbox while senders write to it leaves no message behind: a
+ * send either lands before the erase (and is erased with it) or finds no
+ * inbox. */
+static void unregister_racing_sends_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+	struct sender s[4];
+	struct collected left;
+	pthread_t t[4];
+	pthread_barrier_t go;
+
+	for (int round = 0; round < 5; round++) {
+		new_client(f, &c);
+		pthread_barrier_init(&go, NULL, 5);
+		for (int i = 0; i < 4; i++) {
+			s[i] = (struct sender){f->dsn, &f->cfg, c.link_token, &go, 0};
+			assert_int_equal(pthread_create(&t[i], NULL, send_until_gone, &s[i]), 0);
+		}
+		pthread_barrier_wait(&go);
+		usleep(2000 * (useconds_t)round);
+		assert_int_equal(store_client_delete(f->st, c.link_token), SD_OK);
+		for (int i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&go);
+		list(f, c.link_token, 1, 0, INT64_MAX, 0, 10, &left);
+		assert_int_equal(left.n, 0);
+	}
+}
+
 static void rotate_and_delete_client(void **state)
 {
 	struct fixture *f = *state;
@@ -730,6 +792,7 @@ static void ping_answers(void **state)
 		    cmocka_unit_test(challenge_consumed_once),                       \
 		    cmocka_unit_test(concurrent_consumers_one_wins),                 \
 		    cmocka_unit_test(rotate_and_delete_client),                      \
+		    cmocka_unit_test(unregister_racing_sends_leaves_nothing),        \
 		    cmocka_unit_test(purge_drops_old_messages_and_frees_caps),       \
 		    cmocka_unit_test(purge_works_in_small_batches),                  \
 		    cmocka_unit_test(delete_gives_back_exactly_what_send_charged),   \
