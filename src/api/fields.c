@@ -60,7 +60,7 @@ static size_t value_size(const struct api_field *f)
 	case API_IDS:
 		return bytes(f, sizeof(int64_t), 0);
 	case API_CREDENTIAL:
-		return f->max <= API_CRED_MAX ? sizeof(struct api_cred) : SIZE_MAX;
+		return f->max > 0 && f->max <= API_CRED_MAX ? sizeof(struct api_cred) : SIZE_MAX;
 	}
 	return SIZE_MAX;
 }

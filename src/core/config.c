@@ -377,6 +377,11 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	    get_num(&src, K_REQ_CALLER, 1, 10000, &cfg->limits.requests_per_caller, err, errlen) !=
 	        0)
 		goto out;
+	if (cfg->recount && !cfg->migrate_only) {
+		/* Recounting beside live senders could count a message twice. */
+		snprintf(err, errlen, "--recount goes with --migrate (no instance may be serving)");
+		goto out;
+	}
 	rc = 0;
 out:
 	src_free(&src);

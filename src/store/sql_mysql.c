@@ -63,8 +63,8 @@ const char *const sd_sql_mysql[SQ__MAX] = {
                       "AND used = 0 AND expires_at > FROM_UNIXTIME(?)",
     [SQ_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= FROM_UNIXTIME(?)",
     [SQ_REQ_INSERT] = "INSERT INTO message_requests (from_link_token, to_link_token, "
-                      "from_nickname, status, created_at, verified, caller) "
-                      "VALUES (?, ?, ?, 'pending', FROM_UNIXTIME(?), ?, ?)",
+                      "from_nickname, status, created_at, updated_at, verified, caller) "
+                      "VALUES (?, ?, ?, 'pending', FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?)",
     [SQ_REQ_LIST_PENDING] = "SELECT id, from_link_token, from_nickname, "
                             "UNIX_TIMESTAMP(created_at), verified FROM message_requests "
                             "WHERE to_link_token = ? AND status = 'pending' ORDER BY id LIMIT ?",

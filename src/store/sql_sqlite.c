@@ -52,7 +52,7 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= ?",
     [SQ_REQ_INSERT] = "INSERT INTO message_requests (from_link_token, to_link_token, "
                       "from_nickname, status, created_at, updated_at, verified, caller) "
-                      "VALUES (?, ?, ?, 'pending', ?4, ?4, ?, ?)",
+                      "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
     [SQ_REQ_LIST_PENDING] = "SELECT id, from_link_token, from_nickname, created_at, verified "
                             "FROM message_requests WHERE to_link_token = ? "
                             "AND status = 'pending' ORDER BY id LIMIT ?",

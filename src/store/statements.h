@@ -55,7 +55,7 @@ enum sd_stmt {
 	SQ_REQ_FIND,         /* from, to -> id, status, verified (newest first) */
 	SQ_REQ_COUNT_TO,     /* to -> pending requests to this inbox */
 	SQ_REQ_COUNT_CALLER, /* caller -> pending requests from this caller */
-	SQ_REQ_INSERT,       /* from, to, nickname, now, verified, caller -> last_id */
+	SQ_REQ_INSERT,       /* from, to, nickname, now, now, verified, caller -> last_id */
 	SQ_REQ_LIST_PENDING, /* to, limit -> id, from_link_token, from_nickname, created_at,
 	                         verified */
 	SQ_REQ_GET,          /* id -> to_link_token, status (locks the row where it can) */

@@ -134,6 +134,22 @@ static void bad_values_are_refused(void **state)
 	assert_int_equal(sd_config_load(&cfg, 3, a4, err, sizeof err), -1);
 }
 
+/* --recount only with --migrate: beside live senders it could miscount. */
+static void recount_goes_with_migrate(void **state)
+{
+	struct sd_config cfg;
+	char err[256];
+	char *alone[] = {"sealdropd", "--env-file", envfile, "--recount", NULL};
+	char *both[] = {"sealdropd", "--env-file", envfile, "--migrate", "--recount", NULL};
+
+	(void)state;
+	write_env("");
+	assert_int_equal(sd_config_load(&cfg, 4, alone, err, sizeof err), -1);
+	assert_non_null(strstr(err, "--migrate"));
+	assert_int_equal(sd_config_load(&cfg, 5, both, err, sizeof err), 0);
+	assert_true(cfg.recount && cfg.migrate_only);
+}
+
 static void message_request_caps(void **state)
 {
 	struct sd_config cfg;
@@ -175,6 +191,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(env_lines),
+	    cmocka_unit_test(recount_goes_with_migrate),
 	    cmocka_unit_test(defaults_are_sqlite_in_state_dir),
 	    cmocka_unit_test(pycrypt_env_selects_mysql),
 	    cmocka_unit_test(flags_beat_environment_beat_dotenv),
