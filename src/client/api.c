@@ -13,9 +13,26 @@
 #define API_URL_MAX       (IDENTITY_SERVER_MAX + IDENTITY_TOKEN_MAX + 32)
 #define API_CHALLENGE_MAX SD_CHALLENGE_FIELD_MAX /* longer ones the server would refuse back */
 
+/* Purpose-bound signatures (docs/API.md): the form, and the challenge's
+ * size in bytes. */
+#define API_FORM            "sealdrop-v1"
+#define API_CHALLENGE_BYTES 32
+
+/* A rate limit (429) is waited out and the request sent again: at most
+ * this many times in a row, and never for longer than this per wait. */
+#define API_RETRIES        10
+#define API_RETRY_WAIT_MAX 30 /* seconds */
+
+/* /send answered 502/503/504: the message may have been stored; sent again
+ * with the same idempotency key at most this many times. */
+#define API_SEND_RETRIES 3
+
+/* The idempotency key: base64url of this many random bytes. */
+#define API_IDEMPOTENCY_BYTES 16
+
 /* Below the server's SD_FETCH_MAX_LIMIT: a page of the largest messages
  * must fit in one reply. */
-#define API_FETCH_PAGE    100
+#define API_FETCH_PAGE 100
 _Static_assert(API_FETCH_PAGE <= SD_FETCH_MAX_LIMIT, "the server serves pages this long");
 
 /* A page of the largest messages: ciphertext, metadata, the rest. */
@@ -36,7 +53,12 @@ int api_reply_check(const char *what, const struct http_reply *r)
 	api_status_last = r->status;
 	if (r->status >= 200 && r->status < 300)
 		return CLI_OK;
-	cli_err("%s: the server answered %ld: %s", what, r->status, http_reply_reason(r));
+	if (r->status == 507 || (r->status == 503 && jsonv_str_get(r->json, "code") != NULL &&
+	                         strcmp(jsonv_str_get(r->json, "code"), "capacity_reached") == 0))
+		cli_err("%s: the server is full and takes nothing new for now (%ld: %s)", what,
+		        r->status, http_reply_reason(r));
+	else
+		cli_err("%s: the server answered %ld: %s", what, r->status, http_reply_reason(r));
 	return r->status == 401 ? CLI_EAUTH : CLI_ESERVER;
 }
 
@@ -47,9 +69,43 @@ static int api_url_make(char *url, const char *server, const char *path, const c
 	return n >= 0 && n < API_URL_MAX ? 0 : -1;
 }
 
-/* POST body to server+path and check the status. */
+static int api_code_is(const struct http_reply *r, const char *code)
+{
+	const char *c = jsonv_str_get(r->json, "code");
+
+	return c != NULL && strcmp(c, code) == 0;
+}
+
+/* One exchange, a rate limit waited out: the reply whatever its status.
+ * A full inbox is a 429 too, but waiting would not empty it. */
+static int api_exchange(const char *method, const char *url, json_object *body,
+                        const char *bearer, struct http_reply *r)
+{
+	long wait;
+	int rc;
+
+	for (int attempt = 0;; attempt++) {
+		api_status_last = 0;
+		if ((rc = http_json_request(method, url, body, bearer, r)) != CLI_OK)
+			return rc;
+		api_status_last = r->status;
+		if (r->status != 429 || attempt >= API_RETRIES || api_code_is(r, "inbox_full"))
+			return CLI_OK;
+		wait = r->retry_after > 0 ? r->retry_after : 1;
+		if (wait > API_RETRY_WAIT_MAX)
+			return CLI_OK;
+		http_reply_free(r);
+		if (http_wait(wait) != 0) {
+			cli_err("interrupted");
+			return CLI_ENETWORK;
+		}
+	}
+}
+
+/* POST body to server+path (with the bearer token when not NULL) and check
+ * the status; on an error the reply is freed. */
 static int api_post(const char *what, const char *server, const char *path, json_object *body,
-                    struct http_reply *r)
+                    const char *bearer, struct http_reply *r)
 {
 	char url[API_URL_MAX];
 	int rc;
@@ -60,7 +116,7 @@ static int api_post(const char *what, const char *server, const char *path, json
 		cli_err("the server URL is too long");
 		return CLI_EUSAGE;
 	}
-	if ((rc = http_json_request("POST", url, body, r)) != CLI_OK)
+	if ((rc = api_exchange("POST", url, body, bearer, r)) != CLI_OK)
 		return rc;
 	if ((rc = api_reply_check(what, r)) != CLI_OK)
 		http_reply_free(r);
@@ -83,20 +139,25 @@ static void api_b64_add(json_object *o, const char *name, const unsigned char *p
 	json_object_object_add(o, name, json_object_new_string(enc));
 }
 
-int api_register_post(const char *server, const struct identity *id, const char *name, char *token)
+int api_register_post(const char *server, const struct identity *id, const char *name, char *token,
+                      char *fetch)
 {
 	unsigned char echoed[crypto_box_PUBLICKEYBYTES];
-	json_object *body = json_object_new_object();
+	json_object *body = json_object_new_object(), *caps = json_object_new_array();
 	struct http_reply r;
-	const char *t, *box;
+	const char *t, *box, *ft;
 	int rc;
 
+	fetch[0] = '\0';
 	api_b64_add(body, "public_key", id->sign_pk, sizeof id->sign_pk);
 	api_b64_add(body, "box_public_key", id->box_pk, sizeof id->box_pk);
 	json_object_object_add(body, "key_type", json_object_new_string("ed25519"));
+	/* Destructive calls on this inbox then need purpose-bound signatures. */
+	json_object_array_add(caps, json_object_new_string("bound-signatures"));
+	json_object_object_add(body, "capabilities", caps);
 	if (name != NULL)
 		json_object_object_add(body, "display_name", json_object_new_string(name));
-	rc = api_post("register", server, "/register", body, &r);
+	rc = api_post("register", server, "/register", body, NULL, &r);
 	json_object_put(body);
 	if (rc != CLI_OK)
 		return rc;
@@ -114,6 +175,9 @@ int api_register_post(const char *server, const struct identity *id, const char 
 		goto out;
 	}
 	snprintf(token, IDENTITY_TOKEN_MAX + 1, "%s", t);
+	/* Without a usable fetch token, reading signs challenges instead. */
+	if ((ft = jsonv_str_get(r.json, "fetch_token")) != NULL && identity_fetch_token_valid(ft))
+		snprintf(fetch, IDENTITY_FETCH_MAX + 1, "%s", ft);
 	rc = CLI_OK;
 out:
 	http_reply_free(&r);
@@ -132,7 +196,7 @@ int api_key_get(const char *server, const char *token, unsigned char key[crypto_
 		cli_err("the link is too long");
 		return CLI_EUSAGE;
 	}
-	if ((rc = http_json_request("GET", url, NULL, &r)) != CLI_OK)
+	if ((rc = api_exchange("GET", url, NULL, NULL, &r)) != CLI_OK)
 		return rc;
 	if ((rc = api_reply_check("key", &r)) != CLI_OK)
 		goto out;
@@ -155,89 +219,199 @@ out:
 	return rc;
 }
 
+/* Worth sending the same /send again: the server or its database was
+ * unavailable, and the message may or may not have been stored. */
+static int api_send_retryable(const struct http_reply *r)
+{
+	return r->status == 502 || r->status == 503 || r->status == 504;
+}
+
 int api_message_post(const char *server, const char *token, const unsigned char *sealed, size_t n,
                      int64_t *id)
 {
+	unsigned char key[API_IDEMPOTENCY_BYTES];
+	char url[API_URL_MAX], key_text[B64_URL_SIZE(sizeof key)];
 	json_object *body = api_body_new(token);
-	struct http_reply r;
+	struct http_reply r = {0, NULL, 0};
 	char *enc = malloc(B64_STD_SIZE(n));
-	int rc;
+	int rc = CLI_EINTERNAL;
 
 	*id = 0;
 	if (enc == NULL) {
-		json_object_put(body);
 		cli_err("out of memory");
-		return CLI_EINTERNAL;
+		goto out;
+	}
+	if (api_url_make(url, server, "/send", NULL) != 0) {
+		cli_err("the link is too long");
+		rc = CLI_EUSAGE;
+		goto out;
 	}
 	b64_std_encode(sealed, n, enc, B64_STD_SIZE(n));
 	json_object_object_add(body, "encrypted_message", json_object_new_string(enc));
-	free(enc);
-	rc = api_post("send", server, "/send", body, &r);
-	json_object_put(body);
-	if (rc != CLI_OK)
-		return rc;
-	(void)jsonv_int_get(r.json, "id", 1, INT64_MAX, id);
+	/* One key per message, the same on every retry of it. */
+	randombytes_buf(key, sizeof key);
+	b64_url_encode(key, sizeof key, key_text, sizeof key_text);
+	json_object_object_add(body, "idempotency_key", json_object_new_string(key_text));
+	for (int attempt = 1;; attempt++) {
+		if ((rc = api_exchange("POST", url, body, NULL, &r)) != CLI_OK)
+			goto out;
+		if (!api_send_retryable(&r) || attempt >= API_SEND_RETRIES)
+			break;
+		http_reply_free(&r);
+		if (http_wait(r.retry_after > 0 && r.retry_after <= 10 ? r.retry_after : 1) != 0) {
+			cli_err("interrupted");
+			rc = CLI_ENETWORK;
+			goto out;
+		}
+	}
+	if ((rc = api_reply_check("send", &r)) != CLI_OK)
+		goto out;
+	if (jsonv_int_get(r.json, "id", 1, INT64_MAX, id) != 0) {
+		cli_err("send: the server's answer has no valid message id");
+		rc = CLI_ESERVER;
+	}
+out:
 	http_reply_free(&r);
-	return CLI_OK;
+	json_object_put(body);
+	free(enc);
+	return rc;
 }
 
-/* The challenge as the server issued it: base64 text of bounded length.
- * Anything else is not signed; a server gets no signature over a string
- * of its own choosing. */
+/* The challenge as the server issued it: base64 of exactly
+ * API_CHALLENGE_BYTES. */
 static int api_challenge_valid(const char *c)
 {
-	size_t n = strlen(c);
+	unsigned char raw[API_CHALLENGE_BYTES];
 
-	if (n < 16 || n > API_CHALLENGE_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((c[i] >= 'A' && c[i] <= 'Z') || (c[i] >= 'a' && c[i] <= 'z') ||
-		      (c[i] >= '0' && c[i] <= '9') || strchr("+/-_=", c[i]) != NULL))
-			return 0;
-	return 1;
+	return strlen(c) <= API_CHALLENGE_MAX && b64_std_decode_exact(c, raw, sizeof raw) == 0;
 }
 
-/* Ask for a challenge and add it with its signature to body. */
-static int api_challenge_sign(const struct session *s, json_object *body)
+/* The reply to a purpose challenge request, checked before anything is
+ * signed: our form, our purpose, a well-formed challenge, our origin. The
+ * challenge, or NULL with the reason printed. */
+static const char *api_challenge_take(const struct session *s, const char *purpose,
+                                      const struct http_reply *r)
+{
+	const char *form = jsonv_str_get(r->json, "form"), *p = jsonv_str_get(r->json, "purpose");
+	const char *origin = jsonv_str_get(r->json, "origin");
+	const char *c = jsonv_str_get(r->json, "challenge");
+
+	if (form == NULL || strcmp(form, API_FORM) != 0) {
+		cli_err("challenge: the server offers no purpose-bound challenge (form %s); "
+		        "nothing signed",
+		        API_FORM);
+		return NULL;
+	}
+	if (p == NULL || strcmp(p, purpose) != 0) {
+		cli_err("challenge: the server's challenge is not for '%s'; nothing signed", purpose);
+		return NULL;
+	}
+	if (c == NULL || !api_challenge_valid(c)) {
+		cli_err("challenge: the server's challenge is not 32 bytes of base64; nothing signed");
+		return NULL;
+	}
+	/* What stops a server from relaying another server's challenge to us. */
+	if (origin == NULL || strcmp(origin, s->origin) != 0) {
+		cli_err("challenge: the challenge names another server than %s; nothing signed",
+		        s->origin);
+		return NULL;
+	}
+	return c;
+}
+
+/* Ask for a challenge for purpose and add it with its purpose-bound
+ * signature to body. */
+static int api_challenge_sign(const struct session *s, const char *purpose, json_object *body)
 {
 	unsigned char sig[crypto_sign_BYTES];
 	json_object *req = api_body_new(s->id.link_token);
 	struct http_reply r;
 	const char *c;
+	char *msg = NULL;
+	size_t n;
 	int rc;
 
-	rc = api_post("challenge", s->id.server, "/challenge_request", req, &r);
+	json_object_object_add(req, "purpose", json_object_new_string(purpose));
+	rc = api_post("challenge", s->id.server, "/challenge_request", req, NULL, &r);
 	json_object_put(req);
 	if (rc != CLI_OK)
 		return rc;
-	if ((c = jsonv_str_get(r.json, "challenge")) == NULL || !api_challenge_valid(c)) {
-		cli_err("challenge: the server's answer has no valid challenge");
-		rc = CLI_ESERVER;
+	rc = CLI_ESERVER;
+	if ((c = api_challenge_take(s, purpose, &r)) == NULL)
+		goto out;
+	n = strlen(API_FORM) + strlen(purpose) + strlen(s->origin) + strlen(s->id.link_token) +
+	    strlen(c) + 5;
+	if ((msg = malloc(n)) == NULL) {
+		cli_err("out of memory");
+		rc = CLI_EINTERNAL;
 		goto out;
 	}
-	/* The signed bytes are the challenge string as sent, as PyCrypt's
-	 * clients sign it. */
-	crypto_sign_detached(sig, NULL, (const unsigned char *)c, strlen(c), s->keys->sign_sk);
+	snprintf(msg, n, "%s\n%s\n%s\n%s\n%s", API_FORM, purpose, s->origin, s->id.link_token, c);
+	crypto_sign_detached(sig, NULL, (const unsigned char *)msg, strlen(msg), s->keys->sign_sk);
 	json_object_object_add(body, "challenge", json_object_new_string(c));
 	api_b64_add(body, "challenge_signature", sig, sizeof sig);
+	json_object_object_add(body, "challenge_form", json_object_new_string(API_FORM));
+	rc = CLI_OK;
 out:
+	free(msg);
 	http_reply_free(&r);
 	return rc;
 }
 
-/* A signed POST: the challenge first, then the call. */
-static int api_signed_post(const char *what, const struct session *s, const char *path,
-                           json_object *body, struct http_reply *r)
+/* An authenticated POST. A read (bound == 0) goes with the session's fetch
+ * token when it has one, else with a signed challenge; a token the server
+ * refuses (rotated elsewhere) is dropped for the rest of the session and
+ * the call signed instead. bound != 0: always a signed challenge. */
+static int api_auth_post(const char *what, struct session *s, const char *path,
+                         const char *purpose, int bound, json_object *body, struct http_reply *r)
 {
+	char url[API_URL_MAX];
 	int rc;
 
 	memset(r, 0, sizeof *r);
-	if ((rc = api_challenge_sign(s, body)) != CLI_OK)
+	if (!bound && s->fetch_token != NULL) {
+		if (api_url_make(url, s->id.server, path, NULL) != 0) {
+			cli_err("the server URL is too long");
+			return CLI_EUSAGE;
+		}
+		if ((rc = api_exchange("POST", url, body, s->fetch_token, r)) != CLI_OK)
+			return rc;
+		if (r->status != 401) {
+			if ((rc = api_reply_check(what, r)) != CLI_OK)
+				http_reply_free(r);
+			return rc;
+		}
+		http_reply_free(r);
+		sodium_free(s->fetch_token);
+		s->fetch_token = NULL;
+		cli_err("warning: the server refused the stored fetch token; signing challenges "
+		        "instead");
+	}
+	if ((rc = api_challenge_sign(s, purpose, body)) != CLI_OK)
 		return rc;
-	return api_post(what, s->id.server, path, body, r);
+	return api_post(what, s->id.server, path, body, NULL, r);
 }
 
-int api_messages_fetch(const struct session *s, int include_seen, int64_t since_id,
+/* A page reply: its message list, and a cursor past after when there is
+ * more. */
+static int api_page_take(struct http_reply *r, int64_t after, json_object **data, int64_t *next)
+{
+	if (!json_object_object_get_ex(r->json, "data", data) ||
+	    !json_object_is_type(*data, json_type_array)) {
+		cli_err("fetch: the server's answer has no message list");
+		return -1;
+	}
+	/* The cursor must move forward, or a broken server would keep us here. */
+	if (jsonv_bool_get(r->json, "has_more", 0) &&
+	    (jsonv_int_get(r->json, "next_cursor", 1, INT64_MAX - 1, next) != 0 ||
+	     *next <= after)) {
+		cli_err("fetch: the server's paging cursor does not move forward");
+		return -1;
+	}
+	return 0;
+}
+
+int api_messages_fetch(struct session *s, int include_seen, int64_t since_id,
                        struct http_reply *r, json_object **data, int64_t *next)
 {
 	json_object *body = api_body_new(s->id.link_token);
@@ -250,34 +424,67 @@ int api_messages_fetch(const struct session *s, int include_seen, int64_t since_
 	json_object_object_add(body, "order", json_object_new_string("ASC"));
 	if (since_id > 0)
 		json_object_object_add(body, "since_id", json_object_new_int64(since_id));
-	rc = api_signed_post("fetch", s, "/fetch", body, r);
+	rc = api_auth_post("fetch", s, "/fetch", "fetch", 0, body, r);
 	json_object_put(body);
 	if (rc != CLI_OK)
 		return rc;
-	if (!json_object_object_get_ex(r->json, "data", data) ||
-	    !json_object_is_type(*data, json_type_array)) {
-		cli_err("fetch: the server's answer has no message list");
-		goto bad;
-	}
-	/* The cursor must move forward, or a broken server would keep us here. */
-	if (jsonv_bool_get(r->json, "has_more", 0) &&
-	    (jsonv_int_get(r->json, "next_cursor", 1, INT64_MAX - 1, next) != 0 ||
-	     *next <= since_id)) {
-		cli_err("fetch: the server's paging cursor does not move forward");
-		goto bad;
+	if (api_page_take(r, since_id, data, next) != 0) {
+		*data = NULL;
+		*next = 0;
+		http_reply_free(r);
+		return CLI_ESERVER;
 	}
 	return CLI_OK;
-bad:
-	*data = NULL;
-	*next = 0;
-	http_reply_free(r);
-	return CLI_ESERVER;
 }
 
-int api_messages_ack(const struct session *s, const int64_t *ids, size_t n, int del, int64_t *count)
+int api_newest_id(struct session *s, int64_t *id)
+{
+	json_object *body = api_body_new(s->id.link_token), *data, *m;
+	struct http_reply r;
+	int rc;
+
+	*id = 0;
+	json_object_object_add(body, "include_seen", json_object_new_boolean(1));
+	json_object_object_add(body, "limit", json_object_new_int(1));
+	json_object_object_add(body, "order", json_object_new_string("DESC"));
+	rc = api_auth_post("fetch", s, "/fetch", "fetch", 0, body, &r);
+	json_object_put(body);
+	if (rc != CLI_OK)
+		return rc;
+	if (!json_object_object_get_ex(r.json, "data", &data) ||
+	    !json_object_is_type(data, json_type_array)) {
+		cli_err("fetch: the server's answer has no message list");
+		rc = CLI_ESERVER;
+	} else if (json_object_array_length(data) > 0 &&
+	           ((m = json_object_array_get_idx(data, 0)) == NULL ||
+	            jsonv_int_get(m, "id", 1, INT64_MAX, id) != 0)) {
+		cli_err("fetch: the server's newest message has no valid id");
+		rc = CLI_ESERVER;
+	}
+	http_reply_free(&r);
+	return rc;
+}
+
+/* One /ack: marking read goes like a read, erasing signs for "delete". */
+static int api_ack_post(struct session *s, json_object *body, int del, int64_t *count)
 {
 	struct http_reply r;
 	int64_t got;
+	int rc;
+
+	json_object_object_add(body, "delete", json_object_new_boolean(del));
+	rc = api_auth_post("ack", s, "/ack", del ? "delete" : "ack", del, body, &r);
+	json_object_put(body);
+	if (rc != CLI_OK)
+		return rc;
+	if (jsonv_int_get(r.json, "count", 0, INT64_MAX, &got) == 0)
+		*count += got;
+	http_reply_free(&r);
+	return CLI_OK;
+}
+
+int api_messages_ack(struct session *s, const int64_t *ids, size_t n, int del, int64_t *count)
+{
 	int rc = CLI_OK;
 
 	for (size_t off = 0; off < n && rc == CLI_OK; off += API_ACK_BATCH) {
@@ -287,22 +494,24 @@ int api_messages_ack(const struct session *s, const int64_t *ids, size_t n, int 
 		for (size_t i = off; i < n && i < off + API_ACK_BATCH; i++)
 			json_object_array_add(arr, json_object_new_int64(ids[i]));
 		json_object_object_add(body, "message_ids", arr);
-		json_object_object_add(body, "delete", json_object_new_boolean(del));
-		rc = api_signed_post("ack", s, "/ack", body, &r);
-		json_object_put(body);
-		if (rc != CLI_OK)
-			break;
-		if (jsonv_int_get(r.json, "count", 0, INT64_MAX, &got) == 0)
-			*count += got;
-		http_reply_free(&r);
+		rc = api_ack_post(s, body, del, count);
 	}
 	return rc;
 }
 
-int api_account_post(const struct session *s, const char *path, struct http_reply *r)
+int api_messages_ack_upto(struct session *s, int64_t up_to, int del, int64_t *count)
 {
 	json_object *body = api_body_new(s->id.link_token);
-	int rc = api_signed_post(path + 1, s, path, body, r);
+
+	json_object_object_add(body, "up_to_id", json_object_new_int64(up_to));
+	return api_ack_post(s, body, del, count);
+}
+
+int api_account_post(struct session *s, const char *path, const char *purpose,
+                     struct http_reply *r)
+{
+	json_object *body = api_body_new(s->id.link_token);
+	int rc = api_auth_post(path + 1, s, path, purpose, 1, body, r);
 
 	json_object_put(body);
 	return rc;

@@ -1,5 +1,13 @@
 /* The sealdrop HTTP API (docs/API.md), one function per call. Each returns
- * an exit code and has printed the reason when it is not CLI_OK. */
+ * an exit code and has printed the reason when it is not CLI_OK.
+ *
+ * How a call proves it acts for the inbox: reading (/fetch) and marking
+ * read (/ack) use the fetch token the session holds, or else a signed
+ * challenge; erasing (/ack with delete, /unregister) and /rotate_token
+ * always sign a purpose-bound challenge. A signature only ever covers
+ * "sealdrop-v1\n<purpose>\n<origin>\n<link token>\n<challenge>" with our own
+ * notion of the server's origin: a server cannot get a signature over text
+ * of its choosing, nor relay another server's challenge. */
 #ifndef SD_CLIENT_API_H
 #define SD_CLIENT_API_H
 
@@ -22,32 +30,46 @@ int api_reply_check(const char *what, const struct http_reply *r);
  * that decide whether to retry). */
 long api_last_status(void);
 
-/* POST /register with the Ed25519 key and its X25519 conversion as
- * box_public_key. The new link token goes to token (IDENTITY_TOKEN_MAX+1). */
-int api_register_post(const char *server, const struct identity *id, const char *name, char *token);
+/* POST /register with the Ed25519 key, its X25519 conversion as
+ * box_public_key and the capability "bound-signatures". The new link
+ * token goes to token (IDENTITY_TOKEN_MAX+1), the fetch token to fetch
+ * (IDENTITY_FETCH_MAX+1; "" when the server gave none we can use). */
+int api_register_post(const char *server, const struct identity *id, const char *name, char *token,
+                      char *fetch);
 
 /* GET /key/<token>: the key senders seal to, box_public_key when the
  * recipient registered one, else the conversion of public_key. */
 int api_key_get(const char *server, const char *token,
                 unsigned char key[crypto_box_PUBLICKEYBYTES]);
 
-/* POST /send of a sealed box; *id is the new message's id. */
+/* POST /send of a sealed box with a fresh idempotency key, sent again with
+ * the same key when the server answers 502/503/504 (the message may have
+ * been stored: the key makes the retry answer the first id). *id is the
+ * new message's id; a reply without a valid one is an error. */
 int api_message_post(const char *server, const char *token, const unsigned char *sealed, size_t n,
                      int64_t *id);
 
-/* One page of POST /fetch (signed), oldest first after since_id. On
- * CLI_OK, *data borrows the reply's message array and *next is the cursor
- * of the next page or 0; free the reply afterwards. */
-int api_messages_fetch(const struct session *s, int include_seen, int64_t since_id,
+/* One page of POST /fetch, oldest first after since_id. On CLI_OK, *data
+ * borrows the reply's message array and *next is the cursor of the next
+ * page or 0; free the reply afterwards. */
+int api_messages_fetch(struct session *s, int include_seen, int64_t since_id,
                        struct http_reply *r, json_object **data, int64_t *next);
 
-/* POST /ack (signed) of n ids, in batches of API_ACK_BATCH; *count adds up
- * what the server reports. */
-int api_messages_ack(const struct session *s, const int64_t *ids, size_t n, int del,
-                     int64_t *count);
+/* The id of the newest message of the inbox (read or not) into *id, 0 when
+ * the inbox is empty. */
+int api_newest_id(struct session *s, int64_t *id);
+
+/* POST /ack of n ids, in batches of API_ACK_BATCH; *count adds up what
+ * the server reports. */
+int api_messages_ack(struct session *s, const int64_t *ids, size_t n, int del, int64_t *count);
+
+/* POST /ack with up_to_id: every message with an id up to up_to. */
+int api_messages_ack_upto(struct session *s, int64_t up_to, int del, int64_t *count);
 
 /* A signed POST of the inbox's link token alone to path (/rotate_token,
- * /unregister); the reply is the caller's to free. */
-int api_account_post(const struct session *s, const char *path, struct http_reply *r);
+ * /unregister), purpose-bound to purpose; the reply is the caller's to
+ * free. */
+int api_account_post(struct session *s, const char *path, const char *purpose,
+                     struct http_reply *r);
 
 #endif

@@ -5,31 +5,18 @@
 #include "client/api.h"
 #include "client/commands.h"
 #include "client/ids.h"
-#include "client/jsonv.h"
 #include "client/session.h"
 
-/* --all: the ids of every unread message (with include_seen, of every
- * message). Nothing is decrypted. */
-static int cmd_ack_all_collect(const struct session *s, int include_seen, struct ids *out)
+/* --all: one /ack up to the newest message there is now, read or not.
+ * Marking read messages read again changes nothing. */
+static int cmd_ack_all(struct session *s, int del, int64_t *count)
 {
-	struct http_reply r = {0, NULL};
-	json_object *data;
-	int64_t since = 0, next, id;
+	int64_t newest;
 	int rc;
 
-	for (;;) {
-		if ((rc = api_messages_fetch(s, include_seen, since, &r, &data, &next)) != CLI_OK)
-			return rc;
-		for (size_t i = 0; i < json_object_array_length(data) && rc == CLI_OK; i++)
-			if (jsonv_int_get(json_object_array_get_idx(data, i), "id", 1, INT64_MAX,
-			                  &id) == 0 &&
-			    ids_push(out, id) != 0)
-				rc = CLI_EINTERNAL;
-		http_reply_free(&r);
-		if (rc != CLI_OK || next == 0)
-			return rc;
-		since = next;
-	}
+	if ((rc = api_newest_id(s, &newest)) != CLI_OK || newest == 0)
+		return rc;
+	return api_messages_ack_upto(s, newest, del, count);
 }
 
 int cmd_ack(const struct cli_opts *o, int argc, char **argv)
@@ -58,8 +45,8 @@ int cmd_ack(const struct cli_opts *o, int argc, char **argv)
 	if ((rc = session_open(o, &s)) != CLI_OK)
 		goto out;
 	if (all)
-		rc = cmd_ack_all_collect(&s, del, &ids);
-	if (rc == CLI_OK && ids.n > 0)
+		rc = cmd_ack_all(&s, del, &count);
+	else
 		rc = api_messages_ack(&s, ids.v, ids.n, del, &count);
 	if (rc == CLI_OK)
 		printf("%lld message(s) %s\n", (long long)count,

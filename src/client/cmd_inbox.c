@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "client/api.h"
-#include "client/b64.h"
 #include "client/commands.h"
 #include "client/jsonv.h"
 #include "client/link.h"
@@ -27,6 +26,7 @@ int cmd_register(const struct cli_opts *o, int argc, char **argv)
 {
 	const char *server_arg = NULL, *name = NULL;
 	char server[IDENTITY_SERVER_MAX + 1], token[IDENTITY_TOKEN_MAX + 1];
+	char fetch[IDENTITY_FETCH_MAX + 1];
 	struct session s;
 	int force = 0, rc;
 
@@ -55,9 +55,13 @@ int cmd_register(const struct cli_opts *o, int argc, char **argv)
 		rc = CLI_EUSAGE;
 		goto out;
 	}
-	if ((rc = api_register_post(server, &s.id, name, token)) != CLI_OK)
+	if (s.id.server[0] != '\0')
+		cli_err("warning: the inbox at %s is forgotten here, not erased", s.id.server);
+	if ((rc = api_register_post(server, &s.id, name, token, fetch)) != CLI_OK)
 		goto out;
-	rc = identity_inbox_set(o->identity, &s.id, server, token, name);
+	rc = identity_inbox_set(o->identity, &s.id, server, token, name,
+	                        fetch[0] != '\0' ? fetch : NULL);
+	sodium_memzero(fetch, sizeof fetch);
 	/* Print the link even when it could not be saved: the inbox exists. */
 	if (cmd_link_print(&s.id) != CLI_OK && rc == CLI_OK)
 		rc = CLI_EDATA;
@@ -82,7 +86,7 @@ int cmd_link(const struct cli_opts *o, int argc, char **argv)
 
 int cmd_rotate_token(const struct cli_opts *o, int argc, char **argv)
 {
-	struct http_reply r = {0, NULL};
+	struct http_reply r = {0, NULL, 0};
 	struct session s;
 	const char *token;
 	int rc;
@@ -91,14 +95,16 @@ int cmd_rotate_token(const struct cli_opts *o, int argc, char **argv)
 		return cli_usage_err(argv[0]);
 	if ((rc = session_open(o, &s)) != CLI_OK)
 		return rc;
-	if ((rc = api_account_post(&s, "/rotate_token", &r)) != CLI_OK)
+	if ((rc = api_account_post(&s, "/rotate_token", "rotate_token", &r)) != CLI_OK)
 		goto out;
-	if ((token = jsonv_str_get(r.json, "fetch_token")) == NULL || strlen(token) > 256 ||
-	    !b64_url_alphabet(token, strlen(token))) {
+	if ((token = jsonv_str_get(r.json, "fetch_token")) == NULL ||
+	    !identity_fetch_token_valid(token)) {
 		cli_err("rotate_token: the server's answer has no fetch token");
 		rc = CLI_ESERVER;
 		goto out;
 	}
+	/* The old token is dead: keep the new one, then show it. */
+	rc = identity_fetch_token_set(o->identity, &s.id, token);
 	printf("%s\n", token);
 out:
 	http_reply_free(&r);
@@ -108,7 +114,7 @@ out:
 
 int cmd_unregister(const struct cli_opts *o, int argc, char **argv)
 {
-	struct http_reply r = {0, NULL};
+	struct http_reply r = {0, NULL, 0};
 	struct session s;
 	int rc;
 
@@ -116,9 +122,9 @@ int cmd_unregister(const struct cli_opts *o, int argc, char **argv)
 		return cli_usage_err(argv[0]);
 	if ((rc = session_open(o, &s)) != CLI_OK)
 		return rc;
-	if ((rc = api_account_post(&s, "/unregister", &r)) != CLI_OK)
+	if ((rc = api_account_post(&s, "/unregister", "unregister", &r)) != CLI_OK)
 		goto out;
-	if ((rc = identity_inbox_set(o->identity, &s.id, NULL, NULL, NULL)) == CLI_OK)
+	if ((rc = identity_inbox_set(o->identity, &s.id, NULL, NULL, NULL, NULL)) == CLI_OK)
 		printf("inbox erased\n");
 out:
 	http_reply_free(&r);

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "client/api.h"
 #include "client/commands.h"
@@ -23,6 +22,7 @@ struct reader {
 	struct ids shown;  /* watch: every id printed so far, sorted */
 	struct ids to_ack; /* ids shown (and opened) since the last ack */
 	int dedupe;        /* watch: print each id once */
+	int bad_id_told;   /* watch: a message without a valid id was reported */
 };
 
 /* Show one message of a page unless watch has shown it already. */
@@ -31,7 +31,16 @@ static int reader_message_take(struct reader *rd, json_object *m)
 	int64_t id = 0;
 	int fresh;
 
-	if (rd->dedupe && jsonv_int_get(m, "id", 1, INT64_MAX, &id) == 0) {
+	if (rd->dedupe) {
+		/* Without an id it could not be shown once only: it would come
+		 * back every round. Told once, never shown. */
+		if (jsonv_int_get(m, "id", 1, INT64_MAX, &id) != 0) {
+			if (!rd->bad_id_told)
+				cli_err("warning: the server sent a message without a valid id; "
+				        "not shown");
+			rd->bad_id_told = 1;
+			return CLI_OK;
+		}
 		if ((fresh = ids_insert_unique(&rd->shown, id)) <= 0)
 			return fresh < 0 ? CLI_EINTERNAL : CLI_OK;
 	}
@@ -45,7 +54,7 @@ static int reader_message_take(struct reader *rd, json_object *m)
  * what was shown when asked for. */
 static int reader_pages_read(struct reader *rd)
 {
-	struct http_reply r = {0, NULL};
+	struct http_reply r = {0, NULL, 0};
 	json_object *data;
 	int64_t since = 0, next, count = 0;
 	int rc;
@@ -134,6 +143,7 @@ static void watch_stop(int sig)
 {
 	(void)sig;
 	watch_running = 0;
+	http_cancel(); /* a request in flight ends now, not at its time-out */
 }
 
 /* Worth trying again later: no answer, a busy or failing server, a rate
@@ -173,11 +183,8 @@ int cmd_watch(const struct cli_opts *o, int argc, char **argv)
 		rc = reader_pages_read(&rd);
 		if (rc != CLI_OK && !watch_transient(rc))
 			break;
-		for (long t = 0; t < interval && watch_running; t++) {
-			struct timespec second = {1, 0};
-
-			nanosleep(&second, NULL);
-		}
+		if (watch_running)
+			(void)http_wait(interval);
 	}
 	if (!watch_running)
 		rc = CLI_OK;

@@ -3,8 +3,14 @@
  * could carry a request somewhere the user did not name), bounded time and
  * a bounded reply. */
 #include <curl/curl.h>
+#include <ctype.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <strings.h>
 
 #include "client/cli.h"
 #include "client/http.h"
@@ -13,6 +19,89 @@
 
 #define HTTP_CONNECT_TIMEOUT 15L  /* seconds */
 #define HTTP_TOTAL_TIMEOUT   120L /* seconds */
+#define HTTP_BEARER_MAX      256  /* characters of a fetch token we send */
+
+static volatile sig_atomic_t http_cancel_flag;
+
+void http_cancel(void)
+{
+	http_cancel_flag = 1;
+}
+
+int http_cancelled(void)
+{
+	return http_cancel_flag != 0;
+}
+
+int http_wait(long seconds)
+{
+	/* Steps of 100 ms: a cancel is noticed within one of them. */
+	for (long step = 0; step < seconds * 10; step++) {
+		struct timespec t = {0, 100L * 1000 * 1000};
+
+		if (http_cancel_flag)
+			return -1;
+		nanosleep(&t, NULL);
+	}
+	return http_cancel_flag ? -1 : 0;
+}
+
+/* Called by libcurl several times a second, also while it waits for a
+ * server that sends nothing: a nonzero return aborts the transfer. */
+static int http_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                         curl_off_t ulnow)
+{
+	(void)arg;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return http_cancel_flag ? 1 : 0;
+}
+
+/* Retry-After as delay-seconds (an HTTP date counts as absent). */
+static size_t http_header_take(char *p, size_t size, size_t nitems, void *arg)
+{
+	static const char name[] = "retry-after:";
+	size_t n = size * nitems, i = sizeof name - 1;
+	long *retry_after = arg, v = 0;
+
+	if (n < i || strncasecmp(p, name, i) != 0)
+		return n;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	if (i == n || !isdigit((unsigned char)p[i]))
+		return n;
+	for (; i < n && isdigit((unsigned char)p[i]); i++)
+		v = v < HTTP_RETRY_AFTER_MAX ? v * 10 + (p[i] - '0') : HTTP_RETRY_AFTER_MAX;
+	*retry_after = v < 1 ? 1 : v > HTTP_RETRY_AFTER_MAX ? HTTP_RETRY_AFTER_MAX : v;
+	return n;
+}
+
+/* Loopback is the one place plain http is not readable by others:
+ * localhost, 127.0.0.0/8 written as digits and dots, [::1]. */
+static int http_url_loopback(const char *url)
+{
+	const char *host = url + strlen("http://");
+	size_t n = strcspn(host, ":/");
+
+	if (host[0] == '[')
+		return strncmp(host, "[::1]", 5) == 0 && strchr(":/", host[5]) != NULL;
+	if (n == 9 && strncasecmp(host, "localhost", 9) == 0)
+		return 1;
+	return n > 4 && strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == n;
+}
+
+static void http_plain_warn(const char *url)
+{
+	static int warned;
+
+	if (warned || strncasecmp(url, "http://", 7) != 0 || http_url_loopback(url))
+		return;
+	warned = 1;
+	cli_err("warning: the server is plain http://: anyone on the way can read and change what "
+	        "is sent and received; use https://");
+}
 
 struct http_body {
 	char *data;
@@ -70,14 +159,34 @@ static int http_handle_setup(CURL *c, const char *url)
 	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT, HTTP_TOTAL_TIMEOUT) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, http_progress) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_USERAGENT, "sealdrop/" PACKAGE_VERSION) != CURLE_OK;
 	return bad ? -1 : 0;
 }
 
-int http_json_request(const char *method, const char *url, json_object *body,
+/* "Authorization: Bearer <token>" for a token of the base64url alphabet
+ * only: a token read from a file must not add header lines. */
+static struct curl_slist *http_bearer_add(struct curl_slist *h, const char *bearer)
+{
+	char line[sizeof "Authorization: Bearer " + HTTP_BEARER_MAX];
+	struct curl_slist *out;
+	size_t n = strlen(bearer);
+
+	if (n == 0 || n > HTTP_BEARER_MAX || strspn(bearer, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                                    "abcdefghijklmnopqrstuvwxyz"
+	                                                    "0123456789-_") != n)
+		return NULL;
+	snprintf(line, sizeof line, "Authorization: Bearer %s", bearer);
+	out = curl_slist_append(h, line);
+	sodium_memzero(line, sizeof line);
+	return out;
+}
+
+int http_json_request(const char *method, const char *url, json_object *body, const char *bearer,
                       struct http_reply *reply)
 {
-	CURL *c = curl_easy_init();
+	CURL *c = NULL;
 	struct curl_slist *h = NULL, *h2;
 	struct http_body got = {NULL, 0, 0, 0};
 	const char *text;
@@ -85,6 +194,12 @@ int http_json_request(const char *method, const char *url, json_object *body,
 	int rc = CLI_ENETWORK;
 
 	memset(reply, 0, sizeof *reply);
+	if (http_cancel_flag) {
+		cli_err("interrupted");
+		return CLI_ENETWORK;
+	}
+	http_plain_warn(url);
+	c = curl_easy_init();
 	if (c == NULL || http_handle_setup(c, url) != 0) {
 		cli_err("cannot set up libcurl");
 		rc = CLI_EINTERNAL;
@@ -92,6 +207,11 @@ int http_json_request(const char *method, const char *url, json_object *body,
 	}
 	/* "Expect:" keeps curl from waiting for a 100 Continue nginx never sends. */
 	h = curl_slist_append(h, "Accept: application/json");
+	if (h != NULL && bearer != NULL && http_bearer_add(h, bearer) == NULL) {
+		cli_err("the stored fetch token is malformed");
+		rc = CLI_EDATA;
+		goto out;
+	}
 	if (h != NULL && body != NULL) {
 		text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
 		                                                JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -107,12 +227,18 @@ int http_json_request(const char *method, const char *url, json_object *body,
 	if (h == NULL || curl_easy_setopt(c, CURLOPT_HTTPHEADER, h) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_collect) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &got) != CURLE_OK) {
+	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &got) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_header_take) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply->retry_after) != CURLE_OK) {
 		cli_err("cannot set up libcurl");
 		rc = CLI_EINTERNAL;
 		goto out;
 	}
 	e = curl_easy_perform(c);
+	if (e == CURLE_ABORTED_BY_CALLBACK) {
+		cli_err("interrupted");
+		goto out;
+	}
 	if (got.too_large || e == CURLE_FILESIZE_EXCEEDED) {
 		cli_err("%s: the reply is larger than %ld bytes; not reading it", url,
 		        HTTP_REPLY_MAX);

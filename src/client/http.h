@@ -3,20 +3,38 @@
 #define SD_CLIENT_HTTP_H
 
 #include <json-c/json.h>
+#include <signal.h>
 
 #define HTTP_REPLY_MAX (4L * 1024 * 1024) /* bytes of a reply we read at most */
+
+#define HTTP_RETRY_AFTER_MAX 3600L /* seconds; a larger Retry-After counts as this */
 
 struct http_reply {
 	long status;       /* the HTTP status */
 	json_object *json; /* the body when it is one JSON object, else NULL */
+	long retry_after;  /* Retry-After in seconds (1..HTTP_RETRY_AFTER_MAX), 0 when none */
 };
 
-/* Send method url, with body as JSON when not NULL. Returns CLI_OK and
- * fills reply whatever the status, or CLI_ENETWORK (message printed) when
- * no answer came: unreachable, TLS/certificate failure, timeout, or a
- * reply larger than HTTP_REPLY_MAX. The caller frees with http_reply_free. */
-int http_json_request(const char *method, const char *url, json_object *body,
+/* Send method url, with body as JSON when not NULL and, when bearer is not
+ * NULL, "Authorization: Bearer <bearer>". Returns CLI_OK and fills reply
+ * whatever the status, or CLI_ENETWORK (message printed) when no answer
+ * came: unreachable, TLS/certificate failure, timeout, a reply larger than
+ * HTTP_REPLY_MAX, or http_cancel() was called. The caller frees with
+ * http_reply_free. The first request to a plain http:// server that is not
+ * this machine prints a warning. */
+int http_json_request(const char *method, const char *url, json_object *body, const char *bearer,
                       struct http_reply *reply);
+
+/* Abort the request in flight and refuse new ones. Async-signal-safe: a
+ * SIGINT handler calls it so that Ctrl-C does not wait for a server that
+ * hangs (libcurl runs with CURLOPT_NOSIGNAL and is not interrupted). */
+void http_cancel(void);
+
+/* 1 once http_cancel was called. */
+int http_cancelled(void);
+
+/* Sleep for seconds, in short steps, returning early (-1) when cancelled. */
+int http_wait(long seconds);
 
 void http_reply_free(struct http_reply *r);
 

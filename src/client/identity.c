@@ -238,8 +238,31 @@ void identity_keys_free(struct identity_keys *k)
 		sodium_free(k); /* wipes before it frees */
 }
 
+int identity_fetch_token_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= IDENTITY_FETCH_MIN && n <= IDENTITY_FETCH_MAX && b64_url_alphabet(s, n);
+}
+
+/* Seal token to the identity's own box key into inbox.sealed_fetch_token. */
+static int identity_fetch_token_put(struct identity *id, json_object *inbox, const char *token)
+{
+	unsigned char sealed[crypto_box_SEALBYTES + IDENTITY_FETCH_MAX];
+	char enc[B64_STD_SIZE(sizeof sealed)];
+	size_t n = strlen(token);
+
+	if (!identity_fetch_token_valid(token) ||
+	    crypto_box_seal(sealed, (const unsigned char *)token, n, id->box_pk) != 0)
+		return -1;
+	b64_std_encode(sealed, n + crypto_box_SEALBYTES, enc, sizeof enc);
+	json_object_object_add(inbox, "sealed_fetch_token", json_object_new_string(enc));
+	return 0;
+}
+
 int identity_inbox_set(const char *path, struct identity *id, const char *server,
-                       const char *link_token, const char *display_name)
+                       const char *link_token, const char *display_name,
+                       const char *fetch_token)
 {
 	json_object *inbox;
 
@@ -253,10 +276,59 @@ int identity_inbox_set(const char *path, struct identity *id, const char *server
 	json_object_object_add(inbox, "link_token", json_object_new_string(link_token));
 	if (display_name != NULL && display_name[0] != '\0')
 		json_object_object_add(inbox, "display_name", json_object_new_string(display_name));
+	if (fetch_token != NULL && identity_fetch_token_put(id, inbox, fetch_token) != 0) {
+		json_object_put(inbox);
+		cli_err("the server's fetch token is malformed");
+		return CLI_ESERVER;
+	}
 	json_object_object_add(id->doc, "inbox", inbox);
 	snprintf(id->server, sizeof id->server, "%s", server);
 	snprintf(id->link_token, sizeof id->link_token, "%s", link_token);
 	return file_private_write(path, identity_doc_text(id), 0);
+}
+
+int identity_fetch_token_set(const char *path, struct identity *id, const char *fetch_token)
+{
+	json_object *inbox;
+
+	if (!json_object_object_get_ex(id->doc, "inbox", &inbox) ||
+	    !json_object_is_type(inbox, json_type_object))
+		return CLI_EUSAGE;
+	if (identity_fetch_token_put(id, inbox, fetch_token) != 0) {
+		cli_err("the server's fetch token is malformed");
+		return CLI_ESERVER;
+	}
+	return file_private_write(path, identity_doc_text(id), 0);
+}
+
+int identity_fetch_token_open(const struct identity *id, const struct identity_keys *k,
+                              char **out)
+{
+	unsigned char sealed[crypto_box_SEALBYTES + IDENTITY_FETCH_MAX];
+	json_object *inbox = NULL;
+	const char *enc;
+	size_t n = 0;
+	char *t;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(id->doc, "inbox", &inbox) ||
+	    (enc = jsonv_str_get(inbox, "sealed_fetch_token")) == NULL)
+		return 0;
+	if (b64_std_decode(enc, sealed, sizeof sealed, &n) != 0 || n <= crypto_box_SEALBYTES)
+		return -1;
+	if ((t = sodium_malloc(n - crypto_box_SEALBYTES + 1)) == NULL)
+		return -1;
+	if (crypto_box_seal_open((unsigned char *)t, sealed, n, id->box_pk, k->box_sk) != 0) {
+		sodium_free(t);
+		return -1;
+	}
+	t[n - crypto_box_SEALBYTES] = '\0';
+	if (strlen(t) != n - crypto_box_SEALBYTES || !identity_fetch_token_valid(t)) {
+		sodium_free(t);
+		return -1;
+	}
+	*out = t;
+	return 0;
 }
 
 int identity_link_format(const struct identity *id, char *out, size_t cap)

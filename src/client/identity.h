@@ -10,6 +10,8 @@
 
 #define IDENTITY_SERVER_MAX 512 /* characters of the server URL */
 #define IDENTITY_TOKEN_MAX  128 /* characters of a link token */
+#define IDENTITY_FETCH_MIN  16  /* characters of a fetch token we keep */
+#define IDENTITY_FETCH_MAX  256
 
 /* The public part: readable without the passphrase. */
 struct identity {
@@ -47,9 +49,27 @@ int identity_keys_unlock(const struct identity *id, const char *pass, struct ide
 void identity_keys_free(struct identity_keys *k);
 
 /* Record the inbox (or with server NULL, forget it) and rewrite path.
- * Returns an exit code. */
+ * fetch_token, when not NULL, is kept sealed to the identity's own X25519
+ * key (inbox.sealed_fetch_token): writing it needs no passphrase, reading
+ * it needs the unlocked keys. Returns an exit code. */
 int identity_inbox_set(const char *path, struct identity *id, const char *server,
-                       const char *link_token, const char *display_name);
+                       const char *link_token, const char *display_name,
+                       const char *fetch_token);
+
+/* Replace the sealed fetch token of the recorded inbox and rewrite path.
+ * Returns an exit code. */
+int identity_fetch_token_set(const char *path, struct identity *id, const char *fetch_token);
+
+/* 1 when s can be a fetch token: IDENTITY_FETCH_MIN..IDENTITY_FETCH_MAX
+ * characters of the base64url alphabet. */
+int identity_fetch_token_valid(const char *s);
+
+/* Open the sealed fetch token into *out (a sodium_malloc string for
+ * sodium_free), or *out = NULL when the file keeps none (older files, the
+ * browser before it kept one). Returns 0, or -1 when one is there but does
+ * not open to a valid token. */
+int identity_fetch_token_open(const struct identity *id, const struct identity_keys *k,
+                              char **out);
 
 /* The file's JSON text, as it is written. */
 const char *identity_doc_text(const struct identity *id);

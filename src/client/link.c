@@ -45,6 +45,67 @@ int link_server_normalize(const char *s, char *out, size_t cap)
 	return link_server_valid(out) ? 0 : -1;
 }
 
+int link_origin(const char *server, char *out, size_t cap)
+{
+	int https = strncmp(server, "https://", 8) == 0;
+	const char *auth = server + (https ? 8 : 7), *at = NULL, *host, *port = NULL;
+	size_t alen = strcspn(auth, "/"), hlen, o;
+	long pnum = https ? 443 : 80;
+
+	if (!link_server_valid(server))
+		return -1;
+	/* A user part (user:pass@) is no part of the origin. */
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@')
+			at = auth + i;
+	if (at != NULL) {
+		alen -= (size_t)(at + 1 - auth);
+		auth = at + 1;
+	}
+	host = auth;
+	if (host[0] == '[') {
+		const char *close = memchr(host, ']', alen);
+
+		if (close == NULL)
+			return -1;
+		hlen = (size_t)(close - host) + 1;
+	} else {
+		hlen = strcspn(host, ":/");
+	}
+	if (hlen == 0 || hlen > alen)
+		return -1;
+	if (hlen < alen) {
+		if (host[hlen] != ':')
+			return -1;
+		port = host + hlen + 1;
+		if (port == host + alen)
+			port = NULL; /* "host:" is the default port */
+	}
+	if (port != NULL) {
+		size_t plen = (size_t)(host + alen - port);
+
+		pnum = 0;
+		if (plen > 5 || strspn(port, "0123456789") < plen)
+			return -1;
+		for (size_t i = 0; i < plen; i++)
+			pnum = pnum * 10 + (port[i] - '0');
+		if (pnum < 1 || pnum > 65535)
+			return -1;
+	}
+	o = (size_t)snprintf(out, cap, "%s://", https ? "https" : "http");
+	if (o + hlen + 8 > cap)
+		return -1;
+	for (size_t i = 0; i < hlen; i++) {
+		char c = host[i];
+
+		out[o++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	out[o] = '\0';
+	if (pnum != (https ? 443 : 80))
+		snprintf(out + o, cap - o, ":%ld", pnum);
+	return 0;
+}
+
 int link_parse(const char *link, struct link_parts *out)
 {
 	const char *hash = strchr(link, '#'), *l = NULL, *p;

@@ -27,4 +27,12 @@ int link_token_valid(const char *s);
 /* The server URL without trailing slashes, into out; -1 when invalid. */
 int link_server_normalize(const char *s, char *out, size_t cap);
 
+#define LINK_ORIGIN_MAX (IDENTITY_SERVER_MAX + 1)
+
+/* The origin of a valid server URL as purpose-bound signatures name it
+ * (docs/API.md): scheme://host[:port], scheme and host lowercased, no
+ * user part, the default port (80 for http, 443 for https) left out, no
+ * path. Returns 0, or -1 when the URL has no usable host or port. */
+int link_origin(const char *server, char *out, size_t cap);
+
 #endif

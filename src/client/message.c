@@ -95,7 +95,7 @@ static void message_text_print(int64_t id, const char *when, int seen, const uns
 		return;
 	}
 	fputs(seen ? " (seen)\n" : "\n", stdout);
-	text_safe_write(stdout, plain, n, 1);
+	text_body_write(stdout, plain, n);
 	if (n == 0 || plain[n - 1] != '\n')
 		fputc('\n', stdout);
 }

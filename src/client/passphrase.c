@@ -200,6 +200,17 @@ restore:
 	return rc;
 }
 
+/* Characters, not bytes: what a person counts, and what the browser's
+ * check counts for every passphrase of the Basic Multilingual Plane. */
+static size_t passphrase_chars(const char *p)
+{
+	size_t n = 0;
+
+	for (; *p != '\0'; p++)
+		n += ((unsigned char)*p & 0xC0) != 0x80;
+	return n;
+}
+
 int passphrase_read(const char *file, int confirm, char **out)
 {
 	const char *env = getenv("SEALDROP_PASSPHRASE");
@@ -223,6 +234,12 @@ int passphrase_read(const char *file, int confirm, char **out)
 	}
 	if (rc == CLI_OK && *p == '\0') {
 		cli_err("the passphrase is empty");
+		rc = CLI_EUSAGE;
+	} else if (rc == CLI_OK && confirm && passphrase_chars(p) < PASSPHRASE_NEW_MIN) {
+		/* It is all that protects the key in a copied identity file. */
+		cli_err("choose a passphrase of at least %d characters: it is all that protects "
+		        "the key if the identity file is copied",
+		        PASSPHRASE_NEW_MIN);
 		rc = CLI_EUSAGE;
 	}
 	if (rc == CLI_OK) {

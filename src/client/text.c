@@ -81,6 +81,21 @@ void text_safe_write(FILE *f, const unsigned char *s, size_t n, int multiline)
 	}
 }
 
+void text_body_write(FILE *f, const unsigned char *s, size_t n)
+{
+	size_t i = 0, line;
+
+	while (i < n) {
+		const unsigned char *nl = memchr(s + i, '\n', n - i);
+
+		line = nl != NULL ? (size_t)(nl - (s + i)) + 1 : n - i;
+		if (line >= 3 && memcmp(s + i, "---", 3) == 0)
+			fputc('\\', f);
+		text_safe_write(f, s + i, line, 1);
+		i += line;
+	}
+}
+
 void text_safe_inplace(char *s)
 {
 	unsigned char *p = (unsigned char *)s;

@@ -14,6 +14,11 @@ int text_utf8_valid(const unsigned char *s, size_t n);
  * '\n' and '\t' are kept. */
 void text_safe_write(FILE *f, const unsigned char *s, size_t n, int multiline);
 
+/* A message body under its "--- #ID" header line: text_safe_write with
+ * multiline, and a line that starts with "---" gets a '\' in front, so
+ * no sender can fake the start of another message. */
+void text_body_write(FILE *f, const unsigned char *s, size_t n);
+
 /* The same for a NUL-terminated string, in place (it never grows). */
 void text_safe_inplace(char *s);
 

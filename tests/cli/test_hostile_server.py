@@ -21,16 +21,43 @@ def key_reply(box_key):
             "box_public_key": b64(box_key)}
 
 
-def registered(cli, fake):
-    """An identity registered on the fake server; returns its signing key."""
+def registered(cli, fake, fetch_token=None):
+    """An identity registered on the fake server; returns its signing key.
+    Without fetch_token the server gives none, so every call signs."""
     cli("init")
 
     def register(path, body):
-        return 201, {}, {"link_token": TOKEN, "fetch_token": "f" * 64,
-                         "box_public_key": body["box_public_key"]}
+        reply = {"link_token": TOKEN, "box_public_key": body["box_public_key"]}
+        if fetch_token is not None:
+            reply["fetch_token"] = fetch_token
+        return 201, {}, reply
     fake.route("POST", "/register", register)
     cli("register", "--server", fake.url)
     return VerifyKey(base64.b64decode(cli.doc()["public_key"]))
+
+
+def bound_challenges(fake, **override):
+    """/challenge_request as the contract has it: a purpose-bound challenge
+    for the purpose asked, naming the fake's origin; override changes
+    fields (None removes one). Returns the list of challenges issued."""
+    issued = []
+
+    def challenge(path, body):
+        reply = {"challenge": b64(os.urandom(32)), "expires_in": 300,
+                 "purpose": body.get("purpose"), "origin": fake.url, "form": "sealdrop-v1"}
+        for k, v in override.items():
+            if v is None:
+                reply.pop(k, None)
+            else:
+                reply[k] = v
+        issued.append(reply.get("challenge"))
+        return 200, {}, reply
+    fake.route("POST", "/challenge_request", challenge)
+    return issued
+
+
+def bound_bytes(purpose, origin, token, challenge):
+    return ("sealdrop-v1\n%s\n%s\n%s\n%s" % (purpose, origin, token, challenge)).encode()
 
 
 def test_oversized_reply_is_not_read(cli, fake):
@@ -99,43 +126,120 @@ def test_register_refuses_a_malformed_link_token(cli, fake):
 
 
 def test_register_works_with_a_server_that_ignores_box_keys(cli, fake):
-    """PyCrypt's server does not echo box_public_key; that is fine."""
+    """PyCrypt's server does not echo box_public_key; that is fine. A fetch
+    token that cannot be one is not kept."""
     cli("init")
     fake.reply("POST", "/register", 201, {"link_token": TOKEN, "fetch_token": "x"})
     link = cli("register", "--server", fake.url).stdout.decode().strip()
     assert link.startswith(fake.url + "/l/" + TOKEN + "#")
     sent = [b for m, p, b in fake.requests if p == "/register"][0]
-    assert set(sent) == {"public_key", "box_public_key", "key_type"}
+    assert set(sent) == {"public_key", "box_public_key", "key_type", "capabilities"}
+    assert sent["capabilities"] == ["bound-signatures"]
+    assert "sealed_fetch_token" not in cli.doc()["inbox"]
 
 
 def test_only_challenges_are_signed(cli, fake):
     """A server gets no signature over a string of its choosing."""
     registered(cli, fake)
-    for challenge in ("I owe the bearer 1000 EUR, signed", "", "x" * 200, 42):
-        fake.reply("POST", "/challenge_request", 200, {"challenge": challenge})
+    for challenge in ("I owe the bearer 1000 EUR, signed", "", "x" * 200, 42,
+                      b64(os.urandom(31)), b64(os.urandom(33)), b64(os.urandom(64))):
+        bound_challenges(fake, challenge=challenge)
         r = cli("fetch", check=False)
         assert r.returncode == 70, challenge
-        assert "no valid challenge" in r.stderr.decode()
+        assert "not 32 bytes of base64; nothing signed" in r.stderr.decode()
+        assert_one_clean_line(r.stderr)
     assert "/fetch" not in fake.paths()
 
 
-def test_signature_is_over_the_challenge_string(cli, fake):
+@pytest.mark.parametrize("override,why", [
+    ({"origin": "https://other.example"}, "names another server"),
+    ({"origin": None}, "names another server"),
+    ({"purpose": "fetch"}, "is not for 'unregister'"),
+    ({"purpose": None}, "is not for 'unregister'"),
+    ({"form": None}, "no purpose-bound challenge"),
+    ({"form": "sealdrop-v2"}, "no purpose-bound challenge"),
+    ({"challenge": b64(os.urandom(16))}, "not 32 bytes"),
+])
+def test_a_challenge_that_is_not_ours_is_refused(cli, fake, override, why):
+    """Another server's challenge relayed by this one (another origin), one
+    for another purpose, a short one, or PyCrypt's form: nothing is signed,
+    nothing is sent."""
+    registered(cli, fake, fetch_token="F" * 64)
+    bound_challenges(fake, **override)
+    fake.reply("POST", "/unregister", 200, {"message": "Inbox deleted"})
+    r = cli("unregister", check=False)
+    assert r.returncode == 70, r.stderr
+    assert why in r.stderr.decode() and "nothing signed" in r.stderr.decode()
+    assert_one_clean_line(r.stderr)
+    assert "/unregister" not in fake.paths()
+    assert cli.doc()["inbox"]["link_token"] == TOKEN  # still ours
+
+
+def test_the_origin_is_our_own_notion_of_the_server(cli, fake):
+    """A server under a path: requests go to its path, the origin signed is
+    scheme://host:port alone, and a challenge naming the path is refused."""
+    cli("init")
+    fake.route("POST", "/sub/register", lambda p, b: (201, {}, {"link_token": TOKEN}))
+    cli("register", "--server", fake.url + "/sub/")
+    vk = VerifyKey(base64.b64decode(cli.doc()["public_key"]))
+    fake.reply("POST", "/sub/rotate_token", 200, {"message": "ok", "fetch_token": "G" * 64})
+    for origin, ok in ((fake.url + "/sub", False), (fake.url + "/", False),
+                       (fake.url.upper(), False), (fake.url, True)):
+        issued = bound_challenges(fake, origin=origin)
+        fake.route("POST", "/sub/challenge_request", fake.routes[("POST", "/challenge_request")])
+        r = cli("rotate-token", check=False)
+        assert (r.returncode == 0) == ok, (origin, r.stderr)
+    body = [b for m, p, b in fake.requests if p == "/sub/rotate_token"]
+    assert len(body) == 1
+    vk.verify(bound_bytes("rotate_token", fake.url, TOKEN, issued[-1]),
+              base64.b64decode(body[0]["challenge_signature"]))
+
+
+def test_signature_is_bound_to_purpose_origin_and_inbox(cli, fake):
     vk = registered(cli, fake)
-    challenge = b64(os.urandom(32))
-    fake.reply("POST", "/challenge_request", 200, {"challenge": challenge, "expires_in": 300})
+    issued = bound_challenges(fake)
     fake.reply("POST", "/fetch", 200, {"data": [], "count": 0, "has_more": False,
                                         "next_cursor": None})
     assert json.loads(cli("fetch", "--json").stdout) == []
+    req = [b for m, p, b in fake.requests if p == "/challenge_request"][0]
+    assert req == {"link_token": TOKEN, "purpose": "fetch"}
     body = [b for m, p, b in fake.requests if p == "/fetch"][0]
-    assert body["challenge"] == challenge and body["link_token"] == TOKEN
-    vk.verify(challenge.encode(), base64.b64decode(body["challenge_signature"]))
+    assert body["challenge"] == issued[0] and body["link_token"] == TOKEN
+    assert body["challenge_form"] == "sealdrop-v1"
+    vk.verify(bound_bytes("fetch", fake.url, TOKEN, issued[0]),
+              base64.b64decode(body["challenge_signature"]))
     assert body["order"] == "ASC" and body["include_seen"] is False
     assert "fetch_token" not in body
 
 
+def test_destructive_calls_sign_for_their_own_purpose(cli, fake):
+    """With a fetch token at hand, erasing still signs, each for its own
+    purpose; marking read uses the token."""
+    vk = registered(cli, fake, fetch_token="T" * 64)
+    bound_challenges(fake)
+    fake.reply("POST", "/ack", 200, {"message": "ok", "count": 2})
+    fake.reply("POST", "/rotate_token", 200, {"message": "ok", "fetch_token": "U" * 64})
+    fake.reply("POST", "/unregister", 200, {"message": "Inbox deleted"})
+    cli("ack", "5,6")
+    cli("ack", "5", "--delete")
+    assert cli("rotate-token").stdout.decode() == "U" * 64 + "\n"
+    cli("unregister")
+    acks = [(b, h) for m, p, b in fake.requests if p == "/ack" for h in [None]]
+    assert "challenge" not in acks[0][0] and acks[0][0]["delete"] is False
+    want = {"/ack": "delete", "/rotate_token": "rotate_token", "/unregister": "unregister"}
+    signed = [(p, b) for m, p, b in fake.requests if p in want and "challenge" in b]
+    assert [p for p, b in signed] == ["/ack", "/rotate_token", "/unregister"]
+    for p, b in signed:
+        assert b["challenge_form"] == "sealdrop-v1"
+        vk.verify(bound_bytes(want[p], fake.url, TOKEN, b["challenge"]),
+                  base64.b64decode(b["challenge_signature"]))
+    purposes = [b["purpose"] for m, p, b in fake.requests if p == "/challenge_request"]
+    assert purposes == ["delete", "rotate_token", "unregister"]
+
+
 def test_paging_cursor_must_move_forward(cli, fake):
     registered(cli, fake)
-    fake.reply("POST", "/challenge_request", 200, {"challenge": b64(os.urandom(32))})
+    bound_challenges(fake)
     fake.reply("POST", "/fetch", 200, {"data": [], "count": 0, "has_more": True,
                                         "next_cursor": 0})
     r = cli("fetch", check=False, timeout=20)
@@ -144,7 +248,7 @@ def test_paging_cursor_must_move_forward(cli, fake):
 
 def test_undecryptable_and_malformed_messages(cli, fake):
     registered(cli, fake)
-    fake.reply("POST", "/challenge_request", 200, {"challenge": b64(os.urandom(32))})
+    bound_challenges(fake)
     fake.reply("POST", "/fetch", 200, {"data": [
         {"id": 1, "encrypted_message": b64(os.urandom(80)), "created_at": "2026-01-01T00:00:00Z",
          "seen": False, "metadata": None},
@@ -163,9 +267,10 @@ def test_undecryptable_and_malformed_messages(cli, fake):
 
 def test_auth_failure_and_server_errors_map_to_exit_codes(cli, fake):
     registered(cli, fake)
-    fake.reply("POST", "/challenge_request", 200, {"challenge": b64(os.urandom(32))})
+    bound_challenges(fake)
     for status, code in ((401, 77), (404, 70), (429, 70), (500, 70), (503, 70)):
-        fake.reply("POST", "/fetch", status, {"error": "no", "code": "x"})
+        code_text = "inbox_full" if status == 429 else "x"  # a 429 that waiting does not end
+        fake.reply("POST", "/fetch", status, {"error": "no", "code": code_text})
         r = cli("fetch", check=False)
         assert r.returncode == code, status
         assert_one_clean_line(r.stderr, PASS)
