@@ -10,29 +10,29 @@
 #include "client/jsonv.h"
 #include "client/link.h"
 
-#define API_URL_MAX       (IDENTITY_SERVER_MAX + IDENTITY_TOKEN_MAX + 32)
-#define API_CHALLENGE_MAX SD_CHALLENGE_FIELD_MAX /* longer ones the server would refuse back */
+#define API_URL_MAX           (IDENTITY_SERVER_MAX + IDENTITY_TOKEN_MAX + 32)
+#define API_CHALLENGE_MAX     SD_CHALLENGE_FIELD_MAX /* longer ones the server would refuse back */
 
 /* Purpose-bound signatures (docs/API.md): the form, and the challenge's
  * size in bytes. */
-#define API_FORM            "sealdrop-v1"
-#define API_CHALLENGE_BYTES 32
+#define API_FORM              "sealdrop-v1"
+#define API_CHALLENGE_BYTES   32
 
 /* A rate limit (429) is waited out and the request sent again: at most
  * this many times in a row, and never for longer than this per wait. */
-#define API_RETRIES        10
-#define API_RETRY_WAIT_MAX 30 /* seconds */
+#define API_RETRIES           10
+#define API_RETRY_WAIT_MAX    30 /* seconds */
 
 /* /send answered 502/503/504: the message may have been stored; sent again
  * with the same idempotency key at most this many times. */
-#define API_SEND_RETRIES 3
+#define API_SEND_RETRIES      3
 
 /* The idempotency key: base64url of this many random bytes. */
 #define API_IDEMPOTENCY_BYTES 16
 
 /* Below the server's SD_FETCH_MAX_LIMIT: a page of the largest messages
  * must fit in one reply. */
-#define API_FETCH_PAGE 100
+#define API_FETCH_PAGE        100
 _Static_assert(API_FETCH_PAGE <= SD_FETCH_MAX_LIMIT, "the server serves pages this long");
 
 /* A page of the largest messages: ciphertext, metadata, the rest. */
@@ -78,8 +78,8 @@ static int api_code_is(const struct http_reply *r, const char *code)
 
 /* One exchange, a rate limit waited out: the reply whatever its status.
  * A full inbox is a 429 too, but waiting would not empty it. */
-static int api_exchange(const char *method, const char *url, json_object *body,
-                        const char *bearer, struct http_reply *r)
+static int api_exchange(const char *method, const char *url, json_object *body, const char *bearer,
+                        struct http_reply *r)
 {
 	long wait;
 	int rc;
@@ -303,11 +303,13 @@ static const char *api_challenge_take(const struct session *s, const char *purpo
 		return NULL;
 	}
 	if (p == NULL || strcmp(p, purpose) != 0) {
-		cli_err("challenge: the server's challenge is not for '%s'; nothing signed", purpose);
+		cli_err("challenge: the server's challenge is not for '%s'; nothing signed",
+		        purpose);
 		return NULL;
 	}
 	if (c == NULL || !api_challenge_valid(c)) {
-		cli_err("challenge: the server's challenge is not 32 bytes of base64; nothing signed");
+		cli_err(
+		    "challenge: the server's challenge is not 32 bytes of base64; nothing signed");
 		return NULL;
 	}
 	/* What stops a server from relaying another server's challenge to us. */
@@ -362,8 +364,8 @@ out:
  * token when it has one, else with a signed challenge; a token the server
  * refuses (rotated elsewhere) is dropped for the rest of the session and
  * the call signed instead. bound != 0: always a signed challenge. */
-static int api_auth_post(const char *what, struct session *s, const char *path,
-                         const char *purpose, int bound, json_object *body, struct http_reply *r)
+static int api_auth_post(const char *what, struct session *s, const char *path, const char *purpose,
+                         int bound, json_object *body, struct http_reply *r)
 {
 	char url[API_URL_MAX];
 	int rc;
@@ -411,8 +413,8 @@ static int api_page_take(struct http_reply *r, int64_t after, json_object **data
 	return 0;
 }
 
-int api_messages_fetch(struct session *s, int include_seen, int64_t since_id,
-                       struct http_reply *r, json_object **data, int64_t *next)
+int api_messages_fetch(struct session *s, int include_seen, int64_t since_id, struct http_reply *r,
+                       json_object **data, int64_t *next)
 {
 	json_object *body = api_body_new(s->id.link_token);
 	int rc;
@@ -507,8 +509,7 @@ int api_messages_ack_upto(struct session *s, int64_t up_to, int del, int64_t *co
 	return api_ack_post(s, body, del, count);
 }
 
-int api_account_post(struct session *s, const char *path, const char *purpose,
-                     struct http_reply *r)
+int api_account_post(struct session *s, const char *path, const char *purpose, struct http_reply *r)
 {
 	json_object *body = api_body_new(s->id.link_token);
 	int rc = api_auth_post(path + 1, s, path, purpose, 1, body, r);

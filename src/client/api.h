@@ -52,8 +52,8 @@ int api_message_post(const char *server, const char *token, const unsigned char 
 /* One page of POST /fetch, oldest first after since_id. On CLI_OK, *data
  * borrows the reply's message array and *next is the cursor of the next
  * page or 0; free the reply afterwards. */
-int api_messages_fetch(struct session *s, int include_seen, int64_t since_id,
-                       struct http_reply *r, json_object **data, int64_t *next);
+int api_messages_fetch(struct session *s, int include_seen, int64_t since_id, struct http_reply *r,
+                       json_object **data, int64_t *next);
 
 /* The id of the newest message of the inbox (read or not) into *id, 0 when
  * the inbox is empty. */

@@ -173,9 +173,10 @@ static struct curl_slist *http_bearer_add(struct curl_slist *h, const char *bear
 	struct curl_slist *out;
 	size_t n = strlen(bearer);
 
-	if (n == 0 || n > HTTP_BEARER_MAX || strspn(bearer, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                                                    "abcdefghijklmnopqrstuvwxyz"
-	                                                    "0123456789-_") != n)
+	if (n == 0 || n > HTTP_BEARER_MAX ||
+	    strspn(bearer, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                   "abcdefghijklmnopqrstuvwxyz"
+	                   "0123456789-_") != n)
 		return NULL;
 	snprintf(line, sizeof line, "Authorization: Bearer %s", bearer);
 	out = curl_slist_append(h, line);

@@ -5,7 +5,7 @@
 #include <json-c/json.h>
 #include <signal.h>
 
-#define HTTP_REPLY_MAX (4L * 1024 * 1024) /* bytes of a reply we read at most */
+#define HTTP_REPLY_MAX       (4L * 1024 * 1024) /* bytes of a reply we read at most */
 
 #define HTTP_RETRY_AFTER_MAX 3600L /* seconds; a larger Retry-After counts as this */
 

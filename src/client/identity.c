@@ -261,8 +261,7 @@ static int identity_fetch_token_put(struct identity *id, json_object *inbox, con
 }
 
 int identity_inbox_set(const char *path, struct identity *id, const char *server,
-                       const char *link_token, const char *display_name,
-                       const char *fetch_token)
+                       const char *link_token, const char *display_name, const char *fetch_token)
 {
 	json_object *inbox;
 
@@ -301,8 +300,7 @@ int identity_fetch_token_set(const char *path, struct identity *id, const char *
 	return file_private_write(path, identity_doc_text(id), 0);
 }
 
-int identity_fetch_token_open(const struct identity *id, const struct identity_keys *k,
-                              char **out)
+int identity_fetch_token_open(const struct identity *id, const struct identity_keys *k, char **out)
 {
 	unsigned char sealed[crypto_box_SEALBYTES + IDENTITY_FETCH_MAX];
 	json_object *inbox = NULL;

@@ -53,8 +53,7 @@ void identity_keys_free(struct identity_keys *k);
  * key (inbox.sealed_fetch_token): writing it needs no passphrase, reading
  * it needs the unlocked keys. Returns an exit code. */
 int identity_inbox_set(const char *path, struct identity *id, const char *server,
-                       const char *link_token, const char *display_name,
-                       const char *fetch_token);
+                       const char *link_token, const char *display_name, const char *fetch_token);
 
 /* Replace the sealed fetch token of the recorded inbox and rewrite path.
  * Returns an exit code. */
@@ -68,8 +67,7 @@ int identity_fetch_token_valid(const char *s);
  * sodium_free), or *out = NULL when the file keeps none (older files, the
  * browser before it kept one). Returns 0, or -1 when one is there but does
  * not open to a valid token. */
-int identity_fetch_token_open(const struct identity *id, const struct identity_keys *k,
-                              char **out);
+int identity_fetch_token_open(const struct identity *id, const struct identity_keys *k, char **out);
 
 /* The file's JSON text, as it is written. */
 const char *identity_doc_text(const struct identity *id);

@@ -48,7 +48,9 @@ int jsonv_int_get(json_object *o, const char *name, int64_t min, int64_t max, in
 	    !json_object_is_type(v, json_type_int))
 		return -1;
 	n = json_object_get_int64(v);
-	if (n < min || n > max)
+	/* json-c saturates numbers past the int64 range: an extreme may stand
+	 * for a number we were never sent. */
+	if (n == INT64_MAX || n == INT64_MIN || n < min || n > max)
 		return -1;
 	*out = n;
 	return 0;

@@ -15,7 +15,8 @@ json_object *jsonv_object_parse(const char *text, size_t len);
 const char *jsonv_str_get(json_object *o, const char *name);
 
 /* The integer member name of o in [min, max]: 0, or -1 when absent, of
- * another type or out of range. */
+ * another type or out of range (INT64_MIN and INT64_MAX count as out of
+ * range: json-c gives them for any larger number). */
 int jsonv_int_get(json_object *o, const char *name, int64_t min, int64_t max, int64_t *out);
 
 /* The boolean member name of o: 0 or 1, or def when absent or mistyped. */

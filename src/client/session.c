@@ -17,7 +17,8 @@ int session_open_public(const struct cli_opts *o, struct session *s, int need_in
 		session_close(s);
 		return CLI_EUSAGE;
 	}
-	if (s->id.server[0] != '\0' && link_origin(s->id.server, s->origin, sizeof s->origin) != 0) {
+	if (s->id.server[0] != '\0' &&
+	    link_origin(s->id.server, s->origin, sizeof s->origin) != 0) {
 		cli_err("the server URL recorded in the identity file has no usable origin");
 		session_close(s);
 		return CLI_EDATA;

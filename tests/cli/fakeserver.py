@@ -23,6 +23,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         fake = self.server.fake
         fake.requests.append((method, self.path, body))
+        fake.headers.append({k.lower(): v for k, v in self.headers.items()})
         handler = None
         for (m, prefix), h in fake.routes.items():
             if m == method and self.path.startswith(prefix):
@@ -57,6 +58,7 @@ class FakeServer:
     def __init__(self, certfile=None, keyfile=None):
         self.routes = {}
         self.requests = []
+        self.headers = []  # the request headers, lowercased names, in step with requests
         self.certfile = certfile
         self.keyfile = keyfile
 

@@ -10,55 +10,9 @@ import time
 import pytest
 from nacl.signing import SigningKey, VerifyKey
 
-from conftest import PASS, Cli, assert_one_clean_line, b64, b64url
+from conftest import PASS, assert_one_clean_line, b64, b64url
 from fakeserver import FakeServer
-
-TOKEN = "link_" + "A" * 32
-
-
-def key_reply(box_key):
-    return {"link_token": TOKEN, "display_name": None, "public_key": b64(os.urandom(32)),
-            "box_public_key": b64(box_key)}
-
-
-def registered(cli, fake, fetch_token=None):
-    """An identity registered on the fake server; returns its signing key.
-    Without fetch_token the server gives none, so every call signs."""
-    cli("init")
-
-    def register(path, body):
-        reply = {"link_token": TOKEN, "box_public_key": body["box_public_key"]}
-        if fetch_token is not None:
-            reply["fetch_token"] = fetch_token
-        return 201, {}, reply
-    fake.route("POST", "/register", register)
-    cli("register", "--server", fake.url)
-    return VerifyKey(base64.b64decode(cli.doc()["public_key"]))
-
-
-def bound_challenges(fake, **override):
-    """/challenge_request as the contract has it: a purpose-bound challenge
-    for the purpose asked, naming the fake's origin; override changes
-    fields (None removes one). Returns the list of challenges issued."""
-    issued = []
-
-    def challenge(path, body):
-        reply = {"challenge": b64(os.urandom(32)), "expires_in": 300,
-                 "purpose": body.get("purpose"), "origin": fake.url, "form": "sealdrop-v1"}
-        for k, v in override.items():
-            if v is None:
-                reply.pop(k, None)
-            else:
-                reply[k] = v
-        issued.append(reply.get("challenge"))
-        return 200, {}, reply
-    fake.route("POST", "/challenge_request", challenge)
-    return issued
-
-
-def bound_bytes(purpose, origin, token, challenge):
-    return ("sealdrop-v1\n%s\n%s\n%s\n%s" % (purpose, origin, token, challenge)).encode()
-
+from hostile import TOKEN, bound_bytes, bound_challenges, key_reply, registered
 
 def test_oversized_reply_is_not_read(cli, fake):
     fake.reply("GET", "/key/", 200, b'{"pad":"' + b"x" * (5 * 1024 * 1024) + b'"}')
