@@ -137,6 +137,7 @@ def test_auth_failure_exit_code(cli, inbox, srv):
     stranger.send(b"not yours")
     doc = cli.doc()
     doc["inbox"]["link_token"] = stranger.link
+    sealed = doc["inbox"].pop("sealed_fetch_token")  # our token: not theirs either
     cli.write_doc(doc)
     for args in (("fetch",), ("ack", "--all"), ("rotate-token",), ("unregister",)):
         r = cli(*args, check=False)
@@ -144,6 +145,13 @@ def test_auth_failure_exit_code(cli, inbox, srv):
         assert "401" in r.stderr.decode()
         assert_one_clean_line(r.stderr)
     assert b"not yours" not in r.stdout
+    # With our own inbox's token: refused too, then refused by signature.
+    doc["inbox"]["sealed_fetch_token"] = sealed
+    cli.write_doc(doc)
+    r = cli("fetch", check=False)
+    assert r.returncode == 77 and b"not yours" not in r.stdout
+    assert r.stderr.decode().splitlines()[0].endswith("signing challenges instead")
+    assert_one_clean_line(r.stderr.decode().split("\n", 1)[1].encode())
     assert len(stranger.fetch().json()["data"]) == 1
 
 

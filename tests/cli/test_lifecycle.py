@@ -123,8 +123,10 @@ def test_register_prints_self_authenticating_link(cli, srv, inbox):
     assert served["display_name"] == "CLI Tester"
     assert unb64url(key) == __import__("base64").b64decode(served["box_public_key"])
     assert cli("link").stdout.decode().strip() == inbox
-    assert cli.doc()["inbox"] == {"server": srv.url, "link_token": token,
-                                  "display_name": "CLI Tester"}
+    kept = cli.doc()["inbox"]
+    sealed = kept.pop("sealed_fetch_token")  # the fetch token, sealed to our own key
+    assert kept == {"server": srv.url, "link_token": token, "display_name": "CLI Tester"}
+    assert len(__import__("base64").b64decode(sealed)) == 48 + 64
     # A second registration would orphan the inbox: refused without --force.
     r = cli("register", "--server", srv.url, check=False)
     assert r.returncode == 64 and "already has an inbox" in r.stderr.decode()
