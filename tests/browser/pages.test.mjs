@@ -4,86 +4,30 @@
 // restores the inbox in a fresh context. Screenshots go to artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import * as lib from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const artifacts = path.join(here, 'artifacts');
-mkdirSync(artifacts, { recursive: true });
-const PASS = 'a long test passphrase';
-
-let server, url, browser;
+const { root, artifacts, PASS } = lib;
+let stack, url, browser;
 
 before(async () => {
   // A small inbox cap, so the "inbox full" state can be reached.
-  server = spawn('/usr/bin/python3', [path.join(root, 'tests/lib/stack_serve.py')],
-                 { stdio: ['pipe', 'pipe', 'inherit'],
-                   env: { ...process.env, SEALDROP_INBOX_MAX_MESSAGES: '3' } });
-  url = await new Promise((resolve, reject) => {
-    const rl = createInterface({ input: server.stdout });
-    rl.once('line', resolve);
-    server.once('exit', (code) => reject(new Error('stack exited ' + code)));
-  });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  stack = await lib.startStack('tests/lib/stack_serve.py', { SEALDROP_INBOX_MAX_MESSAGES: '3' });
+  url = stack.url;
+  browser = await lib.launchBrowser();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (server) {
-    server.stdin.end();
-    await new Promise((resolve) => server.once('exit', resolve));
-  }
+  if (stack) await stack.stop();
 });
 
-// A fresh context, failing the test on any console error or CSP violation.
-async function newPage(opts = {}) {
-  const ctx = await browser.newContext({ acceptDownloads: true, ...opts });
-  const page = await ctx.newPage();
-  page.problems = [];
-  page.on('console', (m) => { if (m.type() === 'error') page.problems.push(m.text()); });
-  page.on('pageerror', (e) => page.problems.push(String(e)));
-  return { ctx, page };
-}
-
-async function createInbox(page, name) {
-  await page.goto(url + '/');
-  await page.getByLabel('Name shown to senders (optional)').fill(name);
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASS);
-  await page.getByLabel('Passphrase again').fill(PASS);
-  await page.getByRole('button', { name: 'Create inbox' }).click();
-  await page.locator('#done').waitFor({ state: 'visible', timeout: 30000 });
-  const link = await page.locator('#link').inputValue();
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Download backup' }).click(),
-  ]);
-  const backup = path.join(artifacts, 'backup-' + Date.now() + '.json');
-  await download.saveAs(backup);
-  return { link, backup };
-}
-
-async function send(page, link, text) {
-  await page.goto(link);
-  await page.getByLabel('Message').fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-  await page.locator('#status[data-kind="ok"]').waitFor({ timeout: 15000 });
-}
-
-async function unlock(page) {
-  await page.goto(url + '/inbox');
-  await page.locator('#unlock').getByLabel('Passphrase').fill(PASS);
-  await page.getByRole('button', { name: 'Unlock' }).click();
-  await page.locator('#reader').waitFor({ state: 'visible', timeout: 30000 });
-}
+const newPage = (opts) => lib.newPage(browser, opts);
+const createInbox = (page, name) => lib.createInbox(page, url, name);
+const send = lib.sendMessage;
+const unlock = (page) => lib.unlock(page, url);
 
 test('create, send from another browser, read, mark read', async () => {
   const a = await newPage({ viewport: { width: 390, height: 844 } }); // phone-sized

@@ -37,8 +37,11 @@ def limited_stack(**options):
         "location = /%s { limit_req zone=sd_write burst=%d nodelay; include %s/sealdrop-fastcgi.conf; }"
         % (path, BURST, snippets)
         for path in ("challenge_request", "fetch", "ack", "rotate_token", "unregister"))
+    # Room for a few messages more than the 10,000 the tests put in.
+    env = {"SEALDROP_INBOX_MAX_MESSAGES": "20000"}
+    env.update(options.pop("env", {}))
     return stack.Stack(own_sqlite=True, write_rate=RATE, write_burst=BURST, extra_nginx=extra,
-                       **options)
+                       env=env, **options)
 
 
 def fill(s, link_token, box_public_key, n, text="message %d"):

@@ -11,7 +11,7 @@ import pytest
 import bigstack
 from conftest import link_parts, unb64url
 
-N = 10000  # the server's default cap of messages per inbox
+N = 10000
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,14 @@ SD.unb64url = (s) => sodium.from_base64(s, sodium.base64_variants.URLSAFE_NO_PAD
 
 SD.MAX_SEALED = 16384;
 
+SD.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/* A rate limit (429) is waited out and the request sent again, at most
+ * this many times in a row and never for longer than this per wait; a full
+ * inbox is a 429 that waiting does not end. */
+SD.RETRIES = 5;
+SD.RETRY_WAIT_MAX = 30;
+
 /* POST (or GET without body) to the API. Resolves to {status, json};
  * rejects only when the network fails. */
 SD.api = async (path, body, headers) => {
@@ -28,10 +36,18 @@ SD.api = async (path, body, headers) => {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const r = await fetch(path, init);
-  let json = null;
-  try { json = await r.json(); } catch (e) { json = null; }
-  return {status: r.status, json};
+  for (let attempt = 0; ; attempt++) {
+    const r = await fetch(path, init);
+    let json = null;
+    try { json = await r.json(); } catch (e) { json = null; }
+    const code = json && json.code;
+    const wait = Number.parseInt(r.headers.get('Retry-After') || '1', 10);
+    if (r.status !== 429 || code === 'inbox_full' || attempt >= SD.RETRIES ||
+        !(wait >= 0 && wait <= SD.RETRY_WAIT_MAX)) {
+      return {status: r.status, json};
+    }
+    await SD.sleep(Math.max(wait, 1) * 1000);
+  }
 };
 
 /* Everything derives from one 32-byte Ed25519 seed. */
@@ -123,15 +139,76 @@ SD.loadIdentity = async () => {
   });
 };
 
-/* A fresh signed challenge for the inbox, as request body fields. */
-SD.signed = async (keys, linkToken) => {
-  const r = await SD.api('/challenge_request', {link_token: linkToken});
-  if (r.status !== 200) throw new Error(SD.reason(r));
-  const sig = sodium.crypto_sign_detached(sodium.from_string(r.json.challenge), keys.signSk);
-  return {challenge: r.json.challenge, challenge_signature: SD.b64(sig)};
+/* ---- authentication (docs/API.md, purpose-bound signatures) --------- */
+
+SD.FORM = 'sealdrop-v1';
+
+/* The challenge of a purpose challenge reply, checked before anything is
+ * signed: our form, our purpose, 32 bytes of base64, and the origin this
+ * page was loaded from. A server never gets a signature over a string it
+ * chose, nor over another server's challenge. Throws with a message for
+ * people. */
+SD.challengeTake = (json, purpose, origin) => {
+  const j = json && typeof json === 'object' ? json : {};
+  if (j.form !== SD.FORM) {
+    throw new Error('The server offers no purpose-bound challenge; nothing was signed.');
+  }
+  if (j.purpose !== purpose) {
+    throw new Error('The server sent a challenge for something else; nothing was signed.');
+  }
+  let raw = null;
+  try {
+    raw = typeof j.challenge === 'string' && j.challenge.length <= 128 &&
+          /^[A-Za-z0-9+/]+={0,2}$/.test(j.challenge) ? SD.unb64(j.challenge) : null;
+  } catch (e) { raw = null; }
+  if (!raw || raw.length !== 32) {
+    throw new Error('The server sent a malformed challenge; nothing was signed.');
+  }
+  if (j.origin !== origin) {
+    throw new Error('The challenge names another server than this one; nothing was signed.');
+  }
+  return j.challenge;
 };
 
-SD.reason = (r) => (r.json && r.json.error) ? r.json.error : 'The server answered ' + r.status + '.';
+/* A fresh challenge for purpose, signed in the bound form, as request body
+ * fields. */
+SD.signed = async (keys, linkToken, purpose) => {
+  const r = await SD.api('/challenge_request', {link_token: linkToken, purpose});
+  if (r.status !== 200) throw new Error(SD.reason(r));
+  const challenge = SD.challengeTake(r.json, purpose, location.origin);
+  const msg = [SD.FORM, purpose, location.origin, linkToken, challenge].join('\n');
+  const sig = sodium.crypto_sign_detached(sodium.from_string(msg), keys.signSk);
+  return {challenge, challenge_signature: SD.b64(sig), challenge_form: SD.FORM};
+};
+
+/* The fetch token is kept in the identity document sealed to the
+ * identity's own X25519 key (docs/IDENTITY.md): sealing needs no
+ * passphrase, opening needs the unlocked keys. */
+SD.fetchTokenValid = (t) => typeof t === 'string' && /^[A-Za-z0-9_-]{16,256}$/.test(t);
+
+SD.sealFetchToken = (token, boxPk) =>
+  SD.b64(sodium.crypto_box_seal(sodium.from_string(token), boxPk));
+
+/* The token, or null when the document keeps none or it does not open. */
+SD.openFetchToken = (inbox, keys) => {
+  if (!inbox || typeof inbox.sealed_fetch_token !== 'string') return null;
+  try {
+    const t = sodium.to_string(sodium.crypto_box_seal_open(SD.unb64(inbox.sealed_fetch_token),
+                                                           keys.boxPk, keys.boxSk));
+    return SD.fetchTokenValid(t) ? t : null;
+  } catch (e) {
+    return null;
+  }
+};
+
+SD.reason = (r) => {
+  const code = r.json && r.json.code;
+  if (r.status === 507 || code === 'storage_full' || code === 'capacity_reached') {
+    return 'The server is full and takes nothing new for now. Try again later.';
+  }
+  return (r.json && typeof r.json.error === 'string') ? r.json.error
+    : 'The server answered ' + r.status + '.';
+};
 
 /* Show a message in a status element: text only, never HTML. */
 SD.say = (el, text, kind) => {

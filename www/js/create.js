@@ -40,8 +40,10 @@
     SD.say(status, 'Creating your key and inbox…');
     const seed = sodium.randombytes_buf(32);
     const keys = SD.keys(seed);
+    /* bound-signatures: deleting, rotating and erasing this inbox then need
+     * a signature made for that purpose; the fetch token only reads. */
     const body = {public_key: SD.b64(keys.signPk), box_public_key: SD.b64(keys.boxPk),
-                  key_type: 'ed25519'};
+                  key_type: 'ed25519', capabilities: ['bound-signatures']};
     if (name) body.display_name = name;
     let r;
     try {
@@ -58,6 +60,11 @@
     }
     const inbox = {server: location.origin, link_token: r.json.link_token};
     if (name) inbox.display_name = name;
+    /* The fetch token lets the inbox page read without a signature per
+     * request; kept sealed to our own key. */
+    if (SD.fetchTokenValid(r.json.fetch_token)) {
+      inbox.sealed_fetch_token = SD.sealFetchToken(r.json.fetch_token, keys.boxPk);
+    }
     identity = SD.sealIdentity(seed, pass, inbox);
     sodium.memzero(seed);
     await SD.saveIdentity(identity);

@@ -1,12 +1,35 @@
-/* /inbox — unlock the identity, fetch with signed challenges, decrypt here,
- * mark read, delete. Message text is only ever set as textContent. */
+/* /inbox — unlock the identity, read, mark read, delete. Message text is
+ * only ever set as textContent.
+ *
+ * A reading session: the newest page shows at once, older pages load on
+ * demand, a refresh asks only for ids above the newest one loaded. Reads
+ * and marking read go with the fetch token kept sealed in the identity
+ * (one authentication for the whole session, no challenge per request);
+ * without one, each call signs a challenge for its purpose. Deleting
+ * always signs a challenge bound to "delete". What is loaded stays on
+ * screen when a request fails. */
 'use strict';
 
 (async () => {
   await SD.ready;
   const $ = (id) => document.getElementById(id);
   const status = $('status');
-  let keys = null, linkToken = null, timer = null, busy = false;
+  const PAGE = 50;           /* messages per page shown */
+  const REFRESH_PAGES = 10;  /* pages of new messages one refresh reads at most */
+
+  /* The session: keys, the fetch token, and what is loaded. */
+  let keys = null, linkToken = null, fetchToken = null, timer = null;
+  let items = new Map();     /* id -> {id, created_at, seen, text} */
+  let newest = 0;            /* highest id loaded */
+  let oldest = null;         /* the cursor for older pages, null when none */
+  let queue = Promise.resolve();
+
+  /* One request at a time: a refresh never races a delete. */
+  const serial = (fn) => {
+    const run = queue.then(fn);
+    queue = run.catch(() => {});
+    return run;
+  };
 
   const show = (which) => {
     for (const id of ['unlock', 'import', 'reader', 'other']) $(id).hidden = !which.includes(id);
@@ -34,12 +57,17 @@
     keys = SD.keys(seed);
     sodium.memzero(seed);
     linkToken = doc.inbox.link_token;
+    fetchToken = SD.openFetchToken(doc.inbox, keys);
+    items = new Map();
+    newest = 0;
+    oldest = null;
     $('who').textContent = doc.inbox.display_name ? 'Inbox of ' + doc.inbox.display_name : '';
     $('mylink').value = SD.selfLink(location.origin, linkToken, keys.boxPk);
     show(['reader']);
     SD.say(status, '');
-    refresh();
-    timer = setInterval(refresh, 15000);
+    render();
+    serial(loadNewest);
+    timer = setInterval(() => serial(refresh), 15000);
   };
 
   $('unlock').addEventListener('submit', (ev) => {
@@ -75,101 +103,199 @@
     $('import-pass').value = '';
   });
 
-  const render = (items) => {
-    const list = $('messages');
-    list.replaceChildren();
-    let unseen = 0;
-    for (const m of items) {
-      const li = document.createElement('li');
-      li.className = m.seen ? 'seen' : 'unseen';
-      li.dataset.id = String(m.id);
-      const meta = document.createElement('div');
-      meta.className = 'meta';
-      const when = document.createElement('time');
-      when.dateTime = m.created_at;
-      when.textContent = new Date(m.created_at).toLocaleString();
-      meta.append(when);
-      if (!m.seen) {
-        unseen++;
-        const badge = document.createElement('span');
-        badge.className = 'badge';
-        badge.textContent = 'new';
-        meta.append(badge);
-      }
-      const text = document.createElement('div');
-      text.className = 'text';
-      try {
-        const plain = sodium.crypto_box_seal_open(SD.unb64(m.encrypted_message), keys.boxPk,
-                                                  keys.boxSk);
-        text.textContent = new TextDecoder().decode(plain);
-      } catch (e) {
-        text.textContent = '(this message could not be decrypted)';
-      }
-      const actions = document.createElement('div');
-      actions.className = 'row actions';
-      if (!m.seen) {
-        const read = document.createElement('button');
-        read.type = 'button';
-        read.className = 'secondary';
-        read.textContent = 'Mark read';
-        read.addEventListener('click', () => ack([m.id], false));
-        actions.append(read);
-      }
-      const del = document.createElement('button');
-      del.type = 'button';
-      del.className = 'secondary';
-      del.textContent = 'Delete';
-      del.addEventListener('click', () => ack([m.id], true));
-      actions.append(del);
-      li.append(meta, text, actions);
-      list.append(li);
+  /* ---- talking to the server ------------------------------------------ */
+
+  /* An authenticated POST. bound: always a challenge signed for purpose;
+   * otherwise the fetch token when there is one (a token the server
+   * refuses is dropped and the call signed instead). Resolves to the reply
+   * when it is 200; throws with a message for people otherwise. */
+  const call = async (path, body, purpose, bound) => {
+    if (!bound && fetchToken) {
+      const r = await SD.api(path, body, {'Authorization': 'Bearer ' + fetchToken});
+      if (r.status === 200) return r;
+      if (r.status !== 401) throw new Error(SD.reason(r));
+      fetchToken = null;
     }
-    $('summary').textContent = items.length === 0 ? 'No messages yet.'
-      : items.length + ' message(s), ' + unseen + ' new.';
+    const r = await SD.api(path, Object.assign({}, body,
+                                               await SD.signed(keys, linkToken, purpose)));
+    if (r.status !== 200) throw new Error(SD.reason(r));
+    return r;
   };
 
-  async function refresh() {
-    if (!keys || busy) return;
-    busy = true;
-    try {
-      const items = [];
-      let before = null;
-      for (;;) {
-        const body = Object.assign({link_token: linkToken, include_seen: true, limit: 200},
-                                   await SD.signed(keys, linkToken));
-        if (before) body.before_id = before;
-        const r = await SD.api('/fetch', body);
-        if (r.status !== 200) throw new Error(SD.reason(r));
-        items.push(...r.json.data);
-        if (!r.json.has_more) break;
-        before = r.json.next_cursor;
-      }
-      render(items);
-    } catch (e) {
-      SD.say(status, e instanceof TypeError ? 'You seem to be offline.' : e.message, 'error');
-    } finally {
-      busy = false;
+  /* A page of /fetch, its messages checked and opened, added to items. */
+  const fetchPage = async (options) => {
+    const r = await call('/fetch', Object.assign({link_token: linkToken, include_seen: true},
+                                                 options), 'fetch', false);
+    const data = r.json && Array.isArray(r.json.data) ? r.json.data : null;
+    if (!data) throw new Error('The server\'s answer has no message list.');
+    for (const m of data) {
+      if (!m || !Number.isSafeInteger(m.id) || m.id < 1 || items.has(m.id)) continue;
+      items.set(m.id, {id: m.id, seen: m.seen === true, text: open(m.encrypted_message),
+                       created_at: typeof m.created_at === 'string' ? m.created_at : ''});
+      if (m.id > newest) newest = m.id;
     }
+    const more = r.json.has_more === true;
+    const cursor = Number.isSafeInteger(r.json.next_cursor) ? r.json.next_cursor : null;
+    return {more, cursor, count: data.length};
+  };
+
+  const open = (ct) => {
+    try {
+      const plain = sodium.crypto_box_seal_open(SD.unb64(ct), keys.boxPk, keys.boxSk);
+      return new TextDecoder().decode(plain);
+    } catch (e) {
+      return null;
+    }
+  };
+
+  const failed = (e) => {
+    SD.say(status, e instanceof TypeError ? 'You seem to be offline.' : e.message, 'error');
+  };
+
+  /* The newest page, at once. */
+  async function loadNewest() {
+    if (!keys) return;
+    try {
+      const p = await fetchPage({limit: PAGE, order: 'DESC'});
+      oldest = p.more ? p.cursor : null;
+    } catch (e) {
+      failed(e);
+    }
+    render();
   }
 
-  async function ack(ids, del) {
+  /* The page below the oldest loaded. */
+  async function loadOlder() {
+    if (!keys || oldest === null) return;
     try {
-      const body = Object.assign({link_token: linkToken, message_ids: ids, delete: del},
-                                 await SD.signed(keys, linkToken));
-      const r = await SD.api('/ack', body);
-      if (r.status !== 200) throw new Error(SD.reason(r));
+      const before = oldest;
+      const p = await fetchPage({limit: PAGE, order: 'DESC', before_id: before});
+      /* The cursor must move down, or a broken server would keep us here. */
+      oldest = p.more && p.cursor !== null && p.cursor < before ? p.cursor : null;
+      SD.say(status, '');
+    } catch (e) {
+      failed(e);
+    }
+    render();
+  }
+
+  /* Only what is new: ids above the newest loaded. */
+  async function refresh() {
+    if (!keys) return;
+    try {
+      for (let i = 0; i < REFRESH_PAGES; i++) {
+        const since = newest;
+        const p = await fetchPage({limit: 200, order: 'ASC', since_id: since});
+        if (!p.more || p.cursor === null || p.cursor <= since) break;
+      }
+    } catch (e) {
+      failed(e);
+    }
+    render();
+  }
+
+  /* Mark read (the token will do) or delete (signed for "delete"). */
+  async function ack(ids, del) {
+    if (!keys) return;
+    try {
+      await call('/ack', {link_token: linkToken, message_ids: ids, delete: del},
+                 del ? 'delete' : 'ack', del);
+      for (const id of ids) {
+        if (del) items.delete(id);
+        else if (items.has(id)) items.get(id).seen = true;
+      }
       SD.say(status, del ? 'Deleted.' : 'Marked as read.', 'ok');
     } catch (e) {
-      SD.say(status, e.message, 'error');
+      failed(e);
     }
-    refresh();
+    render();
   }
 
-  $('refresh').addEventListener('click', refresh);
+  /* Every message up to the newest one seen, in one signed call; what
+   * arrived since has a higher id and stays. */
+  async function deleteAll() {
+    if (!keys || newest === 0) return;
+    const upTo = newest;
+    try {
+      const r = await call('/ack', {link_token: linkToken, up_to_id: upTo, delete: true},
+                           'delete', true);
+      for (const id of [...items.keys()]) if (id <= upTo) items.delete(id);
+      oldest = null;
+      const n = r.json && Number.isSafeInteger(r.json.count) ? r.json.count : 0;
+      SD.say(status, 'Deleted ' + n + ' message(s).', 'ok');
+    } catch (e) {
+      failed(e);
+    }
+    render();
+  }
+
+  /* ---- showing it ----------------------------------------------------- */
+
+  const entry = (m) => {
+    const li = document.createElement('li');
+    li.className = m.seen ? 'seen' : 'unseen';
+    li.dataset.id = String(m.id);
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    const when = document.createElement('time');
+    when.dateTime = m.created_at;
+    const date = new Date(m.created_at);
+    when.textContent = Number.isNaN(date.getTime()) ? '' : date.toLocaleString();
+    meta.append(when);
+    if (!m.seen) {
+      const badge = document.createElement('span');
+      badge.className = 'badge';
+      badge.textContent = 'new';
+      meta.append(badge);
+    }
+    const text = document.createElement('div');
+    text.className = 'text';
+    text.textContent = m.text === null ? '(this message could not be decrypted)' : m.text;
+    const actions = document.createElement('div');
+    actions.className = 'row actions';
+    if (!m.seen) {
+      const read = document.createElement('button');
+      read.type = 'button';
+      read.className = 'secondary';
+      read.textContent = 'Mark read';
+      read.addEventListener('click', () => serial(() => ack([m.id], false)));
+      actions.append(read);
+    }
+    const del = document.createElement('button');
+    del.type = 'button';
+    del.className = 'secondary';
+    del.textContent = 'Delete';
+    del.addEventListener('click', () => serial(() => ack([m.id], true)));
+    actions.append(del);
+    li.append(meta, text, actions);
+    return li;
+  };
+
+  function render() {
+    const list = [...items.values()].sort((a, b) => b.id - a.id);
+    $('messages').replaceChildren(...list.map(entry));
+    const unseen = list.filter((m) => !m.seen).length;
+    $('summary').textContent = list.length === 0 && oldest === null ? 'No messages yet.'
+      : list.length + ' message(s) shown, ' + unseen + ' new' +
+        (oldest !== null ? '; older ones not loaded yet.' : '.');
+    $('older').hidden = oldest === null;
+    $('delete-all').hidden = list.length === 0;
+  }
+
+  $('refresh').addEventListener('click', () => serial(refresh));
+  $('older').addEventListener('click', () => serial(loadOlder));
+  $('delete-all').addEventListener('click', () => {
+    if (window.confirm('Delete every message up to the newest one shown, including older ' +
+                       'ones not loaded yet? This cannot be undone.')) {
+      serial(deleteAll);
+    }
+  });
   $('lock').addEventListener('click', () => {
     clearInterval(timer);
     if (keys) { sodium.memzero(keys.signSk); sodium.memzero(keys.boxSk); }
     keys = null;
+    fetchToken = null;
+    items = new Map();
     $('messages').replaceChildren();
     show(['unlock', 'other']);
     SD.say(status, 'Locked.');

@@ -63,22 +63,33 @@
     $('send-button').disabled = true;
     SD.say(status, 'Encrypting and sending…');
     const sealed = sodium.crypto_box_seal(enc.encode(text.value), key);
+    /* One key per message, the same on every retry of it: a retry after a
+     * lost answer then stores nothing twice. */
+    const body = {link_token: token, encrypted_message: SD.b64(sealed),
+                  idempotency_key: SD.b64url(sodium.randombytes_buf(16))};
     let res;
     try {
-      res = await SD.api('/send', {link_token: token, encrypted_message: SD.b64(sealed)});
+      for (let attempt = 1; ; attempt++) {
+        res = await SD.api('/send', body);
+        if (![502, 503, 504].includes(res.status) || attempt >= 3) break;
+        await SD.sleep(1000);
+      }
     } catch (e) {
       SD.say(status, 'You seem to be offline. Nothing was sent; try again.', 'error');
       update();
       return;
     }
-    if (res.status === 201) {
+    if (res.status === 201 && res.json && Number.isSafeInteger(res.json.id) && res.json.id > 0) {
       text.value = '';
       update();
       SD.say(status, 'Sent. Only the owner of this link can read it.', 'ok');
       return;
     }
     const code = res.json && res.json.code;
-    if (res.status === 429 && code === 'inbox_full') {
+    if (res.status === 201) {
+      SD.say(status, 'The server\'s answer was not understood: the message may or may not ' +
+             'have arrived.', 'error');
+    } else if (res.status === 429 && code === 'inbox_full') {
       SD.say(status, 'This inbox is full. Try again later.', 'error');
     } else if (res.status === 429) {
       SD.say(status, 'Too many messages from your address just now. Wait a moment and try again.',
