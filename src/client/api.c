@@ -20,7 +20,7 @@
 
 /* A rate limit (429) is waited out and the request sent again: at most
  * this many times in a row, and never for longer than this per wait. */
-#define API_RETRIES           10
+#define API_RETRIES           5
 #define API_RETRY_WAIT_MAX    30 /* seconds */
 
 /* /send answered 502/503/504: the message may have been stored; sent again

@@ -26,14 +26,16 @@ struct command {
 static const struct command commands[] = {
     {"init", cmd_init, 1, "init [--force]",
      "Create a new identity (an Ed25519 seed) in a passphrase-protected file.\n"
-     "The passphrase is asked twice on the terminal. An existing identity is\n"
-     "never replaced unless --force is given."},
+     "The passphrase (at least 8 characters) is asked twice on the terminal.\n"
+     "An existing identity is never replaced unless --force is given."},
     {"register", cmd_register, 1, "register --server URL [--name NAME] [--force]",
      "Create an inbox for this identity on the server at URL and print its\n"
      "self-authenticating link, URL/l/TOKEN#KEY: share it with senders. Only\n"
      "public keys are sent. --name sets the name the send page shows. An\n"
      "identity that already has an inbox needs --force (the old inbox is\n"
-     "forgotten here, not erased on its server: 'unregister' does that)."},
+     "forgotten here, not erased on its server: 'unregister' does that).\n"
+     "The inbox's fetch token is kept in the identity file, sealed to the\n"
+     "identity's own key: fetch and ack read with it."},
     {"link", cmd_link, 1, "link", "Print the self-authenticating link of this identity's inbox."},
     {"send", cmd_send, 0, "send LINK [TEXT|-]",
      "Seal a message to the inbox of LINK and drop it there. The message is\n"
@@ -50,17 +52,17 @@ static const struct command commands[] = {
      "In text form, control characters in a message are shown as '?'."},
     {"ack", cmd_ack, 1, "ack IDS|--all [--delete]",
      "Mark messages as read (IDS: 12,13 or 12 13), or erase them with --delete.\n"
-     "--all: every unread message (with --delete: every message, read or not),\n"
-     "including any that arrived since you last fetched."},
+     "--all: every message up to the newest one there is now, read or not, in\n"
+     "one request, including any that arrived since you last fetched."},
     {"watch", cmd_watch, 1, "watch [--interval SECONDS] [--json] [--ack]",
      "Print unread messages, then new ones as they arrive, until interrupted.\n"
      "  --interval  seconds between checks (default 15, 1..86400)\n"
      "  --json      one JSON object per line\n"
      "  --ack       mark each message shown as read"},
     {"rotate-token", cmd_rotate_token, 1, "rotate-token",
-     "Replace the inbox's fetch token and print the new one (for PyCrypt-style\n"
-     "clients that use it); the old one stops working at once. sealdrop itself\n"
-     "signs challenges and never needs the token."},
+     "Replace the inbox's fetch token, keep the new one (sealed) in the\n"
+     "identity file and print it (for PyCrypt-style clients that use it); the\n"
+     "old one stops working at once."},
     {"unregister", cmd_unregister, 1, "unregister",
      "Erase the inbox, with all its messages, from the server; the identity\n"
      "stays and can register again."},
