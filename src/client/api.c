@@ -9,14 +9,9 @@
 #include "client/cli.h"
 #include "client/jsonv.h"
 #include "client/link.h"
+#include "client/reply.h"
 
 #define API_URL_MAX           (IDENTITY_SERVER_MAX + IDENTITY_TOKEN_MAX + 32)
-#define API_CHALLENGE_MAX     SD_CHALLENGE_FIELD_MAX /* longer ones the server would refuse back */
-
-/* Purpose-bound signatures (docs/API.md): the form, and the challenge's
- * size in bytes. */
-#define API_FORM              "sealdrop-v1"
-#define API_CHALLENGE_BYTES   32
 
 /* A rate limit (429) is waited out and the request sent again: at most
  * this many times in a row, and never for longer than this per wait. */
@@ -266,59 +261,13 @@ int api_message_post(const char *server, const char *token, const unsigned char 
 	}
 	if ((rc = api_reply_check("send", &r)) != CLI_OK)
 		goto out;
-	if (jsonv_int_get(r.json, "id", 1, INT64_MAX, id) != 0) {
-		cli_err("send: the server's answer has no valid message id");
+	if (reply_sent_id_take(r.json, id) != 0)
 		rc = CLI_ESERVER;
-	}
 out:
 	http_reply_free(&r);
 	json_object_put(body);
 	free(enc);
 	return rc;
-}
-
-/* The challenge as the server issued it: base64 of exactly
- * API_CHALLENGE_BYTES. */
-static int api_challenge_valid(const char *c)
-{
-	unsigned char raw[API_CHALLENGE_BYTES];
-
-	return strlen(c) <= API_CHALLENGE_MAX && b64_std_decode_exact(c, raw, sizeof raw) == 0;
-}
-
-/* The reply to a purpose challenge request, checked before anything is
- * signed: our form, our purpose, a well-formed challenge, our origin. The
- * challenge, or NULL with the reason printed. */
-static const char *api_challenge_take(const struct session *s, const char *purpose,
-                                      const struct http_reply *r)
-{
-	const char *form = jsonv_str_get(r->json, "form"), *p = jsonv_str_get(r->json, "purpose");
-	const char *origin = jsonv_str_get(r->json, "origin");
-	const char *c = jsonv_str_get(r->json, "challenge");
-
-	if (form == NULL || strcmp(form, API_FORM) != 0) {
-		cli_err("challenge: the server offers no purpose-bound challenge (form %s); "
-		        "nothing signed",
-		        API_FORM);
-		return NULL;
-	}
-	if (p == NULL || strcmp(p, purpose) != 0) {
-		cli_err("challenge: the server's challenge is not for '%s'; nothing signed",
-		        purpose);
-		return NULL;
-	}
-	if (c == NULL || !api_challenge_valid(c)) {
-		cli_err(
-		    "challenge: the server's challenge is not 32 bytes of base64; nothing signed");
-		return NULL;
-	}
-	/* What stops a server from relaying another server's challenge to us. */
-	if (origin == NULL || strcmp(origin, s->origin) != 0) {
-		cli_err("challenge: the challenge names another server than %s; nothing signed",
-		        s->origin);
-		return NULL;
-	}
-	return c;
 }
 
 /* Ask for a challenge for purpose and add it with its purpose-bound
@@ -339,20 +288,20 @@ static int api_challenge_sign(const struct session *s, const char *purpose, json
 	if (rc != CLI_OK)
 		return rc;
 	rc = CLI_ESERVER;
-	if ((c = api_challenge_take(s, purpose, &r)) == NULL)
+	if ((c = reply_challenge_take(r.json, purpose, s->origin)) == NULL)
 		goto out;
-	n = strlen(API_FORM) + strlen(purpose) + strlen(s->origin) + strlen(s->id.link_token) +
+	n = strlen(REPLY_FORM) + strlen(purpose) + strlen(s->origin) + strlen(s->id.link_token) +
 	    strlen(c) + 5;
 	if ((msg = malloc(n)) == NULL) {
 		cli_err("out of memory");
 		rc = CLI_EINTERNAL;
 		goto out;
 	}
-	snprintf(msg, n, "%s\n%s\n%s\n%s\n%s", API_FORM, purpose, s->origin, s->id.link_token, c);
+	snprintf(msg, n, "%s\n%s\n%s\n%s\n%s", REPLY_FORM, purpose, s->origin, s->id.link_token, c);
 	crypto_sign_detached(sig, NULL, (const unsigned char *)msg, strlen(msg), s->keys->sign_sk);
 	json_object_object_add(body, "challenge", json_object_new_string(c));
 	api_b64_add(body, "challenge_signature", sig, sizeof sig);
-	json_object_object_add(body, "challenge_form", json_object_new_string(API_FORM));
+	json_object_object_add(body, "challenge_form", json_object_new_string(REPLY_FORM));
 	rc = CLI_OK;
 out:
 	free(msg);
@@ -394,25 +343,6 @@ static int api_auth_post(const char *what, struct session *s, const char *path, 
 	return api_post(what, s->id.server, path, body, NULL, r);
 }
 
-/* A page reply: its message list, and a cursor past after when there is
- * more. */
-static int api_page_take(struct http_reply *r, int64_t after, json_object **data, int64_t *next)
-{
-	if (!json_object_object_get_ex(r->json, "data", data) ||
-	    !json_object_is_type(*data, json_type_array)) {
-		cli_err("fetch: the server's answer has no message list");
-		return -1;
-	}
-	/* The cursor must move forward, or a broken server would keep us here. */
-	if (jsonv_bool_get(r->json, "has_more", 0) &&
-	    (jsonv_int_get(r->json, "next_cursor", 1, INT64_MAX - 1, next) != 0 ||
-	     *next <= after)) {
-		cli_err("fetch: the server's paging cursor does not move forward");
-		return -1;
-	}
-	return 0;
-}
-
 int api_messages_fetch(struct session *s, int include_seen, int64_t since_id, struct http_reply *r,
                        json_object **data, int64_t *next)
 {
@@ -430,9 +360,7 @@ int api_messages_fetch(struct session *s, int include_seen, int64_t since_id, st
 	json_object_put(body);
 	if (rc != CLI_OK)
 		return rc;
-	if (api_page_take(r, since_id, data, next) != 0) {
-		*data = NULL;
-		*next = 0;
+	if (reply_page_take(r->json, since_id, data, next) != 0) {
 		http_reply_free(r);
 		return CLI_ESERVER;
 	}
@@ -441,7 +369,7 @@ int api_messages_fetch(struct session *s, int include_seen, int64_t since_id, st
 
 int api_newest_id(struct session *s, int64_t *id)
 {
-	json_object *body = api_body_new(s->id.link_token), *data, *m;
+	json_object *body = api_body_new(s->id.link_token);
 	struct http_reply r;
 	int rc;
 
@@ -453,16 +381,8 @@ int api_newest_id(struct session *s, int64_t *id)
 	json_object_put(body);
 	if (rc != CLI_OK)
 		return rc;
-	if (!json_object_object_get_ex(r.json, "data", &data) ||
-	    !json_object_is_type(data, json_type_array)) {
-		cli_err("fetch: the server's answer has no message list");
+	if (reply_newest_take(r.json, id) != 0)
 		rc = CLI_ESERVER;
-	} else if (json_object_array_length(data) > 0 &&
-	           ((m = json_object_array_get_idx(data, 0)) == NULL ||
-	            jsonv_int_get(m, "id", 1, INT64_MAX, id) != 0)) {
-		cli_err("fetch: the server's newest message has no valid id");
-		rc = CLI_ESERVER;
-	}
 	http_reply_free(&r);
 	return rc;
 }

@@ -48,12 +48,15 @@ int link_server_normalize(const char *s, char *out, size_t cap)
 int link_origin(const char *server, char *out, size_t cap)
 {
 	int https = strncmp(server, "https://", 8) == 0;
-	const char *auth = server + (https ? 8 : 7), *at = NULL, *host, *port = NULL;
-	size_t alen = strcspn(auth, "/"), hlen, o;
+	const char *auth, *at = NULL, *host, *port = NULL;
+	size_t alen, hlen, o;
 	long pnum = https ? 443 : 80;
 
+	/* Valid first: the scheme is then there to skip. */
 	if (!link_server_valid(server))
 		return -1;
+	auth = server + (https ? 8 : 7);
+	alen = strcspn(auth, "/");
 	/* A user part (user:pass@) is no part of the origin. */
 	for (size_t i = 0; i < alen; i++)
 		if (auth[i] == '@')

@@ -10,6 +10,7 @@ sealdrop_SOURCES = \
 	src/client/identity.c src/client/identity.h \
 	src/client/passphrase.c src/client/passphrase.h \
 	src/client/api.c src/client/api.h \
+	src/client/reply.c src/client/reply.h \
 	src/client/http.c src/client/http.h \
 	src/client/message.c src/client/message.h \
 	src/client/link.c src/client/link.h \

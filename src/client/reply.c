@@ -1,0 +1,96 @@
+/* Replies, judged before anything is done with them. */
+#include <string.h>
+
+#include "client/b64.h"
+#include "client/cli.h"
+#include "client/jsonv.h"
+#include "client/reply.h"
+#include "proto/limits.h" /* the server's input limits: #defines only */
+
+int reply_page_take(json_object *reply, int64_t after, json_object **data, int64_t *next)
+{
+	*next = 0;
+	if (!json_object_object_get_ex(reply, "data", data) ||
+	    !json_object_is_type(*data, json_type_array)) {
+		*data = NULL;
+		cli_err("fetch: the server's answer has no message list");
+		return -1;
+	}
+	/* The cursor must move forward, or a broken server would keep us here. */
+	if (jsonv_bool_get(reply, "has_more", 0) &&
+	    (jsonv_int_get(reply, "next_cursor", 1, INT64_MAX - 1, next) != 0 || *next <= after)) {
+		*data = NULL;
+		*next = 0;
+		cli_err("fetch: the server's paging cursor does not move forward");
+		return -1;
+	}
+	return 0;
+}
+
+int reply_newest_take(json_object *reply, int64_t *id)
+{
+	json_object *data, *m;
+
+	*id = 0;
+	if (!json_object_object_get_ex(reply, "data", &data) ||
+	    !json_object_is_type(data, json_type_array)) {
+		cli_err("fetch: the server's answer has no message list");
+		return -1;
+	}
+	if (json_object_array_length(data) > 0 &&
+	    ((m = json_object_array_get_idx(data, 0)) == NULL ||
+	     jsonv_int_get(m, "id", 1, INT64_MAX, id) != 0)) {
+		*id = 0;
+		cli_err("fetch: the server's newest message has no valid id");
+		return -1;
+	}
+	return 0;
+}
+
+/* Base64 of exactly REPLY_CHALLENGE_BYTES, and no longer than the server
+ * takes back. */
+static int reply_challenge_valid(const char *c)
+{
+	unsigned char raw[REPLY_CHALLENGE_BYTES];
+
+	return strlen(c) <= SD_CHALLENGE_FIELD_MAX && b64_std_decode_exact(c, raw, sizeof raw) == 0;
+}
+
+const char *reply_challenge_take(json_object *reply, const char *purpose, const char *origin)
+{
+	const char *form = jsonv_str_get(reply, "form"), *p = jsonv_str_get(reply, "purpose");
+	const char *o = jsonv_str_get(reply, "origin"), *c = jsonv_str_get(reply, "challenge");
+
+	if (form == NULL || strcmp(form, REPLY_FORM) != 0) {
+		cli_err("challenge: the server offers no purpose-bound challenge (form %s); "
+		        "nothing signed",
+		        REPLY_FORM);
+		return NULL;
+	}
+	if (p == NULL || strcmp(p, purpose) != 0) {
+		cli_err("challenge: the server's challenge is not for '%s'; nothing signed",
+		        purpose);
+		return NULL;
+	}
+	if (c == NULL || !reply_challenge_valid(c)) {
+		cli_err(
+		    "challenge: the server's challenge is not 32 bytes of base64; nothing signed");
+		return NULL;
+	}
+	/* What stops a server from relaying another server's challenge to us. */
+	if (o == NULL || strcmp(o, origin) != 0) {
+		cli_err("challenge: the challenge names another server than %s; nothing signed",
+		        origin);
+		return NULL;
+	}
+	return c;
+}
+
+int reply_sent_id_take(json_object *reply, int64_t *id)
+{
+	if (jsonv_int_get(reply, "id", 1, INT64_MAX, id) == 0)
+		return 0;
+	*id = 0;
+	cli_err("send: the server's answer has no valid message id");
+	return -1;
+}

@@ -1,0 +1,178 @@
+/* libFuzzer: the command-line client's handling of what a server answers
+ * and a sender writes, without a network (tests/cli/test_fuzz_replies.py
+ * builds and runs it). The first byte picks what the rest is fed to:
+ *   0  a /fetch page: reply_page_take, then message_show on every message
+ *      (text, JSON array, JSON lines), with a fixed identity's keys
+ *   1  a purpose challenge reply: reply_challenge_take
+ *   2  /fetch newest and /send replies: reply_newest_take, reply_sent_id_take
+ *   3  a message body: text_body_write, whose output must hold no control
+ *      character but newline and tab, and no line that starts with "---"
+ *   4  a link and a server URL: link_parse, link_origin
+ * Besides the sanitizers, each target checks what its function promises. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/b64.h"
+#include "client/jsonv.h"
+#include "client/link.h"
+#include "client/message.h"
+#include "client/reply.h"
+#include "client/text.h"
+
+#define ORIGIN "http://127.0.0.1:8080"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct session fuzz_session;
+
+/* One identity for every run: seed 0x42 x 32 (the test seals its corpus
+ * messages to it). Standard output goes nowhere. */
+static void fuzz_init(void)
+{
+	static int done;
+	unsigned char seed[crypto_sign_SEEDBYTES];
+
+	if (done)
+		return;
+	done = 1;
+	if (sodium_init() < 0 || freopen("/dev/null", "w", stdout) == NULL)
+		abort();
+	memset(seed, 0x42, sizeof seed);
+	fuzz_session.keys = sodium_malloc(sizeof *fuzz_session.keys);
+	if (fuzz_session.keys == NULL)
+		abort();
+	crypto_sign_seed_keypair(fuzz_session.id.sign_pk, fuzz_session.keys->sign_sk, seed);
+	if (crypto_sign_ed25519_pk_to_curve25519(fuzz_session.id.box_pk, fuzz_session.id.sign_pk) !=
+	        0 ||
+	    crypto_sign_ed25519_sk_to_curve25519(fuzz_session.keys->box_sk,
+	                                         fuzz_session.keys->sign_sk) != 0)
+		abort();
+	snprintf(fuzz_session.origin, sizeof fuzz_session.origin, "%s", ORIGIN);
+}
+
+static void fuzz_page(json_object *o, int64_t after)
+{
+	static const enum message_format formats[] = {MESSAGE_TEXT, MESSAGE_JSON_ARRAY,
+	                                              MESSAGE_JSON_LINES};
+	json_object *list;
+	int64_t next, id;
+
+	if (reply_page_take(o, after, &list, &next) != 0) {
+		if (list != NULL || next != 0)
+			abort();
+		return;
+	}
+	if (list == NULL || (jsonv_bool_get(o, "has_more", 0) ? next <= after : next != 0))
+		abort();
+	for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+		struct message_out out;
+
+		message_out_begin(&out, formats[f]);
+		for (size_t i = 0; i < json_object_array_length(list); i++)
+			if (message_show(&out, &fuzz_session, json_object_array_get_idx(list, i), &id) ==
+			        1 &&
+			    id < 0)
+				abort();
+		message_out_end(&out);
+	}
+}
+
+static void fuzz_challenge(json_object *o)
+{
+	unsigned char raw[REPLY_CHALLENGE_BYTES];
+	const char *c = reply_challenge_take(o, "delete", ORIGIN);
+
+	if (c != NULL && (b64_std_decode_exact(c, raw, sizeof raw) != 0 ||
+	                  strcmp(jsonv_str_get(o, "origin"), ORIGIN) != 0 ||
+	                  strcmp(jsonv_str_get(o, "purpose"), "delete") != 0))
+		abort();
+}
+
+static void fuzz_ids(json_object *o)
+{
+	int64_t id;
+
+	if (reply_newest_take(o, &id) == 0 ? id < 0 || id == INT64_MAX : id != 0)
+		abort();
+	if (reply_sent_id_take(o, &id) == 0 ? id < 1 || id == INT64_MAX : id != 0)
+		abort();
+}
+
+static void fuzz_body(const uint8_t *p, size_t n)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		abort();
+	text_body_write(f, p, n);
+	if (fclose(f) != 0)
+		abort();
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F)
+			abort();
+		if ((i == 0 || text[i - 1] == '\n') && len - i >= 3 && memcmp(text + i, "---", 3) == 0)
+			abort();
+	}
+	free(text);
+}
+
+static void fuzz_link(const uint8_t *p, size_t n)
+{
+	char *s = malloc(n + 1), origin[LINK_ORIGIN_MAX];
+	struct link_parts lp;
+
+	if (s == NULL)
+		abort();
+	memcpy(s, p, n);
+	s[n] = '\0';
+	if (strlen(s) == n) {
+		(void)link_parse(s, &lp);
+		if (link_origin(s, origin, sizeof origin) == 0) {
+			if (strncmp(origin, "http://", 7) != 0 && strncmp(origin, "https://", 8) != 0)
+				abort();
+			for (const char *c = origin; *c != '\0'; c++)
+				if (*c >= 'A' && *c <= 'Z')
+					abort();
+			if (strchr(origin + 8, '/') != NULL)
+				abort();
+		}
+	}
+	free(s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	json_object *o;
+
+	fuzz_init();
+	if (size < 1 || size > 1 << 20)
+		return 0;
+	switch (data[0] % 5) {
+	case 0:
+	case 1:
+	case 2:
+		if ((o = jsonv_object_parse((const char *)data + 1, size - 1)) == NULL)
+			return 0;
+		if (data[0] % 5 == 0)
+			fuzz_page(o, data[0] / 5);
+		else if (data[0] % 5 == 1)
+			fuzz_challenge(o);
+		else
+			fuzz_ids(o);
+		json_object_put(o);
+		break;
+	case 3:
+		fuzz_body(data + 1, size - 1);
+		break;
+	default:
+		fuzz_link(data + 1, size - 1);
+		break;
+	}
+	return 0;
+}
