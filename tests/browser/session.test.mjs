@@ -64,8 +64,10 @@ test('10,000 messages: newest page at once, older on demand, refresh, delete all
   assert.equal((await texts(a.page))[0], 'message ' + N);
   assert.match(await a.page.locator('#summary').textContent(), /^50 message\(s\) shown, 50 new; older/);
   await a.page.screenshot({ path: path.join(artifacts, 'inbox-big.png'), fullPage: false });
-  // One request for it, with the token: no challenge, no signature.
-  assert.deepEqual(seen.map((r) => r.path), ['/fetch']);
+  // One request for it, with the token: no challenge, no signature. (The
+  // 15-second refresh may have added requests since: only the first counts.)
+  assert.equal(seen[0].path, '/fetch');
+  assert.equal(seen.filter((r) => r.path === '/challenge_request').length, 0);
   assert.match(seen[0].auth, /^Bearer [A-Za-z0-9_-]{64}$/);
   assert.equal(seen[0].body.order, 'DESC');
 
@@ -75,7 +77,8 @@ test('10,000 messages: newest page at once, older on demand, refresh, delete all
   assert.equal(shown.length, 100);
   assert.equal(shown[99], 'message ' + (N - 99));
   assert.equal(new Set(shown).size, 100);
-  assert.ok(seen[1].body.before_id > 0 && seen[1].auth === seen[0].auth);
+  const older = seen.find((r) => r.path === '/fetch' && r.body.before_id !== undefined);
+  assert.ok(older.body.before_id > 0 && older.auth === seen[0].auth);
 
   // A message that arrives meanwhile: refresh asks only for ids above ours.
   const b = await lib.newPage(browser);
@@ -87,6 +90,7 @@ test('10,000 messages: newest page at once, older on demand, refresh, delete all
   const since = seen.filter((r) => r.path === '/fetch').at(-1).body;
   assert.equal(since.order, 'ASC');
   assert.ok(since.since_id > 0);
+  assert.ok(seen.filter((r) => r.path === '/fetch').every((r) => r.auth === seen[0].auth));
 
   // Mark read goes with the token; Delete all is one call signed for "delete".
   await items.first().getByRole('button', { name: 'Mark read' }).click();
@@ -167,7 +171,7 @@ test('an identity without a fetch token reads by signing a challenge per call', 
   const item = c.page.locator('ol.messages li .text').first();
   await item.waitFor({ timeout: 30000 });
   assert.equal(await item.textContent(), 'read by signature');
-  assert.deepEqual(seen.map((r) => r.path), ['/challenge_request', '/fetch']);
+  assert.deepEqual(seen.slice(0, 2).map((r) => r.path), ['/challenge_request', '/fetch']);
   assert.equal(seen[0].body.purpose, 'fetch');
   assert.equal(seen[1].auth, null);
   assert.equal(seen[1].body.challenge_form, 'sealdrop-v1');
