@@ -343,8 +343,8 @@ static int api_auth_post(const char *what, struct session *s, const char *path, 
 	return api_post(what, s->id.server, path, body, NULL, r);
 }
 
-int api_messages_fetch(struct session *s, int include_seen, int64_t since_id, struct http_reply *r,
-                       json_object **data, int64_t *next)
+int api_messages_fetch(struct session *s, int include_seen, int desc, int64_t cursor,
+                       struct http_reply *r, json_object **data, int64_t *next)
 {
 	json_object *body = api_body_new(s->id.link_token);
 	int rc;
@@ -353,14 +353,15 @@ int api_messages_fetch(struct session *s, int include_seen, int64_t since_id, st
 	*next = 0;
 	json_object_object_add(body, "include_seen", json_object_new_boolean(include_seen));
 	json_object_object_add(body, "limit", json_object_new_int(API_FETCH_PAGE));
-	json_object_object_add(body, "order", json_object_new_string("ASC"));
-	if (since_id > 0)
-		json_object_object_add(body, "since_id", json_object_new_int64(since_id));
+	json_object_object_add(body, "order", json_object_new_string(desc ? "DESC" : "ASC"));
+	if (cursor > 0)
+		json_object_object_add(body, desc ? "before_id" : "since_id",
+		                       json_object_new_int64(cursor));
 	rc = api_auth_post("fetch", s, "/fetch", "fetch", 0, body, r);
 	json_object_put(body);
 	if (rc != CLI_OK)
 		return rc;
-	if (reply_page_take(r->json, since_id, data, next) != 0) {
+	if (reply_page_take(r->json, desc, cursor, data, next) != 0) {
 		http_reply_free(r);
 		return CLI_ESERVER;
 	}

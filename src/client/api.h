@@ -49,11 +49,12 @@ int api_key_get(const char *server, const char *token,
 int api_message_post(const char *server, const char *token, const unsigned char *sealed, size_t n,
                      int64_t *id);
 
-/* One page of POST /fetch, oldest first after since_id. On CLI_OK, *data
- * borrows the reply's message array and *next is the cursor of the next
- * page or 0; free the reply afterwards. */
-int api_messages_fetch(struct session *s, int include_seen, int64_t since_id, struct http_reply *r,
-                       json_object **data, int64_t *next);
+/* One page of POST /fetch: oldest first after cursor (since_id), or with
+ * desc newest first below cursor (before_id; 0: from the newest). On
+ * CLI_OK, *data borrows the reply's message array and *next is the cursor
+ * of the next page or 0; free the reply afterwards. */
+int api_messages_fetch(struct session *s, int include_seen, int desc, int64_t cursor,
+                       struct http_reply *r, json_object **data, int64_t *next);
 
 /* The id of the newest message of the inbox (read or not) into *id, 0 when
  * the inbox is empty. */

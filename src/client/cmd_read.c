@@ -13,6 +13,7 @@
 
 #define WATCH_INTERVAL_DEFAULT 15
 #define WATCH_INTERVAL_MAX     86400
+#define WATCH_POLL_PAGES       5 /* newest-first pages a poll reads before a full round */
 
 struct reader {
 	struct session s;
@@ -50,18 +51,32 @@ static int reader_message_take(struct reader *rd, json_object *m)
 	return CLI_OK;
 }
 
+/* --ack: mark what was shown read. Kept on failure: watch tries again on
+ * its next round. */
+static int reader_shown_ack(struct reader *rd)
+{
+	int64_t count = 0;
+	int rc;
+
+	if (!rd->ack || rd->to_ack.n == 0)
+		return CLI_OK;
+	if ((rc = api_messages_ack(&rd->s, rd->to_ack.v, rd->to_ack.n, 0, &count)) == CLI_OK)
+		rd->to_ack.n = 0;
+	return rc;
+}
+
 /* Every page of unread (or all) messages, oldest first, then the ack of
  * what was shown when asked for. */
 static int reader_pages_read(struct reader *rd)
 {
 	struct http_reply r = {0, NULL, 0};
 	json_object *data;
-	int64_t since = 0, next, count = 0;
+	int64_t since = 0, next;
 	int rc;
 
 	for (;;) {
-		if ((rc = api_messages_fetch(&rd->s, rd->include_seen, since, &r, &data, &next)) !=
-		    CLI_OK)
+		if ((rc = api_messages_fetch(&rd->s, rd->include_seen, 0, since, &r, &data,
+		                             &next)) != CLI_OK)
 			return rc;
 		for (size_t i = 0; i < json_object_array_length(data) && rc == CLI_OK; i++)
 			rc = reader_message_take(rd, json_object_array_get_idx(data, i));
@@ -72,12 +87,60 @@ static int reader_pages_read(struct reader *rd)
 			break;
 		since = next;
 	}
-	if (rd->ack && rd->to_ack.n > 0) {
-		/* Kept on failure: watch tries again on its next round. */
-		if ((rc = api_messages_ack(&rd->s, rd->to_ack.v, rd->to_ack.n, 0, &count)) ==
-		    CLI_OK)
-			rd->to_ack.n = 0;
+	return reader_shown_ack(rd);
+}
+
+static int reader_id_cmp(const void *a, const void *b)
+{
+	int64_t x = 0, y = 0;
+
+	(void)jsonv_int_get(*(json_object *const *)a, "id", 1, INT64_MAX, &x);
+	(void)jsonv_int_get(*(json_object *const *)b, "id", 1, INT64_MAX, &y);
+	return (x > y) - (x < y);
+}
+
+/* watch after its first round: only what is new. Unread pages newest
+ * first, until a page holds a message already shown; the new ones are
+ * shown oldest first. A message whose id committed late, below newer ones
+ * (MySQL/MariaDB), still lies in that page and is caught. More new ones
+ * than WATCH_POLL_PAGES pages: one full round instead, so none is missed.
+ * A poll of a quiet inbox is one request, however many messages it holds
+ * unread. */
+static int reader_new_read(struct reader *rd)
+{
+	struct http_reply r = {0, NULL, 0};
+	json_object *data, *fresh = json_object_new_array();
+	int64_t before = 0, next, id;
+	int rc = CLI_OK, known = 0;
+
+	for (int page = 0; page < WATCH_POLL_PAGES && !known; page++) {
+		if ((rc = api_messages_fetch(&rd->s, 0, 1, before, &r, &data, &next)) != CLI_OK)
+			goto out;
+		for (size_t i = 0; i < json_object_array_length(data); i++) {
+			json_object *m = json_object_array_get_idx(data, i);
+
+			if (jsonv_int_get(m, "id", 1, INT64_MAX, &id) == 0 &&
+			    ids_contains(&rd->shown, id))
+				known = 1;
+			else
+				json_object_array_add(fresh, json_object_get(m));
+		}
+		http_reply_free(&r);
+		if (next == 0)
+			known = 1; /* the end of the list: nothing older is new */
+		before = next;
 	}
+	if (!known) {
+		rc = reader_pages_read(rd);
+		goto out;
+	}
+	json_object_array_sort(fresh, reader_id_cmp);
+	for (size_t i = 0; i < json_object_array_length(fresh) && rc == CLI_OK; i++)
+		rc = reader_message_take(rd, json_object_array_get_idx(fresh, i));
+	if (rc == CLI_OK)
+		rc = reader_shown_ack(rd);
+out:
+	json_object_put(fresh);
 	return rc;
 }
 
@@ -161,16 +224,16 @@ int cmd_watch(const struct cli_opts *o, int argc, char **argv)
 	struct reader rd;
 	enum message_format format;
 	long interval = WATCH_INTERVAL_DEFAULT;
-	int rc;
+	int rc, first = 1;
 
 	if ((rc = reader_args_parse(&rd, argc, argv, &interval)) != CLI_OK)
 		return rc;
 	if ((rc = session_open(o, &rd.s)) != CLI_OK)
 		return rc;
-	/* The server's list of unread messages is polled and each id shown
-	 * once. Asking only for ids above the last one seen would be cheaper,
-	 * but on MySQL/MariaDB ids can commit out of order, and a message
-	 * would then be skipped for good. --ack keeps the unread list short. */
+	/* Each id is shown once. Polls read the unread list newest first
+	 * down to what was shown (reader_new_read), not ids above the last
+	 * one seen: on MySQL/MariaDB ids can commit out of order, and such a
+	 * message would then be skipped for good. */
 	rd.dedupe = 1;
 	format = rd.out.format;
 	message_out_begin(&rd.out, format);
@@ -180,7 +243,10 @@ int cmd_watch(const struct cli_opts *o, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	while (watch_running) {
-		rc = reader_pages_read(&rd);
+		/* One full round, then only what is new. */
+		rc = first ? reader_pages_read(&rd) : reader_new_read(&rd);
+		if (rc == CLI_OK)
+			first = 0;
 		if (rc != CLI_OK && !watch_transient(rc))
 			break;
 		if (watch_running)

@@ -51,6 +51,22 @@ int ids_insert_unique(struct ids *l, int64_t id)
 	return 1;
 }
 
+int ids_contains(const struct ids *l, int64_t id)
+{
+	size_t lo = 0, hi = l->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (l->v[mid] == id)
+			return 1;
+		if (l->v[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 int ids_args_parse(struct ids *l, int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {

@@ -18,6 +18,9 @@ int ids_push(struct ids *l, int64_t id);
  * there, -1 when out of memory (message printed). */
 int ids_insert_unique(struct ids *l, int64_t id);
 
+/* 1 when id is in a list kept sorted by ids_insert_unique, else 0. */
+int ids_contains(const struct ids *l, int64_t id);
+
 /* Parse "12,13" or "12 13" style arguments and append them. Returns 0, or
  * -1 on anything that is not a positive integer (message printed). */
 int ids_args_parse(struct ids *l, int argc, char **argv);

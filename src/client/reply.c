@@ -7,7 +7,7 @@
 #include "client/reply.h"
 #include "proto/limits.h" /* the server's input limits: #defines only */
 
-int reply_page_take(json_object *reply, int64_t after, json_object **data, int64_t *next)
+int reply_page_take(json_object *reply, int desc, int64_t cursor, json_object **data, int64_t *next)
 {
 	*next = 0;
 	if (!json_object_object_get_ex(reply, "data", data) ||
@@ -18,7 +18,8 @@ int reply_page_take(json_object *reply, int64_t after, json_object **data, int64
 	}
 	/* The cursor must move forward, or a broken server would keep us here. */
 	if (jsonv_bool_get(reply, "has_more", 0) &&
-	    (jsonv_int_get(reply, "next_cursor", 1, INT64_MAX - 1, next) != 0 || *next <= after)) {
+	    (jsonv_int_get(reply, "next_cursor", 1, INT64_MAX - 1, next) != 0 ||
+	     (desc ? cursor > 0 && *next >= cursor : *next <= cursor))) {
 		*data = NULL;
 		*next = 0;
 		cli_err("fetch: the server's paging cursor does not move forward");

@@ -12,9 +12,12 @@
 #define REPLY_CHALLENGE_BYTES 32
 
 /* A /fetch page: its message array into *data (borrowed from reply), and
- * when has_more is true the next cursor into *next, which must lie above
- * after (0 otherwise). Returns 0, or -1 with the reason printed. */
-int reply_page_take(json_object *reply, int64_t after, json_object **data, int64_t *next);
+ * when has_more is true the next cursor into *next (0 otherwise), which
+ * must move on from cursor: above it for an ascending page, below it for a
+ * descending one (any id when cursor is 0, the first page). Returns 0, or
+ * -1 with the reason printed. */
+int reply_page_take(json_object *reply, int desc, int64_t cursor, json_object **data,
+                    int64_t *next);
 
 /* The newest message's id of a one-message DESC page into *id (0 for an
  * empty page). Returns 0, or -1 with the reason printed. */

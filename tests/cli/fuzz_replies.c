@@ -1,7 +1,8 @@
 /* libFuzzer: the command-line client's handling of what a server answers
  * and a sender writes, without a network (tests/cli/test_fuzz_replies.py
  * builds and runs it). The first byte picks what the rest is fed to:
- *   0  a /fetch page: reply_page_take, then message_show on every message
+ *   0  a /fetch page (ascending or descending): reply_page_take, then
+ *      message_show on every message
  *      (text, JSON array, JSON lines), with a fixed identity's keys
  *   1  a purpose challenge reply: reply_challenge_take
  *   2  /fetch newest and /send replies: reply_newest_take, reply_sent_id_take
@@ -58,13 +59,16 @@ static void fuzz_page(json_object *o, int64_t after)
 	                                              MESSAGE_JSON_LINES};
 	json_object *list;
 	int64_t next, id;
+	int desc = after % 2, more = jsonv_bool_get(o, "has_more", 0);
 
-	if (reply_page_take(o, after, &list, &next) != 0) {
+	if (reply_page_take(o, desc, after, &list, &next) != 0) {
 		if (list != NULL || next != 0)
 			abort();
 		return;
 	}
-	if (list == NULL || (jsonv_bool_get(o, "has_more", 0) ? next <= after : next != 0))
+	/* A cursor taken moves on: up when ascending, down when descending. */
+	if (list == NULL || (!more && next != 0) || (more && !desc && next <= after) ||
+	    (more && desc && (next < 1 || (after > 0 && next >= after))))
 		abort();
 	for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
 		struct message_out out;

@@ -409,3 +409,98 @@ def test_the_sealed_token_is_of_this_identity_only(cli, fake, tmp_path):
     # An export still carries the sealed token as it is.
     assert json.loads(cli("export", "-").stdout)["inbox"]["sealed_fetch_token"] == \
         doc["inbox"]["sealed_fetch_token"]
+
+
+class FakeInbox:
+    """/fetch of the fake server served as sealdrop serves it from a list of
+    unread messages: order, since_id, before_id, limit, has_more,
+    next_cursor."""
+
+    def __init__(self, cli, fake, ids):
+        self.cli, self.messages, self.bodies = cli, {}, []
+        self.lock = threading.Lock()
+        self.add(*ids)
+        fake.route("POST", "/fetch", self.fetch)
+
+    def add(self, *ids):
+        """Messages that arrive together: no poll sees some without the others."""
+        new = {i: message(self.cli, "m%d" % i, id=i) for i in ids}
+        with self.lock:
+            self.messages.update(new)
+
+    def fetch(self, path, body):
+        with self.lock:
+            self.bodies.append(body)
+            ids = sorted(self.messages, reverse=body.get("order") != "ASC")
+        if body.get("since_id") is not None:
+            ids = [i for i in ids if i > body["since_id"]]
+        elif body.get("before_id") is not None:
+            ids = [i for i in ids if i < body["before_id"]]
+        limit = body.get("limit", 50)
+        got = ids[:limit]
+        return 200, {}, page(*[self.messages[i] for i in got], has_more=len(ids) > limit,
+                             next_cursor=got[-1] if got else None)
+
+
+def test_watch_polls_only_for_what_is_new(cli, fake):
+    """After its first round, a poll of a quiet inbox is one request however
+    many messages are unread; new ones show once, oldest first, also one
+    whose id is below a newer one (committed late)."""
+    registered(cli, fake, fetch_token="T" * 64)
+    inbox = FakeInbox(cli, fake, [i for i in range(1, 251) if i != 245])
+    p = cli.popen("watch", "--interval", "1")
+    out = []
+    try:
+        def until(text, polls_after=0):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                line = p.stdout.readline().decode()
+                if line == "":
+                    break
+                out.append(line.rstrip("\n"))
+                if line.rstrip("\n") == text:
+                    return
+            raise AssertionError("%r never came: %r" % (text, out[-5:]))
+        until("m250")
+        first_round = len(inbox.bodies)
+        assert first_round == 3  # 100 a page, ascending
+        deadline = time.monotonic() + 30
+        while len(inbox.bodies) < first_round + 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        polls = inbox.bodies[first_round:first_round + 3]
+        assert [b["order"] for b in polls] == ["DESC"] * 3
+        assert not any("before_id" in b or "since_id" in b for b in polls)
+        inbox.add(300, 245)  # 245: below ids shown already, it committed late
+        until("m300")
+        p.send_signal(signal.SIGINT)
+        rest, err = p.communicate(timeout=10)
+        out += rest.decode().splitlines()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    texts = [line for line in out if line.startswith("m")]
+    assert texts == ["m%d" % i for i in range(1, 251) if i != 245] + ["m245", "m300"]
+
+
+def test_watch_reads_a_full_round_when_more_is_new_than_a_poll_reads(cli, fake):
+    registered(cli, fake, fetch_token="T" * 64)
+    inbox = FakeInbox(cli, fake, [1])
+    p = cli.popen("watch", "--interval", "1")
+    try:
+        assert p.stdout.readline().startswith(b"--- #1 ")
+        assert p.stdout.readline() == b"m1\n"
+        inbox.add(*range(2, 700))  # more than 5 pages of 100
+        seen = []
+        deadline = time.monotonic() + 60
+        while len(seen) < 698 and time.monotonic() < deadline:
+            line = p.stdout.readline().decode()
+            if line.startswith("m"):
+                seen.append(line.strip())
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert seen == ["m%d" % i for i in range(2, 700)]
