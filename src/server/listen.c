@@ -119,6 +119,24 @@ static int listen_tcp(const char *addr)
 	return fd;
 }
 
+int listen_unix_at(const char *path, int mode)
+{
+	int fd;
+
+	if (unix_path_free(path) != 0)
+		return -1;
+	fd = listen_unix(path);
+	if (fd < 0)
+		return -1;
+	if (chmod(path, (mode_t)mode) != 0) {
+		fprintf(stderr, "sealdropd: chmod %s: %s\n", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
 int listen_open(const struct sd_config *cfg, const char **unix_path)
 {
 	const char *addr = cfg->listen;
@@ -128,17 +146,8 @@ int listen_open(const struct sd_config *cfg, const char **unix_path)
 	if (strncmp(addr, "unix:", 5) != 0)
 		return listen_tcp(addr);
 	addr += 5;
-	if (unix_path_free(addr) != 0)
-		return -1;
-	fd = listen_unix(addr);
-	if (fd < 0)
-		return -1;
-	*unix_path = addr;
-	if (chmod(addr, (mode_t)cfg->socket_mode) != 0) {
-		fprintf(stderr, "sealdropd: chmod %s: %s\n", addr, strerror(errno));
-		close(fd);
-		unlink(addr);
-		return -1;
-	}
+	fd = listen_unix_at(addr, (int)cfg->socket_mode);
+	if (fd >= 0)
+		*unix_path = addr;
 	return fd;
 }

@@ -6,6 +6,8 @@
 
 #define SD_SQL_PORTABLE                                                                        \
 	[SQ_PING] = "SELECT 1",                                                                \
+	[SQ_TOTALS] = "SELECT COUNT(*), COALESCE(SUM(msg_count), 0), "                         \
+	              "COALESCE(SUM(msg_bytes), 0) FROM clients",                              \
 	[SQ_SCHEMA_HAS] = "SELECT 1 FROM schema_version WHERE version = ?",                    \
 	[SQ_CLIENT_USAGE] = "SELECT msg_count, msg_bytes FROM clients WHERE link_token = ?",   \
 	[SQ_CLIENT_SET_HASH] = "UPDATE clients SET fetch_token_hash = ? WHERE link_token = ?", \

@@ -6,7 +6,8 @@
 #define SD_STATEMENTS_H
 
 enum sd_stmt {
-	SQ_PING, /* -> 1 */
+	SQ_PING,   /* -> 1 */
+	SQ_TOTALS, /* -> inboxes, messages, charged bytes (from the per-inbox counters) */
 
 	/* schema_version */
 	SQ_SCHEMA_CREATE, /* (DDL, run as a script) */

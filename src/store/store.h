@@ -72,6 +72,12 @@ SD_MUST_CHECK enum sd_err store_recount(struct sd_store *st);
 /* SD_OK when the database answers. */
 SD_MUST_CHECK enum sd_err store_ping(struct sd_store *st);
 
+/* Totals for the metrics: inboxes, and their messages and charged bytes
+ * as the per-inbox counters hold them. One scan of clients: for a
+ * periodic refresh, never per request. */
+SD_MUST_CHECK enum sd_err store_totals(struct sd_store *st, int64_t *inboxes, int64_t *messages,
+                                       int64_t *bytes);
+
 /* Insert a new inbox; sets c->id. SD_ECONFLICT when the link token exists. */
 SD_MUST_CHECK enum sd_err store_client_insert(struct sd_store *st, struct sd_client *c);
 
