@@ -216,6 +216,27 @@ static void serve_one(int fd, struct sd_buf *out)
 	answer(fd, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", out->data, out->len);
 }
 
+/* Closing with unread input makes the kernel reset the connection, and the
+ * client may lose the answer: end our side, then read what is left (a
+ * bounded amount, within the socket's time limit). */
+static void close_gently(int fd)
+{
+	char sink[1024];
+	size_t left = 64 * 1024;
+
+	shutdown(fd, SHUT_WR);
+	while (left > 0) {
+		ssize_t r = recv(fd, sink, sizeof sink, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		left -= (size_t)r < left ? (size_t)r : left;
+	}
+	close(fd);
+}
+
 static void *metrics_run(void *arg)
 {
 	struct metrics_listener *m = arg;
@@ -232,7 +253,7 @@ static void *metrics_run(void *arg)
 		if (c < 0)
 			continue;
 		serve_one(c, &out);
-		close(c);
+		close_gently(c);
 	}
 	sd_buf_free(&out);
 	return NULL;

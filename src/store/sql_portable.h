@@ -6,8 +6,6 @@
 
 #define SD_SQL_PORTABLE                                                                        \
 	[SQ_PING] = "SELECT 1",                                                                \
-	[SQ_TOTALS] = "SELECT COUNT(*), COALESCE(SUM(msg_count), 0), "                         \
-	              "COALESCE(SUM(msg_bytes), 0) FROM clients",                              \
 	[SQ_SCHEMA_HAS] = "SELECT 1 FROM schema_version WHERE version = ?",                    \
 	[SQ_CLIENT_USAGE] = "SELECT msg_count, msg_bytes FROM clients WHERE link_token = ?",   \
 	[SQ_CLIENT_SET_HASH] = "UPDATE clients SET fetch_token_hash = ? WHERE link_token = ?", \
@@ -22,6 +20,12 @@
 	[SQ_MSG_SEEN] = "UPDATE messages SET seen = 1 WHERE id = ? AND link_token = ?",        \
 	[SQ_MSG_DELETE] = "DELETE FROM messages WHERE id = ? AND link_token = ?",              \
 	[SQ_MSG_DELETE_ID] = "DELETE FROM messages WHERE id = ?",                              \
+	[SQ_MSG_BY_KEY] = "SELECT id FROM messages WHERE link_token = ? "                      \
+	                  "AND idempotency_key = ?",                                           \
+	[SQ_MSG_IDS_UPTO] = "SELECT id FROM messages WHERE link_token = ? AND id > ? "         \
+	                    "AND id <= ? ORDER BY id LIMIT ?",                                 \
+	[SQ_CLIENT_TOTALS] = "SELECT COUNT(*), COALESCE(SUM(msg_bytes), 0), "                  \
+	                     "COALESCE(SUM(msg_count), 0) FROM clients",                       \
 	[SQ_REQ_FIND] =                                                                        \
 	    "SELECT id, status, verified FROM message_requests WHERE from_link_token = ? "     \
 	    "AND to_link_token = ? ORDER BY id DESC",                                          \
