@@ -152,7 +152,10 @@ int main(int argc, char **argv)
 	} else {
 		listen_fd = 0; /* a FastCGI manager passed the socket on fd 0 */
 	}
+	/* A CGI process lives for one request: nothing to scrape, and every
+	 * concurrent one would fight for the address. */
 	if (cfg.metrics[0] != '\0' && !cfg.migrate_only &&
+	    !(cfg.listen[0] == '\0' && FCGX_IsCGI()) &&
 	    metrics_listen_open(&metrics, cfg.metrics, (int)cfg.socket_mode) != 0) {
 		if (unix_path != NULL)
 			unlink(unix_path);

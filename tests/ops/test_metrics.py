@@ -294,3 +294,25 @@ def test_non_loopback_address_is_refused_at_start(sealdropd, addr):
     with socket.socket() as s:
         s.settimeout(2)
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_cgi_requests_ignore_the_metrics_setting(sealdropd):
+    """A CGI process serves one request: it must not try to open the
+    metrics address (every concurrent request would fight for it). The port
+    is held here, so a process that tried would fail to start."""
+    d = tempfile.mkdtemp(prefix="sealdrop-metrics-cgi-")
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        env = {"GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "GET", "PATH_INFO": "/health",
+               "SCRIPT_NAME": "/cgi-bin/sealdrop.cgi", "SERVER_PROTOCOL": "HTTP/1.1",
+               "REMOTE_ADDR": "203.0.113.9", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+               "SEALDROP_DB": "sqlite:" + os.path.join(d, "sealdrop.db"),
+               "SEALDROP_METRICS": "127.0.0.1:%d" % held.getsockname()[1]}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+            if k in os.environ:
+                env[k] = os.environ[k]
+        r = subprocess.run([sealdropd], stdin=subprocess.DEVNULL, env=env, cwd=d,
+                           capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(b"Status: 200"), r.stdout[:200]
