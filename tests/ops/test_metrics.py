@@ -316,3 +316,63 @@ def test_cgi_requests_ignore_the_metrics_setting(sealdropd):
                            capture_output=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith(b"Status: 200"), r.stdout[:200]
+
+
+def test_mariadb_totals_and_a_store_outage(mariadb):
+    """On MariaDB: the totals match the database; while the database is
+    down, sealdrop_store_up is 0, connection failures are counted and sends
+    are counted as 503; once it is back, store_up returns to 1."""
+    db = mariadb.new_database()
+    with stack.Stack(threads=2, db=mariadb.dsn_for(db), env={
+            "SEALDROP_METRICS": "127.0.0.1:%d" % stack.free_port(),
+            "SEALDROP_METRICS_REFRESH": "1"}) as s:
+        url = "http://" + s.extra_env["SEALDROP_METRICS"] + "/metrics"
+
+        def metrics():
+            status, _, text = scrape.get(url)
+            assert status == 200
+            return scrape.parse(text)[1]
+
+        a, b = Recipient(s.url), Recipient(s.url)
+        for i in range(3):
+            assert a.send(b"m%d" % i).status_code == 201
+        assert b.send(b"x").status_code == 201
+        done = time.time()
+        smp = stack.wait_until(
+            lambda: (lambda m: m if scrape.value(
+                m, "sealdrop_totals_refresh_timestamp_seconds") > done else None)(metrics()),
+            what="a totals refresh after the sends")
+        inboxes, messages, charged = map(int, mariadb.sql(
+            "SELECT (SELECT COUNT(*) FROM clients), COUNT(*), COALESCE(SUM(charged), 0) "
+            "FROM messages", db).split())
+        assert (inboxes, messages) == (2, 4)
+        assert scrape.value(smp, "sealdrop_inboxes") == inboxes
+        assert scrape.value(smp, "sealdrop_messages") == messages
+        assert scrape.value(smp, "sealdrop_stored_bytes") == charged
+        assert scrape.value(smp, "sealdrop_store_up") == 1
+        assert not any(k[0].startswith("sealdrop_disk_") for k in smp)  # SQLite only
+
+        mariadb.stop()
+        try:
+            down = stack.wait_until(
+                lambda: (lambda m: m if scrape.value(m, "sealdrop_store_up") == 0 else None)(
+                    metrics()), what="sealdrop_store_up 0 with the database stopped")
+            # the refresh's statement fails first, then its reconnections
+            assert scrape.value(down, "sealdrop_store_errors_total", kind="db") + \
+                scrape.value(down, "sealdrop_store_errors_total", kind="connect") >= 1
+            stack.wait_until(lambda: scrape.value(metrics(), "sealdrop_store_errors_total",
+                                                  kind="connect") >= 1,
+                             what="a failed reconnection counted")
+            before = scrape.value(down, "sealdrop_http_requests_total", route="/send",
+                                  code="503")
+            assert a.send(b"while down").status_code == 503
+            assert scrape.value(metrics(), "sealdrop_http_requests_total", route="/send",
+                                code="503") == before + 1
+        finally:
+            mariadb.start()
+        stack.wait_until(lambda: scrape.value(metrics(), "sealdrop_store_up") == 1,
+                         what="sealdrop_store_up 1 once the database is back")
+        # a worker whose connection died meanwhile answers one 503 and
+        # reconnects (docs/DEPLOY.md, section 3)
+        stack.wait_until(lambda: a.send(b"after").status_code == 201,
+                         what="a send stored once the database is back")
