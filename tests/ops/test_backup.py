@@ -5,6 +5,7 @@ backup began is there, and the copy passes PRAGMA integrity_check."""
 
 import hashlib
 import os
+import pwd
 import shutil
 import sqlite3
 import stat
@@ -13,6 +14,7 @@ import tempfile
 import threading
 import time
 
+import pytest
 import requests
 
 import stack
@@ -165,4 +167,38 @@ def test_backup_of_mariadb_points_to_mariadb_backup(sealdropd):
     assert r.returncode != 0
     assert "mariadb-backup" in r.stderr
     assert not os.path.exists(dest)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def test_root_backs_up_only_as_the_owner(sealdropd):
+    """As root, a database another user owns is copied only with --user
+    OWNER: root-owned -wal/-shm files would lock its server out."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (not counted as a pass)")
+    nobody = pwd.getpwnam("nobody")
+    work = tempfile.mkdtemp(prefix="sealdrop-backup-")
+    os.chmod(work, 0o755)
+    os.chown(work, nobody.pw_uid, nobody.pw_gid)
+    src = os.path.join(work, "sealdrop.db")
+    db = sqlite3.connect(src)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE t (x)")
+    db.execute("INSERT INTO t VALUES (42)")
+    db.commit()
+    db.close()
+    for name in os.listdir(work):
+        os.chown(os.path.join(work, name), nobody.pw_uid, nobody.pw_gid)
+    dest = os.path.join(work, "copy.db")
+    r = backup(sealdropd, "sqlite:" + src, dest, work)
+    assert r.returncode != 0 and "owner" in r.stderr, r.stderr
+    assert not os.path.exists(dest)
+    r = subprocess.run([sealdropd, "--backup", dest, "--db", "sqlite:" + src, "--user", "nobody"],
+                       capture_output=True, text=True, timeout=120, cwd="/")
+    assert r.returncode == 0, r.stderr
+    assert os.stat(dest).st_uid == nobody.pw_uid
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
+    assert all(os.stat(os.path.join(work, n)).st_uid == nobody.pw_uid for n in os.listdir(work))
+    copy = sqlite3.connect("file:%s?mode=ro" % dest, uri=True)
+    assert copy.execute("SELECT x FROM t").fetchall() == [(42,)]
+    copy.close()
     shutil.rmtree(work, ignore_errors=True)
