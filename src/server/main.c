@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/crypto.h"
@@ -124,6 +125,9 @@ int main(int argc, char **argv)
 	const char *unix_path = NULL;
 	int listen_fd, rc;
 
+	/* Whatever umask we inherit, the database, its -wal/-shm and anything
+	 * else we create are for our user alone. */
+	umask(077);
 	if (sd_config_load(&cfg, argc, argv, err, sizeof err) != 0) {
 		fprintf(stderr, "sealdropd: %s\n", err);
 		return EXIT_USAGE;
