@@ -22,7 +22,6 @@ static void purge_round(struct purger *p, struct sd_store **st, time_t now)
 	                    ? now - (time_t)p->cfg->limits.retention_days * SECONDS_PER_DAY
 	                    : 0;
 	int64_t purged = 0, total = 0;
-
 	int ok = 1;
 
 	do {
