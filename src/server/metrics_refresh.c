@@ -6,34 +6,21 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <time.h>
 
+#include "core/disk.h"
 #include "core/metrics.h"
 #include "store/store.h"
 
-/* The free and total space of the file system holding the SQLite file
- * (its directory: the WAL and journal files grow there too). */
+/* The free and total space of the file system holding the SQLite file. */
 static void disk_space(const struct sd_config *cfg, struct sd_metrics_gauges *g)
 {
-	char dir[sizeof cfg->db];
-	char *slash;
-	struct statvfs vfs;
+	int64_t free_b, size_b;
 
-	if (strncmp(cfg->db, "sqlite:", 7) != 0)
+	if (sd_sqlite_disk_space(cfg->db, &free_b, &size_b) != 0)
 		return;
-	snprintf(dir, sizeof dir, "%s", cfg->db + 7);
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if (statvfs(dir, &vfs) != 0)
-		return;
-	g->disk_free_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
-	g->disk_size_bytes = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
+	g->disk_free_bytes = free_b;
+	g->disk_size_bytes = size_b;
 }
 
 /* One refresh. Keeps the last totals when the store fails (store_up 0
