@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/num.h"
 #include "store/driver.h"
 
@@ -668,8 +669,11 @@ static enum sd_err my_write(struct sd_conn *c, sd_write_fn fn, void *arg)
 		sd_log_error("mysql: write() inside write()");
 		return SD_EINVAL;
 	}
-	for (int i = 0; i < WRITE_TRIES && rc == SD_ERETRY; i++)
+	for (int i = 0; i < WRITE_TRIES && rc == SD_ERETRY; i++) {
+		if (i > 0)
+			sd_metrics_store_retry();
 		rc = tx_once(c, fn, arg);
+	}
 	if (rc == SD_ERETRY)
 		sd_log_error("mysql: a transaction lost %d conflicts in a row", WRITE_TRIES);
 	return rc;
