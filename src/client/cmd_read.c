@@ -13,7 +13,8 @@
 
 #define WATCH_INTERVAL_DEFAULT 15
 #define WATCH_INTERVAL_MAX     86400
-#define WATCH_POLL_PAGES       5 /* newest-first pages a poll reads before a full round */
+#define WATCH_POLL_PAGES       5  /* newest-first pages a poll reads before a full round */
+#define WATCH_LAST_ACK_TIMEOUT 10 /* seconds for the ack of what was shown, after a signal */
 
 struct reader {
 	struct session s;
@@ -252,8 +253,15 @@ int cmd_watch(const struct cli_opts *o, int argc, char **argv)
 		if (watch_running)
 			(void)http_wait(interval);
 	}
-	if (!watch_running)
+	if (!watch_running) {
+		/* Shown but not marked read yet (the signal cut that request
+		 * short): one short try, which another signal ends too. */
+		if (rd.ack && rd.to_ack.n > 0) {
+			http_cancel_reset(WATCH_LAST_ACK_TIMEOUT);
+			(void)reader_shown_ack(&rd);
+		}
 		rc = CLI_OK;
+	}
 	message_out_end(&rd.out);
 	reader_close(&rd);
 	return rc;

@@ -22,6 +22,7 @@
 #define HTTP_BEARER_MAX      256  /* characters of a fetch token we send */
 
 static volatile sig_atomic_t http_cancel_flag;
+static long http_total_timeout = HTTP_TOTAL_TIMEOUT;
 
 void http_cancel(void)
 {
@@ -31,6 +32,12 @@ void http_cancel(void)
 int http_cancelled(void)
 {
 	return http_cancel_flag != 0;
+}
+
+void http_cancel_reset(long seconds)
+{
+	http_total_timeout = seconds;
+	http_cancel_flag = 0;
 }
 
 int http_wait(long seconds)
@@ -157,7 +164,7 @@ static int http_handle_setup(CURL *c, const char *url)
 	bad |=
 	    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_REPLY_MAX) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT, HTTP_TOTAL_TIMEOUT) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT, http_total_timeout) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, http_progress) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) != CURLE_OK;

@@ -33,6 +33,10 @@ void http_cancel(void);
 /* 1 once http_cancel was called. */
 int http_cancelled(void);
 
+/* Take requests again after a cancel (watch's last ack), and give each at
+ * most seconds from now on. */
+void http_cancel_reset(long seconds);
+
 /* Sleep for seconds, in short steps, returning early (-1) when cancelled. */
 int http_wait(long seconds);
 

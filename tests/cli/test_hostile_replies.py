@@ -335,6 +335,35 @@ def test_watch_ends_at_once_while_a_request_hangs(cli, fake):
             p.wait()
 
 
+def test_watch_acks_what_it_showed_when_stopped_mid_ack(cli, fake):
+    """A signal cuts the /ack in flight short; what was shown is still
+    marked read, with one short last try, before watch exits."""
+    registered(cli, fake, fetch_token="T" * 64)
+    fake.reply("POST", "/fetch", 200, page(message(cli, "shown", id=7)))
+    release, arrived, calls = threading.Event(), threading.Event(), []
+
+    def ack(path, body):
+        calls.append(body)
+        if len(calls) == 1:
+            arrived.set()
+            release.wait(120)
+        return 200, {}, {"message": "Messages marked as seen", "count": 1}
+    fake.route("POST", "/ack", ack)
+    p = cli.popen("watch", "--ack")
+    try:
+        assert arrived.wait(30), "watch sent no /ack"
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=20)  # far below the 120 s the first /ack hangs
+        assert p.returncode == 0, err
+    finally:
+        release.set()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert out.decode().count("shown") == 1
+    assert [c["message_ids"] for c in calls] == [[7], [7]]
+
+
 def test_watch_does_not_repeat_a_message_without_an_id(cli, fake):
     registered(cli, fake, fetch_token="T" * 64)
     fake.reply("POST", "/fetch", 200, page(message(cli, "no id", id=None),
