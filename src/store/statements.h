@@ -49,7 +49,7 @@ enum sd_stmt {
 	SQ_CH_COUNT,       /* link, caller, now -> count */
 	SQ_CH_INSERT,      /* link, challenge, now, expires_at, caller */
 	SQ_CH_CONSUME,     /* link, challenge, now */
-	SQ_CH_EXPIRE_ALL,  /* now */
+	SQ_CH_EXPIRE_ALL,  /* now, limit: at most limit expired challenges */
 
 	/* message_requests (PyCrypt's permission API) */
 	SQ_REQ_FIND,         /* from, to -> id, status, verified (newest first) */

@@ -115,13 +115,9 @@ static struct on on_reader(struct sd_store *st)
  * lost conflict; elsewhere through write(). */
 static enum sd_err write_lone(struct sd_store *st, sd_write_fn fn, void *arg)
 {
-	enum sd_err rc;
-
-	if (!st->drv->lone_statement_commits)
+	if (st->drv->write_lone == NULL)
 		return st->drv->write(st->conn, fn, arg);
-	for (int tries = 1;; tries++)
-		if ((rc = fn(st->conn, arg)) != SD_ERETRY || tries == 4)
-			return rc;
+	return st->drv->write_lone(st->conn, fn, arg);
 }
 
 /* ---- life cycle ------------------------------------------------------- */
@@ -248,18 +244,27 @@ static enum sd_err migration_tx(struct sd_conn *c, void *arg)
 	return rc;
 }
 
+/* Longer than a lease outlives a holder that died (a minute, driver.h):
+ * an instance started after a crash in the middle of a migration takes
+ * over instead of giving up. */
+#define MIGRATE_WAIT_S 90
+
 enum sd_err store_migrate(struct sd_store *st)
 {
 	enum sd_err rc = SD_OK;
 
-	/* Several instances may start at once: one migrates, the others wait. */
-	if (st->drv->lock(st->conn, "sealdrop_migrate", 60) != SD_OK) {
-		sd_log_error("%s: could not take the migration lock", st->drv->name);
-		return SD_EDB;
-	}
+	/* Several instances may start at once, on several nodes of a cluster:
+	 * one migrates, the others wait for the lock, then find every version
+	 * recorded and do nothing. */
 	for (const struct sd_migration *m = st->drv->migrations; m->sql != NULL; m++) {
 		struct migration_job j = {st->drv, m, 0};
 
+		/* Taken again before each file: renews the lease. */
+		if (st->drv->lock(st->conn, "sealdrop_migrate", MIGRATE_WAIT_S) != SD_OK) {
+			sd_log_error("%s: could not take the migration lock", st->drv->name);
+			rc = SD_EDB;
+			break;
+		}
 		if ((rc = st->drv->write(st->conn, migration_tx, &j)) != SD_OK)
 			break;
 		if (j.applied)
@@ -294,7 +299,7 @@ enum sd_err store_recount(struct sd_store *st)
 	struct recount_job j = {st->drv};
 	enum sd_err rc;
 
-	if (st->drv->lock(st->conn, "sealdrop_migrate", 60) != SD_OK)
+	if (st->drv->lock(st->conn, "sealdrop_migrate", MIGRATE_WAIT_S) != SD_OK)
 		return SD_EDB;
 	rc = st->drv->write(st->conn, recount_tx, &j);
 	st->drv->unlock(st->conn, "sealdrop_migrate");
@@ -725,9 +730,6 @@ static enum sd_err purge_tx(struct sd_conn *c, void *arg)
 
 	j->purged = 0;
 	j->n_old = 0;
-	if ((rc = run_changes(&o, SQ_CH_EXPIRE_ALL, ARGS(I64(j->now)), &n)) != SD_OK ||
-	    j->cutoff <= 0)
-		return rc;
 	/* Rows are collected first: no statement may run inside a listing. */
 	if ((rc = run(&o, SQ_MSG_OLD, ARGS(I64(j->cutoff), I64(SD_PURGE_BATCH)), old_row, j,
 	              NULL)) != SD_OK)
@@ -747,13 +749,44 @@ static enum sd_err purge_tx(struct sd_conn *c, void *arg)
 	return SD_OK;
 }
 
+struct expire_job {
+	const struct sd_driver *drv;
+	time_t now;
+	int64_t expired;
+};
+
+static enum sd_err challenges_expire_tx(struct sd_conn *c, void *arg)
+{
+	struct expire_job *j = arg;
+	struct on o = {j->drv, c};
+
+	return run_changes(&o, SQ_CH_EXPIRE_ALL, ARGS(I64(j->now), I64(SD_PURGE_BATCH)),
+	                   &j->expired);
+}
+
+/* Expired challenges, SD_PURGE_BATCH per transaction: on a cluster every
+ * transaction is one write-set that each node certifies and applies, so
+ * none may grow with the table. */
+static enum sd_err challenges_expire(struct sd_store *st, time_t now)
+{
+	struct expire_job j = {.drv = st->drv, .now = now};
+	enum sd_err rc;
+
+	do
+		rc = st->drv->write(st->conn, challenges_expire_tx, &j);
+	while (rc == SD_OK && j.expired == SD_PURGE_BATCH);
+	return rc;
+}
+
 enum sd_err store_purge(struct sd_store *st, time_t now, time_t msg_cutoff, int64_t *purged)
 {
 	struct purge_job j = {.drv = st->drv, .now = now, .cutoff = msg_cutoff};
 	enum sd_err rc;
 
 	*purged = 0;
-	/* Several instances share one database: one purges at a time. */
+	/* Several instances share one database: one purges at a time. Not for
+	 * correctness (a row two purges race for is deleted, and its place
+	 * given back, by the one whose DELETE removed it), to spare work. */
 	rc = st->drv->lock(st->conn, "sealdrop_purge", 0);
 	if (rc == SD_ELIMIT)
 		return SD_OK;
@@ -761,7 +794,7 @@ enum sd_err store_purge(struct sd_store *st, time_t now, time_t msg_cutoff, int6
 		return rc;
 	if ((j.old = calloc(SD_PURGE_BATCH, sizeof *j.old)) == NULL)
 		rc = SD_ENOMEM;
-	else
+	else if ((rc = challenges_expire(st, now)) == SD_OK && msg_cutoff > 0)
 		rc = st->drv->write(st->conn, purge_tx, &j);
 	st->drv->unlock(st->conn, "sealdrop_purge");
 	free(j.old);
