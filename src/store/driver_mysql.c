@@ -28,10 +28,13 @@
 /* CREATE INDEX on a large table takes its time (script()). */
 #define DDL_TIMEOUT_S     3600
 /* A transaction that lost a conflict runs again after a random pause
- * below RETRY_PAUSE_MS << attempt: concurrent losers spread out instead of
- * colliding again in step. */
-#define WRITE_TRIES       6
-#define RETRY_PAUSE_MS    4
+ * below RETRY_PAUSE_MS << attempt, at most RETRY_PAUSE_MAX_MS: concurrent
+ * losers spread out instead of colliding again in step. On a cluster one
+ * inbox written through every node at once (its counter row) loses often:
+ * ten tries wait about a second at most before the client hears 503. */
+#define WRITE_TRIES        10
+#define RETRY_PAUSE_MS     4
+#define RETRY_PAUSE_MAX_MS 256
 /* A lease outlives a crashed holder by at most this long. Its holder
  * renews it by taking it again (the migration runner does, per file). */
 #define LEASE_TTL_S       60
@@ -735,10 +738,11 @@ static enum sd_err tx_once(struct sd_conn *c, sd_write_fn fn, void *arg)
 }
 
 /* Sleep a random while before attempt `attempt` (1, 2, ...) of a unit that
- * lost a conflict: below RETRY_PAUSE_MS << attempt milliseconds. */
+ * lost a conflict: below RETRY_PAUSE_MS << attempt milliseconds, capped. */
 static void retry_pause(int attempt)
 {
-	uint32_t ms = randombytes_uniform((uint32_t)RETRY_PAUSE_MS << attempt) + 1;
+	uint32_t cap = attempt < 7 ? (uint32_t)RETRY_PAUSE_MS << attempt : RETRY_PAUSE_MAX_MS;
+	uint32_t ms = randombytes_uniform(cap < RETRY_PAUSE_MAX_MS ? cap : RETRY_PAUSE_MAX_MS) + 1;
 	struct timespec ts = {0, (long)ms * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0)
