@@ -20,13 +20,13 @@
 #include "core/num.h"
 #include "store/driver.h"
 
-#define CONNECT_TIMEOUT_S 3
+#define CONNECT_TIMEOUT_S  3
 /* A hung server must not hold a worker for long; a reply that takes longer
  * than this reads as a lost connection (the option cannot be changed on an
  * open connection), hence the two values below. */
-#define RW_TIMEOUT_S      10
+#define RW_TIMEOUT_S       10
 /* CREATE INDEX on a large table takes its time (script()). */
-#define DDL_TIMEOUT_S     3600
+#define DDL_TIMEOUT_S      3600
 /* A transaction that lost a conflict runs again after a random pause
  * below RETRY_PAUSE_MS << attempt, at most RETRY_PAUSE_MAX_MS: concurrent
  * losers spread out instead of colliding again in step. On a cluster one
@@ -37,19 +37,19 @@
 #define RETRY_PAUSE_MAX_MS 256
 /* A lease outlives a crashed holder by at most this long. Its holder
  * renews it by taking it again (the migration runner does, per file). */
-#define LEASE_TTL_S       60
-#define LEASE_POLL_MS     200
+#define LEASE_TTL_S        60
+#define LEASE_POLL_MS      200
 /* Read-your-writes on a Galera cluster: reads (1) and UPDATE/DELETE (2)
  * first wait until this node has applied every transaction the cluster
  * committed before they started; mysql://...?wsrep_sync_wait=N changes it.
  * Without Galera the setting does nothing. */
-#define SYNC_WAIT_DEFAULT 3
+#define SYNC_WAIT_DEFAULT  3
 /* Result column buffers: they start small and grow for long values; one
  * over COL_KEEP (a rare huge message, PyCrypt had no limit) is freed after
  * the call instead of being held by the thread for the life of the
  * process. 64 KiB keeps an ordinary 16 KiB message's base64 text. */
-#define COL_START         256
-#define COL_KEEP          (64 * 1024)
+#define COL_START          256
+#define COL_KEEP           (64 * 1024)
 
 /* Statements of the driver's own, cached after the named ones: leases,
  * the advisory locks that hold across a cluster (see my_lock). */

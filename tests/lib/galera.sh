@@ -86,7 +86,8 @@ innodb-autoinc-lock-mode = 2
 innodb-flush-log-at-trx-commit = 2
 wsrep-on = ON
 wsrep-provider = /usr/lib/galera/libgalera_smm.so
-wsrep-cluster-name = sealdrop_test_${dir//[^a-zA-Z0-9]/_}
+# Galera's group names are at most 32 bytes: one per directory, hashed.
+wsrep-cluster-name = sealdrop_$(cksum <<<"$dir" | cut -d' ' -f1)
 wsrep-cluster-address = gcomm://$addresses
 wsrep-node-name = node$n
 wsrep-node-address = 127.0.0.1:$gcomm
