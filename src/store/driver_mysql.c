@@ -199,11 +199,12 @@ static int dsn_query(const char *q, struct my_dsn *d)
 	while (*q != '\0') {
 		size_t n = strcspn(q, "&");
 
-		if (n > sizeof key - 1 && strncmp(q, key, sizeof key - 1) == 0) {
+		if (n >= sizeof key - 1 && strncmp(q, key, sizeof key - 1) == 0) {
+			const char *digits = q + sizeof key - 1;
 			char *end;
-			long v = strtol(q + sizeof key - 1, &end, 10);
+			long v = strtol(digits, &end, 10);
 
-			if (end != q + n || v < 0 || v > 15)
+			if (end == digits || end != q + n || v < 0 || v > 15)
 				return -1;
 			d->sync_wait = (int)v;
 		}
