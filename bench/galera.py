@@ -37,12 +37,27 @@ class Cluster:
                              "GRANT ALL ON %s.* TO 'sealdrop'@'127.0.0.1';\n" % (name, name))
         return [d.rsplit("/", 1)[0] + "/" + name for d in self.dsns]
 
+    def conflicts(self):
+        """Certification failures and transactions aborted by a replicated
+        write, summed over the nodes (counters since each node started)."""
+        total = 0
+        for n in (1, 2, 3):
+            out = subprocess.run([GALERA_SH, "sql", self.dir, str(n)], check=True, text=True,
+                                 capture_output=True,
+                                 input="SHOW STATUS WHERE Variable_name IN "
+                                       "('wsrep_local_cert_failures', 'wsrep_local_bf_aborts');"
+                                 ).stdout
+            total += sum(int(line.split()[1]) for line in out.splitlines())
+        return total
+
     def stop(self):
         subprocess.run([GALERA_SH, "stop", self.dir], check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def measure(label, dsns, args):
+def measure(label, dsns, args, cluster=None):
+    """Each scenario's row; with a cluster, also the conflicts it caused
+    (each one a transaction that sealdropd ran again)."""
     rows = []
     with stack.Stack(threads=args.threads, env=LIMITS, dbs=dsns, extra_nginx=BASELINE,
                      write_rate=1000000, write_burst=1000000) as s:
@@ -68,12 +83,14 @@ def measure(label, dsns, args):
              {"BODIES": os.path.join(tmp, "challenge.txt")}),
         ]
         for title, script, env in scen:
+            before = cluster.conflicts() if cluster else 0
             r = wrk(s.url, script, args.seconds, env, threads=2, conns=args.conns)
             r["name"], r["setup"] = title, label
+            r["conflicts"] = cluster.conflicts() - before if cluster else 0
             rows.append(r)
-            print("  %-44s %-30s %7d req/s  p50 %6d us  p99 %7d us  errors %d  non-2xx %d" % (
-                label, title, r["req_s"], r["p50"], r["p99"], r["errors"], r["non2xx"]),
-                flush=True)
+            print("  %-40s %-30s %6d req/s  p50 %6d us  p99 %7d us  errors %d  non-2xx %d  "
+                  "conflicts %d" % (label, title, r["req_s"], r["p50"], r["p99"], r["errors"],
+                                    r["non2xx"], r["conflicts"]), flush=True)
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
 
@@ -90,16 +107,16 @@ def run(args):
         m.stop()
     c = Cluster()
     try:
-        rows += measure("Galera, 1 sealdropd on node 1", c.new_database()[:1], args)
-        rows += measure("Galera, 3 sealdropd (one per node)", c.new_database(), args)
+        rows += measure("Galera, 1 sealdropd on node 1", c.new_database()[:1], args, c)
+        rows += measure("Galera, 3 sealdropd (one per node)", c.new_database(), args, c)
         rows += measure("Galera, 3 sealdropd, wsrep_sync_wait=0",
-                        [d + "?wsrep_sync_wait=0" for d in c.new_database()], args)
+                        [d + "?wsrep_sync_wait=0" for d in c.new_database()], args, c)
     finally:
         c.stop()
     print()
-    print("| setup | scenario | req/s | p50 | p99 | errors | non-2xx |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| setup | scenario | req/s | p50 | p99 | errors | non-2xx | conflicts |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print("| %s | %s | %d | %.2f ms | %.2f ms | %d | %d |" % (
+        print("| %s | %s | %d | %.2f ms | %.2f ms | %d | %d | %d |" % (
             r["setup"], r["name"], r["req_s"], r["p50"] / 1000, r["p99"] / 1000, r["errors"],
-            r["non2xx"]))
+            r["non2xx"], r["conflicts"]))
