@@ -14,17 +14,17 @@ struct owner_body {
 
 static const struct api_field owner_fields[] = {
     API_LINK_TOKEN(struct owner_body, link),
-    AUTH_PROOF_FIELDS("challenge", "challenge_signature", struct owner_body, proof),
+    AUTH_PROOF_FIELDS("", struct owner_body, proof),
 };
 
 /* The inbox, once its owner signed a challenge: 0, or -1 after the reply. */
-static int owner_or_reply(struct sd_ctx *ctx, struct sd_client *c)
+static int owner_or_reply(struct sd_ctx *ctx, struct sd_client *c, enum auth_purpose op)
 {
 	struct owner_body f;
 
 	if (api_fields_or_reply(ctx, owner_fields, SD_ARRAY_LEN(owner_fields), &f) != 0 ||
 	    api_client_or_reply(ctx, f.link, c) != 0 ||
-	    auth_check_or_reply(ctx, &f.proof, c, SD_AUTH_SIGNATURE_ONLY) != 0)
+	    auth_check_or_reply(ctx, &f.proof, c, op) != 0)
 		return -1;
 	return 0;
 }
@@ -35,7 +35,7 @@ void api_rotate_token(struct sd_ctx *ctx)
 	char fetch[SD_FETCH_TOKEN_LEN + 1] = "", hash[SD_SHA256_HEX_LEN + 1];
 	enum sd_err e;
 
-	if (owner_or_reply(ctx, &c) != 0)
+	if (owner_or_reply(ctx, &c, AUTH_ROTATE_TOKEN) != 0)
 		return;
 	sd_token_fetch(fetch);
 	sd_sha256_hex(fetch, strlen(fetch), hash);
@@ -56,7 +56,7 @@ void api_unregister(struct sd_ctx *ctx)
 	struct sd_client c;
 	enum sd_err e;
 
-	if (owner_or_reply(ctx, &c) != 0)
+	if (owner_or_reply(ctx, &c, AUTH_UNREGISTER) != 0)
 		return;
 	e = store_client_delete(ctx->store, c.link_token);
 	if (e != SD_OK) {

@@ -1,6 +1,7 @@
 #include "api/auth.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,36 +29,115 @@ void auth_caller_key(const char *addr, char *out, size_t cap)
 	snprintf(out, cap, "%.64s", addr ? addr : "");
 }
 
+const char *const auth_purpose_names[AUTH__PURPOSES + 1] = {
+    [AUTH_FETCH] = "fetch",           [AUTH_ACK] = "ack",
+    [AUTH_DELETE] = "delete",         [AUTH_ROTATE_TOKEN] = "rotate_token",
+    [AUTH_UNREGISTER] = "unregister", [AUTH_REQUEST_PERMISSION] = "request_permission",
+    [AUTH_REQUESTS] = "requests",     [AUTH__PURPOSES] = NULL,
+};
+
+/* Copy n bytes of s, lower case, into out at *at (bounded by cap). */
+static void put_lower(char *out, size_t cap, size_t *at, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && *at + 1 < cap; i++)
+		out[(*at)++] = (char)tolower((unsigned char)s[i]);
+	out[*at] = '\0';
+}
+
+void auth_origin(const struct sd_ctx *ctx, char *out, size_t cap)
+{
+	const char *u = ctx->cfg->base_url, *host, *end, *port;
+	size_t at = 0, scheme_len;
+
+	out[0] = '\0';
+	if (cap == 0)
+		return;
+	if (u[0] != '\0') {
+		if ((host = strstr(u, "://")) == NULL)
+			return;
+		scheme_len = (size_t)(host - u);
+		host += 3;
+		end = host + strcspn(host, "/?#");
+		port = memchr(host, ':', (size_t)(end - host));
+		put_lower(out, cap, &at, u, scheme_len + 3);
+		/* A default port is no part of the origin a browser would name. */
+		if (port != NULL &&
+		    ((scheme_len == 4 && strncmp(port, ":80", 3) == 0 && port + 3 == end) ||
+		     (scheme_len == 5 && strncmp(port, ":443", 4) == 0 && port + 4 == end)))
+			end = port;
+		put_lower(out, cap, &at, host, (size_t)(end - host));
+		return;
+	}
+	if (ctx->req->server_name == NULL || ctx->req->server_name[0] == '\0')
+		return;
+	{
+		const char *scheme =
+		    ctx->req->scheme && *ctx->req->scheme ? ctx->req->scheme : "http";
+		const char *p = ctx->req->server_port;
+		int dflt = p == NULL || *p == '\0' ||
+		           (strcmp(scheme, "http") == 0 && strcmp(p, "80") == 0) ||
+		           (strcmp(scheme, "https") == 0 && strcmp(p, "443") == 0);
+
+		put_lower(out, cap, &at, scheme, strlen(scheme));
+		put_lower(out, cap, &at, "://", 3);
+		put_lower(out, cap, &at, ctx->req->server_name, strlen(ctx->req->server_name));
+		if (!dflt) {
+			put_lower(out, cap, &at, ":", 1);
+			put_lower(out, cap, &at, p, strlen(p));
+		}
+	}
+}
+
+#define ORIGIN_MAX 600
+
 struct challenge_body {
 	char link[SD_LINK_TOKEN_MAX + 1];
+	int purpose;
+	int has_purpose;
 };
 
 static const struct api_field challenge_fields[] = {
     API_LINK_TOKEN(struct challenge_body, link),
+    {.name = "purpose",
+     .type = API_ENUM,
+     .choices = auth_purpose_names,
+     API_AT(struct challenge_body, purpose),
+     API_PRESENT(struct challenge_body, has_purpose),
+     .code = "invalid_purpose",
+     .msg = "purpose must be one of fetch, ack, delete, rotate_token, unregister, "
+            "request_permission, requests"},
 };
 
-static void challenge_reply(struct sd_ctx *ctx, const char *challenge)
+static void challenge_reply(struct sd_ctx *ctx, const char *challenge, const char *purpose)
 {
+	struct sd_buf *b = &ctx->resp->body;
+	char origin[ORIGIN_MAX];
+
 	reply_json_begin(ctx, 200);
-	sd_json_key(&ctx->resp->body, "challenge");
-	sd_json_cstr(&ctx->resp->body, challenge);
-	sd_buf_printf(&ctx->resp->body, ",\"expires_in\":%lld",
-	              (long long)ctx->cfg->limits.challenge_ttl);
+	sd_json_key(b, "challenge");
+	sd_json_cstr(b, challenge);
+	sd_buf_printf(b, ",\"expires_in\":%lld", (long long)ctx->cfg->limits.challenge_ttl);
+	if (purpose != NULL) {
+		auth_origin(ctx, origin, sizeof origin);
+		sd_buf_printf(b, ",\"purpose\":\"%s\",\"form\":\"" AUTH_FORM "\",", purpose);
+		sd_json_key(b, "origin");
+		sd_json_cstr(b, origin);
+	}
 	reply_json_end(ctx);
 }
 
 /* A new challenge of inbox c for this caller, unless it holds its share. */
-static void challenge_issue(struct sd_ctx *ctx, const struct sd_client *c)
+static void challenge_issue(struct sd_ctx *ctx, const struct sd_client *c, const char *purpose)
 {
 	char challenge[SD_CHALLENGE_LEN + 1], caller[96];
 	enum sd_err e;
 
 	auth_caller_key(ctx->req->remote_addr, caller, sizeof caller);
 	sd_challenge_new(challenge);
-	e = store_challenge_insert(ctx->store, c->link_token, challenge, caller, ctx->now,
+	e = store_challenge_insert(ctx->store, c->link_token, challenge, purpose, caller, ctx->now,
 	                           &ctx->cfg->limits);
 	if (e == SD_OK) {
-		challenge_reply(ctx, challenge);
+		challenge_reply(ctx, challenge, purpose);
 	} else if (e == SD_ELIMIT) {
 		reply_error(ctx, 429, "too_many_challenges",
 		            "Too many unused challenges for this inbox from this address");
@@ -74,12 +154,18 @@ void api_challenge_request(struct sd_ctx *ctx)
 
 	if (api_fields_or_reply(ctx, challenge_fields, SD_ARRAY_LEN(challenge_fields), &f) == 0 &&
 	    api_client_or_reply(ctx, f.link, &c) == 0)
-		challenge_issue(ctx, &c);
+		challenge_issue(ctx, &c, f.has_purpose ? auth_purpose_names[f.purpose] : NULL);
 }
 
 static void unauthorized(struct sd_ctx *ctx, const char *msg)
 {
 	reply_error(ctx, 401, "unauthorized", msg);
+}
+
+static void bound_required_reply(struct sd_ctx *ctx)
+{
+	reply_error(ctx, 401, "bound_signature_required",
+	            "This inbox takes only a purpose-bound signature for this operation");
 }
 
 #define UNKNOWN_CHALLENGE "Unknown, expired or already used challenge"
@@ -102,12 +188,29 @@ static int inbox_signing_key(const struct sd_client *c, unsigned char pk[SD_KEY_
 	       got == SD_KEY_BYTES;
 }
 
-/* Why p does not prove c's key, or NULL when it does. Nothing is
+/* The purpose-bound form names everything the signature is good for:
+ * "sealdrop-v1\n" purpose "\n" origin "\n" link_token "\n" challenge. */
+static size_t bound_message(const struct sd_ctx *ctx, const struct auth_proof *p,
+                            const struct sd_client *c, enum auth_purpose op, char *out, size_t cap)
+{
+	char origin[ORIGIN_MAX];
+	int n;
+
+	auth_origin(ctx, origin, sizeof origin);
+	n = snprintf(out, cap, AUTH_FORM "\n%s\n%s\n%s\n%.*s", auth_purpose_names[op], origin,
+	             c->link_token, (int)p->challenge.len, p->challenge.text);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* Why p does not prove c's key for op, or NULL when it does. Nothing is
  * consumed, so a bad signature burns nothing. A challenge that could never
  * have been issued is simply unknown. */
-static const char *proof_refusal(const struct auth_proof *p, const struct sd_client *c)
+static const char *proof_refusal(const struct sd_ctx *ctx, const struct auth_proof *p,
+                                 const struct sd_client *c, enum auth_purpose op)
 {
 	unsigned char sig[SD_SIG_BYTES], pk[SD_KEY_BYTES];
+	char msg[ORIGIN_MAX + 2 * API_CRED_MAX + SD_LINK_TOKEN_MAX + 64];
+	size_t n;
 
 	if (!p->challenge.usable)
 		return UNKNOWN_CHALLENGE;
@@ -115,26 +218,36 @@ static const char *proof_refusal(const struct auth_proof *p, const struct sd_cli
 		return BAD_SIGNATURE;
 	if (!inbox_signing_key(c, pk))
 		return "This inbox has no usable signing key";
-	if (!sd_ed25519_verify(sig, p->challenge.text, p->challenge.len, pk))
+	if (!p->form.given)
+		return sd_ed25519_verify(sig, p->challenge.text, p->challenge.len, pk)
+		           ? NULL
+		           : BAD_SIGNATURE;
+	if (!p->form.usable || strcmp(p->form.text, AUTH_FORM) != 0)
+		return "challenge_form must be \"" AUTH_FORM "\"";
+	if ((n = bound_message(ctx, p, c, op, msg, sizeof msg)) == 0 ||
+	    !sd_ed25519_verify(sig, msg, n, pk))
 		return BAD_SIGNATURE;
 	return NULL;
 }
 
 /* Signature path: verify first (no state touched by a bad signature), then
- * consume the challenge so it can never be used twice. As in PyCrypt, a
- * challenge or signature that is malformed (wrong type, not base64, not 64
- * bytes) is a signature that does not verify: 401, never 400. */
+ * consume the challenge so it can never be used twice. A bound signature
+ * consumes only a challenge issued for its purpose, PyCrypt's only one
+ * issued for none. As in PyCrypt, a challenge or signature that is
+ * malformed (wrong type, not base64, not 64 bytes) is a signature that does
+ * not verify: 401, never 400. */
 int auth_signed_challenge_or_reply(struct sd_ctx *ctx, const struct auth_proof *p,
-                                   const struct sd_client *c)
+                                   const struct sd_client *c, enum auth_purpose op)
 {
-	const char *refusal = proof_refusal(p, c);
+	const char *refusal = proof_refusal(ctx, p, c, op);
 	enum sd_err e;
 
 	if (refusal != NULL) {
 		unauthorized(ctx, refusal);
 		return -1;
 	}
-	e = store_challenge_consume(ctx->store, c->link_token, p->challenge.text, ctx->now);
+	e = store_challenge_consume(ctx->store, c->link_token, p->challenge.text,
+	                            p->form.given ? auth_purpose_names[op] : NULL, ctx->now);
 	if (e == SD_ENOTFOUND)
 		unauthorized(ctx, UNKNOWN_CHALLENGE);
 	else if (e != SD_OK)
@@ -164,15 +277,42 @@ static int auth_bearer(struct sd_ctx *ctx, const struct sd_client *c)
 	return 0;
 }
 
+/* Operations that destroy or take over: for an inbox whose owner's client
+ * declared it, only a signature bound to the operation will do. */
+static int needs_bound(const struct sd_client *c, enum auth_purpose op)
+{
+	return (c->capabilities & SD_CAP_BOUND_SIGNATURES) &&
+	       (op == AUTH_DELETE || op == AUTH_ROTATE_TOKEN || op == AUTH_UNREGISTER);
+}
+
+/* What the fetch token may do: read and mark read always; delete as in
+ * PyCrypt, unless the owner's client declared bound signatures. Rotating
+ * and erasing always need a signature, so a leaked token can neither lock
+ * the owner out nor erase the inbox. */
+static int token_allowed(const struct sd_client *c, enum auth_purpose op)
+{
+	return op == AUTH_FETCH || op == AUTH_ACK || op == AUTH_REQUESTS ||
+	       (op == AUTH_DELETE && !needs_bound(c, op));
+}
+
 /* As PyCrypt judges credentials: both challenge fields present is the
  * signature path; otherwise the Bearer header (where allowed); otherwise
  * 401. A lone challenge or challenge_signature is not a credential. */
 int auth_check_or_reply(struct sd_ctx *ctx, const struct auth_proof *p, const struct sd_client *c,
-                        enum sd_auth_kind kind)
+                        enum auth_purpose op)
 {
-	if (p->challenge.given && p->signature.given)
-		return auth_signed_challenge_or_reply(ctx, p, c);
-	if (kind == SD_AUTH_SIGNATURE_ONLY) {
+	if (p->challenge.given && p->signature.given) {
+		if (needs_bound(c, op) && !p->form.given) {
+			bound_required_reply(ctx);
+			return -1;
+		}
+		return auth_signed_challenge_or_reply(ctx, p, c, op);
+	}
+	if (needs_bound(c, op)) {
+		bound_required_reply(ctx);
+		return -1;
+	}
+	if (!token_allowed(c, op)) {
 		unauthorized(ctx, "This needs a signed challenge");
 		return -1;
 	}

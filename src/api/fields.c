@@ -56,6 +56,7 @@ static size_t value_size(const struct api_field *f)
 	case API_ENUM:
 		return sizeof(int);
 	case API_INT:
+	case API_FLAGS:
 		return sizeof(int64_t);
 	case API_IDS:
 		return bytes(f, sizeof(int64_t), 0);
@@ -69,7 +70,8 @@ static size_t value_size(const struct api_field *f)
  * asserted in debug builds, refused (never overflowed) in release. */
 static int row_fits(const struct api_field *f)
 {
-	return SD_ALWAYS(value_size(f) <= f->size && (f->type != API_ENUM || f->choices != NULL));
+	return SD_ALWAYS(value_size(f) <= f->size &&
+	                 ((f->type != API_ENUM && f->type != API_FLAGS) || f->choices != NULL));
 }
 
 /* The member `name` of the body, or NULL when it is missing or null. */
@@ -108,6 +110,7 @@ static void put_default(const struct api_field *f, char *out)
 		put_int(at, (int)f->dflt);
 		break;
 	case API_INT:
+	case API_FLAGS:
 		put_i64(at, f->dflt);
 		break;
 	case API_KEY:
@@ -327,6 +330,31 @@ static enum value_rc read_ids(const struct api_field *f, json_object *v, char *o
 	return VALUE_OK;
 }
 
+#define API_FLAG_NAME_MAX 32
+
+static enum value_rc read_flags(const struct api_field *f, json_object *v, char *at)
+{
+	int64_t bits = 0;
+	size_t len;
+
+	if (!json_object_is_type(v, json_type_array) ||
+	    (len = json_object_array_length(v)) > (size_t)f->max)
+		return VALUE_BAD;
+	for (size_t i = 0; i < len; i++) {
+		const char *s;
+		size_t n;
+
+		if (!string_of(json_object_array_get_idx(v, i), &s, &n) || n == 0 ||
+		    n > API_FLAG_NAME_MAX)
+			return VALUE_BAD;
+		for (int k = 0; f->choices[k] != NULL && k < 62; k++)
+			if (strlen(f->choices[k]) == n && memcmp(f->choices[k], s, n) == 0)
+				bits |= INT64_C(1) << k;
+	}
+	put_i64(at, bits);
+	return VALUE_OK;
+}
+
 static void read_credential(const struct api_field *f, json_object *v, char *at)
 {
 	struct api_cred c = {.given = 1};
@@ -369,6 +397,8 @@ static enum value_rc read_value(const struct api_field *f, json_object *v,
 		return read_enum(f, v, at);
 	case API_IDS:
 		return read_ids(f, v, out);
+	case API_FLAGS:
+		return read_flags(f, v, at);
 	case API_CREDENTIAL:
 		read_credential(f, v, at);
 		return VALUE_OK;

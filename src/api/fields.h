@@ -28,6 +28,9 @@ enum api_ftype {
 	API_ENUM,       /* int: the index of the value in choices */
 	API_IDS,        /* int64_t[max]: at most max ids (1..INT64_MAX - 1), sorted and
 	                   distinct; their count is a size_t at len_off */
+	API_FLAGS,      /* int64_t: an array of at most max names (strings of 1..32 bytes);
+	                   each name in choices sets bit 1 << its index, others are ignored
+	                   (a newer client's names mean nothing here yet) */
 	API_CREDENTIAL, /* struct api_cred: never refused here (see below) */
 };
 

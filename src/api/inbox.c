@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api_util.h"
+#include "api/capacity.h"
 #include "api/fields.h"
 #include "core/b64.h"
 #include "core/crypto.h"
@@ -67,12 +68,18 @@ static int ed25519_key_ok(const void *pk, size_t n)
 
 static const char *const key_types[] = {"ed25519", NULL};
 
+/* Capability names, bit i for the i-th (SD_CAP_*). */
+static const char *const capability_names[] = {"bound-signatures", NULL};
+_Static_assert(SD_CAP_BOUND_SIGNATURES == 1, "bit 0 is bound-signatures");
+#define CAPABILITIES_MAX 16
+
 struct register_body {
 	unsigned char public_key[SD_KEY_BYTES];
 	char display_name[4 * SD_DISPLAY_NAME_CHARS + 1];
 	int key_type; /* the index in key_types: ed25519 */
 	unsigned char box_public_key[SD_KEY_BYTES];
 	int has_box_public_key;
+	int64_t capabilities;
 };
 
 static const struct api_field register_fields[] = {
@@ -105,7 +112,31 @@ static const struct api_field register_fields[] = {
      API_PRESENT(struct register_body, has_box_public_key),
      .code = "invalid_box_public_key",
      .msg = "box_public_key must be base64 of a 32-byte X25519 public key"},
+    {.name = "capabilities",
+     .type = API_FLAGS,
+     .max = CAPABILITIES_MAX,
+     .choices = capability_names,
+     API_AT(struct register_body, capabilities),
+     .code = "invalid_capabilities",
+     .msg = "capabilities must be an array of at most " API_STR(
+         CAPABILITIES_MAX) " names of 1 to 32 bytes"},
 };
+
+/* The capabilities as a JSON array of their names. */
+static void capabilities_json(struct sd_buf *b, int64_t caps)
+{
+	int first = 1;
+
+	sd_buf_puts(b, "[");
+	for (int i = 0; capability_names[i] != NULL; i++) {
+		if (!(caps & (INT64_C(1) << i)))
+			continue;
+		sd_buf_puts(b, first ? "" : ",");
+		sd_json_cstr(b, capability_names[i]);
+		first = 0;
+	}
+	sd_buf_puts(b, "]");
+}
 
 /* The inbox to store, without its tokens. */
 static void client_of(const struct register_body *f, time_t now, struct sd_client *c)
@@ -120,6 +151,7 @@ static void client_of(const struct register_body *f, time_t now, struct sd_clien
 	if (f->has_box_public_key)
 		sd_b64_encode(f->box_public_key, sizeof f->box_public_key, c->box_public_key);
 	c->created_at = now;
+	c->capabilities = f->capabilities;
 }
 
 /* Store c under fresh tokens; fetch receives the fetch token. A collision
@@ -153,8 +185,9 @@ static void register_reply(struct sd_ctx *ctx, const struct sd_client *c, const 
 	sd_json_str(b, link.data ? link.data : "", link.len);
 	sd_buf_printf(b,
 	              ",\"link_token\":\"%s\",\"fetch_token\":\"%s\",\"key_type\":\"%s\","
-	              "\"box_public_key\":\"%s\"",
+	              "\"box_public_key\":\"%s\",\"capabilities\":",
 	              c->link_token, fetch, c->key_type, seal);
+	capabilities_json(b, c->capabilities);
 	reply_json_end(ctx);
 	sd_buf_free(&link);
 }
@@ -166,13 +199,15 @@ void api_register(struct sd_ctx *ctx)
 	char fetch[SD_FETCH_TOKEN_LEN + 1] = "";
 	enum sd_err e;
 
-	if (api_fields_or_reply(ctx, register_fields, SD_ARRAY_LEN(register_fields), &f) != 0)
+	if (api_fields_or_reply(ctx, register_fields, SD_ARRAY_LEN(register_fields), &f) != 0 ||
+	    capacity_inbox_or_reply(ctx) != 0)
 		return;
 	client_of(&f, ctx->now, &c);
 	e = client_insert(ctx->store, &c, fetch);
-	if (e == SD_OK)
+	if (e == SD_OK) {
+		capacity_added(1, 0);
 		register_reply(ctx, &c, fetch);
-	else
+	} else
 		reply_store_error(ctx, e);
 	sodium_memzero(fetch, sizeof fetch);
 }
@@ -189,8 +224,11 @@ static void key_reply(struct sd_ctx *ctx, const struct sd_client *c)
 	sd_buf_puts(b, ",");
 	sd_json_key(b, "display_name");
 	api_json_display_name(b, c);
-	sd_buf_printf(b, ",\"public_key\":\"%s\",\"box_public_key\":\"%s\",\"key_type\":\"%s\"",
+	sd_buf_printf(b,
+	              ",\"public_key\":\"%s\",\"box_public_key\":\"%s\",\"key_type\":\"%s\","
+	              "\"capabilities\":",
 	              c->public_key, seal, c->key_type[0] ? c->key_type : "ed25519");
+	capabilities_json(b, c->capabilities);
 	reply_json_end(ctx);
 }
 

@@ -4,6 +4,7 @@
 
 #include "api/api_util.h"
 #include "api/auth.h"
+#include "api/capacity.h"
 #include "core/b64.h"
 #include "core/fault.h"
 #include "core/timeutil.h"
@@ -13,9 +14,22 @@ struct send_body {
 	char link[SD_LINK_TOKEN_MAX + 1];
 	char message[SD_B64_LEN(SD_MSG_MAX_BYTES) + 1]; /* canonical base64 */
 	size_t message_bytes;
-	char metadata[SD_METADATA_MAX + 1]; /* "": none */
-	char from[SD_LINK_TOKEN_MAX + 1];   /* "": an anonymous send */
+	char metadata[SD_METADATA_MAX + 1];   /* "": none */
+	char from[SD_LINK_TOKEN_MAX + 1];     /* "": an anonymous send */
+	char key[SD_IDEMPOTENCY_KEY_MAX + 1]; /* "": none */
 };
+
+/* An idempotency key: base64url-ish text a client makes up per message. */
+static int idempotency_key_ok(const void *v, size_t n)
+{
+	const unsigned char *s = v;
+
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
 
 _Static_assert(SD_MSG_MAX_BYTES == 16 * 1024, "encrypted_message's 413 says 16 KiB");
 
@@ -46,19 +60,32 @@ static const struct api_field send_fields[] = {
      API_AT(struct send_body, from),
      .code = "invalid_from_link_token",
      .msg = "from_link_token must be the link token of an inbox"},
+    {.name = "idempotency_key",
+     .type = API_STRING,
+     .min = SD_IDEMPOTENCY_KEY_MIN,
+     .max = SD_IDEMPOTENCY_KEY_MAX,
+     .check = idempotency_key_ok,
+     API_AT(struct send_body, key),
+     .code = "invalid_idempotency_key",
+     .msg = "idempotency_key must be " API_STR(SD_IDEMPOTENCY_KEY_MIN) " to " API_STR(
+         SD_IDEMPOTENCY_KEY_MAX) " characters of A-Z, a-z, 0-9, - and _"},
 };
 
 static void send_store(struct sd_ctx *ctx, const struct send_body *f)
 {
-	int64_t id = 0;
+	struct sd_msg_new m = {f->message, f->metadata[0] ? f->metadata : NULL,
+	                       (int64_t)f->message_bytes, f->key[0] ? f->key : NULL};
+	int64_t id = 0, charge = (int64_t)(strlen(f->message) + strlen(f->metadata));
 	enum sd_err e;
 
-	e = store_msg_insert(ctx->store, f->link, f->message, f->metadata[0] ? f->metadata : NULL,
-	                     (int64_t)f->message_bytes, &ctx->cfg->limits, ctx->now, &id);
+	if (capacity_send_or_reply(ctx, charge) != 0)
+		return;
+	e = store_msg_insert(ctx->store, f->link, &m, &ctx->cfg->limits, ctx->now, &id);
 	if (e != SD_OK) {
 		reply_store_error(ctx, e);
 		return;
 	}
+	capacity_added(0, charge);
 	reply_json_begin(ctx, 201);
 	sd_buf_printf(&ctx->resp->body, "\"message\":\"Message sent successfully\",\"id\":%lld",
 	              (long long)id);
@@ -125,7 +152,7 @@ static const struct api_field fetch_fields[] = {
      .flags = API_LENIENT | API_CASELESS,
      .choices = orders,
      API_AT(struct fetch_body, q.ascending)},
-    AUTH_PROOF_FIELDS("challenge", "challenge_signature", struct fetch_body, proof),
+    AUTH_PROOF_FIELDS("", struct fetch_body, proof),
 };
 
 struct fetch_out {
@@ -198,7 +225,7 @@ void api_fetch(struct sd_ctx *ctx)
 
 	if (api_fields_or_reply(ctx, fetch_fields, SD_ARRAY_LEN(fetch_fields), &f) != 0 ||
 	    api_client_or_reply(ctx, f.link, &c) != 0 ||
-	    auth_check_or_reply(ctx, &f.proof, &c, SD_AUTH_SIGNATURE_OR_TOKEN) != 0)
+	    auth_check_or_reply(ctx, &f.proof, &c, AUTH_FETCH) != 0)
 		return;
 	fetch_reply(ctx, &c, f.q);
 }
@@ -207,34 +234,49 @@ struct ack_body {
 	char link[SD_LINK_TOKEN_MAX + 1];
 	int64_t ids[SD_ACK_MAX_IDS];
 	size_t n_ids;
+	int has_ids;
+	int64_t up_to; /* every message up to this id, instead of ids */
+	int has_up_to;
 	int delete;
 	struct auth_proof proof;
 };
+
+#define IDS_MSG \
+	"message_ids must be an array of at most " API_STR(SD_ACK_MAX_IDS) " positive integers"
 
 static const struct api_field ack_fields[] = {
     API_LINK_TOKEN(struct ack_body, link),
     {.name = "message_ids",
      .type = API_IDS,
-     .flags = API_REQUIRED,
      .max = SD_ACK_MAX_IDS,
      API_AT(struct ack_body, ids),
      API_LEN(struct ack_body, n_ids),
+     API_PRESENT(struct ack_body, has_ids),
      .code = "invalid_message_ids",
-     .msg =
-         "message_ids must be an array of at most " API_STR(SD_ACK_MAX_IDS) " positive integers"},
+     .msg = IDS_MSG},
+    {.name = "up_to_id",
+     .type = API_INT,
+     .min = 1,
+     .max = INT64_MAX - 1,
+     API_AT(struct ack_body, up_to),
+     API_PRESENT(struct ack_body, has_up_to),
+     .code = "invalid_up_to_id",
+     .msg = "up_to_id must be an integer of at least 1"},
     {.name = "delete",
      .type = API_BOOL,
      API_AT(struct ack_body, delete),
      .code = "invalid_delete",
      .msg = "delete must be true or false"},
-    AUTH_PROOF_FIELDS("challenge", "challenge_signature", struct ack_body, proof),
+    AUTH_PROOF_FIELDS("", struct ack_body, proof),
 };
 
 static void ack_store(struct sd_ctx *ctx, const struct sd_client *c, const struct ack_body *f)
 {
 	int64_t count = 0;
 	enum sd_err e =
-	    store_msg_ack(ctx->store, c->link_token, f->ids, f->n_ids, f->delete, &count);
+	    f->has_up_to
+	        ? store_msg_ack_upto(ctx->store, c->link_token, f->up_to, f->delete, &count)
+	        : store_msg_ack(ctx->store, c->link_token, f->ids, f->n_ids, f->delete, &count);
 
 	if (e != SD_OK) {
 		reply_store_error(ctx, e);
@@ -251,9 +293,17 @@ void api_ack(struct sd_ctx *ctx)
 	struct ack_body f;
 	struct sd_client c;
 
-	if (api_fields_or_reply(ctx, ack_fields, SD_ARRAY_LEN(ack_fields), &f) != 0 ||
-	    api_client_or_reply(ctx, f.link, &c) != 0 ||
-	    auth_check_or_reply(ctx, &f.proof, &c, SD_AUTH_SIGNATURE_OR_TOKEN) != 0)
+	if (api_fields_or_reply(ctx, ack_fields, SD_ARRAY_LEN(ack_fields), &f) != 0)
+		return;
+	/* Exactly one of the two says which messages: checked before the
+	 * credentials, so a mistake costs no challenge. */
+	if (f.has_ids == f.has_up_to) {
+		reply_error(ctx, 400, f.has_ids ? "invalid_ack" : "invalid_message_ids",
+		            f.has_ids ? "Give message_ids or up_to_id, not both" : IDS_MSG);
+		return;
+	}
+	if (api_client_or_reply(ctx, f.link, &c) != 0 ||
+	    auth_check_or_reply(ctx, &f.proof, &c, f.delete ? AUTH_DELETE : AUTH_ACK) != 0)
 		return;
 	ack_store(ctx, &c, &f);
 }

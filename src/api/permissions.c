@@ -118,7 +118,7 @@ static const struct api_field request_fields[] = {
      .code = "invalid_from_nickname",
      .msg =
          "from_nickname must be at most " API_STR(SD_DISPLAY_NAME_CHARS) " printable characters"},
-    AUTH_PROOF_FIELDS("from_challenge", "from_challenge_signature", struct request_body, proof),
+    AUTH_PROOF_FIELDS("from_", struct request_body, proof),
 };
 
 /* The verified form: the sender signs a challenge of from_link_token's
@@ -199,7 +199,8 @@ void api_request_message_permission(struct sd_ctx *ctx)
 	verified = proof_given_or_reply(ctx, &f.proof);
 	if (verified < 0 || api_client_or_reply(ctx, f.to, &to) != 0 ||
 	    sender_or_reply(ctx, f.from, &from) != 0 ||
-	    (verified && auth_signed_challenge_or_reply(ctx, &f.proof, &from) != 0))
+	    (verified &&
+	     auth_signed_challenge_or_reply(ctx, &f.proof, &from, AUTH_REQUEST_PERMISSION) != 0))
 		return;
 	request_open(ctx, &from, &to, f.nickname, verified);
 }
@@ -236,7 +237,7 @@ struct inbox_body {
 
 static const struct api_field inbox_fields[] = {
     API_LINK_TOKEN(struct inbox_body, link),
-    AUTH_PROOF_FIELDS("challenge", "challenge_signature", struct inbox_body, proof),
+    AUTH_PROOF_FIELDS("", struct inbox_body, proof),
 };
 
 /* Pending requests are capped per inbox; a database taken over from
@@ -266,7 +267,7 @@ void api_get_message_requests(struct sd_ctx *ctx)
 
 	if (api_fields_or_reply(ctx, inbox_fields, SD_ARRAY_LEN(inbox_fields), &f) != 0 ||
 	    api_client_or_reply(ctx, f.link, &c) != 0 ||
-	    auth_check_or_reply(ctx, &f.proof, &c, SD_AUTH_SIGNATURE_OR_TOKEN) != 0)
+	    auth_check_or_reply(ctx, &f.proof, &c, AUTH_REQUESTS) != 0)
 		return;
 	requests_reply(ctx, &c);
 }
@@ -297,7 +298,7 @@ static const struct api_field respond_fields[] = {
      API_AT(struct respond_body, accept),
      .code = "invalid_action",
      .msg = "action must be \"accept\" or \"reject\""},
-    AUTH_PROOF_FIELDS("challenge", "challenge_signature", struct respond_body, proof),
+    AUTH_PROOF_FIELDS("", struct respond_body, proof),
 };
 
 static void respond_reply(struct sd_ctx *ctx, const struct respond_body *f, enum sd_err e,
@@ -341,7 +342,7 @@ void api_respond_message_request(struct sd_ctx *ctx)
 
 	if (api_fields_or_reply(ctx, respond_fields, SD_ARRAY_LEN(respond_fields), &f) != 0 ||
 	    api_client_or_reply(ctx, f.link, &c) != 0 ||
-	    auth_check_or_reply(ctx, &f.proof, &c, SD_AUTH_SIGNATURE_OR_TOKEN) != 0)
+	    auth_check_or_reply(ctx, &f.proof, &c, AUTH_REQUESTS) != 0)
 		return;
 	e = store_msgreq_answer(ctx->store, c.link_token, f.request_id, f.accept, ctx->now, &was);
 	respond_reply(ctx, &f, e, was);

@@ -24,6 +24,9 @@ enum cfg_key {
 	K_REQ_INBOX,
 	K_REQ_CALLER,
 	K_USER,
+	K_MAX_INBOXES,
+	K_MAX_STORED,
+	K_MIN_FREE,
 	K_DB_HOST,
 	K_DB_PORT,
 	K_DB_USER,
@@ -52,6 +55,9 @@ static const struct {
     [K_REQ_INBOX] = {"SEALDROP_REQUESTS_PER_INBOX", "--requests-per-inbox"},
     [K_REQ_CALLER] = {"SEALDROP_REQUESTS_PER_CALLER", "--requests-per-caller"},
     [K_USER] = {"SEALDROP_USER", "--user"},
+    [K_MAX_INBOXES] = {"SEALDROP_MAX_INBOXES", "--max-inboxes"},
+    [K_MAX_STORED] = {"SEALDROP_MAX_STORED_BYTES", "--max-stored-bytes"},
+    [K_MIN_FREE] = {"SEALDROP_MIN_FREE_BYTES", "--min-free-bytes"},
     [K_DB_HOST] = {"DB_HOST", NULL},
     [K_DB_PORT] = {"DB_PORT", NULL},
     [K_DB_USER] = {"DB_USER", NULL},
@@ -85,6 +91,11 @@ const char *sd_config_usage(void)
 	       "  --retention-days N            purge messages older than N days (0 = never)\n"
 	       "  --requests-per-inbox N        pending message requests per inbox (100)\n"
 	       "  --requests-per-caller N       pending message requests per address (20)\n"
+	       "  --max-inboxes N               inboxes this server holds at most (0 = no bound)\n"
+	       "  --max-stored-bytes N          stored bytes of all inboxes at most (0 = no "
+	       "bound)\n"
+	       "  --min-free-bytes N            refuse new inboxes and sends when the SQLite\n"
+	       "                                database's file system has less free (268435456)\n"
 	       "  --user NAME                   started as root: drop to this user once the\n"
 	       "                                socket is open\n"
 	       "  --migrate                     apply database migrations and exit\n"
@@ -267,6 +278,7 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	cfg->limits.challenge_ttl = 300;
 	cfg->limits.requests_per_inbox = 100;
 	cfg->limits.requests_per_caller = 20;
+	cfg->limits.min_free_bytes = INT64_C(256) << 20;
 	cfg->limits.retention_days = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -375,7 +387,13 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	    get_num(&src, K_REQ_INBOX, 1, 100000, &cfg->limits.requests_per_inbox, err, errlen) !=
 	        0 ||
 	    get_num(&src, K_REQ_CALLER, 1, 10000, &cfg->limits.requests_per_caller, err, errlen) !=
-	        0)
+	        0 ||
+	    get_num(&src, K_MAX_INBOXES, 0, INT64_C(1) << 50, &cfg->limits.max_inboxes, err,
+	            errlen) != 0 ||
+	    get_num(&src, K_MAX_STORED, 0, INT64_C(1) << 60, &cfg->limits.max_stored_bytes, err,
+	            errlen) != 0 ||
+	    get_num(&src, K_MIN_FREE, 0, INT64_C(1) << 60, &cfg->limits.min_free_bytes, err,
+	            errlen) != 0)
 		goto out;
 	if (cfg->recount && !cfg->migrate_only) {
 		/* Recounting beside live senders could count a message twice. */

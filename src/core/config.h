@@ -17,6 +17,9 @@ struct sd_limits {
 	int64_t retention_days;        /* 0: keep until deleted */
 	int64_t requests_per_inbox;    /* pending message requests to one inbox */
 	int64_t requests_per_caller;   /* pending message requests from one caller */
+	int64_t max_inboxes;           /* inboxes in all (0: no bound) */
+	int64_t max_stored_bytes;      /* charged bytes of every inbox (0: no bound) */
+	int64_t min_free_bytes;        /* free space kept on the SQLite file system */
 };
 
 struct sd_config {

@@ -25,6 +25,8 @@ const char *http_status_line(int status)
 		return "429 Too Many Requests";
 	case 503:
 		return "503 Service Unavailable";
+	case 507:
+		return "507 Insufficient Storage";
 	default:
 		return "500 Internal Server Error";
 	}

@@ -20,6 +20,10 @@ struct sd_req {
 	const char *path; /* decoded path, no query string */
 	const char *remote_addr;
 	const char *authorization; /* the Authorization header, or NULL */
+	/* Where the request was addressed, as the web server knows it (its own
+	 * configured name, not the client's Host header): the origin that
+	 * purpose-bound signatures name when BASE_URL is not set. */
+	const char *scheme, *server_name, *server_port;
 	const char *body;
 	size_t body_len;
 	int64_t content_length; /* as declared; -1 when absent */

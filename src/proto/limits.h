@@ -16,5 +16,7 @@
 #define SD_TOKEN_FIELD_MAX     256 /* fetch token as presented */
 #define SD_CHALLENGE_FIELD_MAX 128
 #define SD_SIG_FIELD_MAX       128
+#define SD_IDEMPOTENCY_KEY_MIN 16
+#define SD_IDEMPOTENCY_KEY_MAX 64
 
 #endif

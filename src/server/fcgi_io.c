@@ -95,6 +95,9 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	req.path = request_path(tr, pathbuf, sizeof pathbuf);
 	req.remote_addr = tr->param(tr->t, "REMOTE_ADDR");
 	req.authorization = tr->param(tr->t, "HTTP_AUTHORIZATION");
+	req.scheme = tr->param(tr->t, "REQUEST_SCHEME");
+	req.server_name = tr->param(tr->t, "SERVER_NAME");
+	req.server_port = tr->param(tr->t, "SERVER_PORT");
 	req.content_length = -1;
 	cl = tr->param(tr->t, "CONTENT_LENGTH");
 	if (cl != NULL && *cl != '\0' &&

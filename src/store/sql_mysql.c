@@ -29,11 +29,11 @@ const char *const sd_sql_mysql[SQ__MAX] = {
     [SQ_SCHEMA_RECORD] = "INSERT INTO schema_version (version, name, applied_at) "
                          "VALUES (?, ?, FROM_UNIXTIME(?))",
     [SQ_CLIENT_INSERT] = "INSERT INTO clients (link_token, public_key, public_key_hash, "
-                         "display_name, fetch_token_hash, created_at, key_type, box_public_key) "
-                         "VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?, ?)",
+                         "display_name, fetch_token_hash, created_at, key_type, box_public_key, "
+                         "capabilities) VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?, ?, ?)",
     [SQ_CLIENT_GET] = "SELECT id, link_token, public_key, public_key_hash, display_name, "
-                      "fetch_token_hash, UNIX_TIMESTAMP(created_at), key_type, box_public_key "
-                      "FROM clients WHERE link_token = ?",
+                      "fetch_token_hash, UNIX_TIMESTAMP(created_at), key_type, box_public_key, "
+                      "capabilities FROM clients WHERE link_token = ?",
     [SQ_MSG_CHARGE_FILL] = "UPDATE messages SET charged = " CHARGED " WHERE charged IS NULL",
     [SQ_CLIENT_RECOUNT] = "UPDATE clients c SET c.msg_count = (SELECT COUNT(*) FROM messages "
                           "WHERE messages.link_token = c.link_token), c.msg_bytes = "
@@ -43,7 +43,8 @@ const char *const sd_sql_mysql[SQ__MAX] = {
     [SQ_CLIENT_RELEASE] = "UPDATE clients SET msg_count = GREATEST(msg_count - ?, 0), "
                           "msg_bytes = GREATEST(msg_bytes - ?, 0) WHERE link_token = ?",
     [SQ_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "
-                      "metadata, size_bytes, charged) VALUES (?, ?, FROM_UNIXTIME(?), 0, ?, ?, ?)",
+                      "metadata, size_bytes, charged, idempotency_key) "
+                      "VALUES (?, ?, FROM_UNIXTIME(?), 0, ?, ?, ?, ?)",
     [SQ_MSG_LIST_UNSEEN_DESC] = MSG_UNSEEN MSG_BOUNDS "DESC LIMIT ?",
     [SQ_MSG_LIST_UNSEEN_ASC] = MSG_UNSEEN MSG_BOUNDS "ASC LIMIT ?",
     [SQ_MSG_LIST_ALL_DESC] = MSG_ALL MSG_BOUNDS "DESC LIMIT ?",
@@ -57,10 +58,10 @@ const char *const sd_sql_mysql[SQ__MAX] = {
     [SQ_CH_COUNT] = "SELECT COUNT(*) FROM challenges WHERE link_token = ? AND caller = ? "
                     "AND expires_at > FROM_UNIXTIME(?)",
     [SQ_CH_INSERT] = "INSERT INTO challenges (link_token, challenge_nonce, created_at, "
-                     "expires_at, used, caller) VALUES (?, ?, FROM_UNIXTIME(?), "
-                     "FROM_UNIXTIME(?), 0, ?)",
+                     "expires_at, used, caller, purpose) VALUES (?, ?, FROM_UNIXTIME(?), "
+                     "FROM_UNIXTIME(?), 0, ?, ?)",
     [SQ_CH_CONSUME] = "DELETE FROM challenges WHERE link_token = ? AND challenge_nonce = ? "
-                      "AND used = 0 AND expires_at > FROM_UNIXTIME(?)",
+                      "AND used = 0 AND expires_at > FROM_UNIXTIME(?) AND purpose <=> ?",
     [SQ_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= FROM_UNIXTIME(?) LIMIT ?",
     [SQ_REQ_INSERT] = "INSERT INTO message_requests (from_link_token, to_link_token, "
                       "from_nickname, status, created_at, updated_at, verified, caller) "

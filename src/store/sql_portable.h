@@ -20,6 +20,11 @@
 	[SQ_MSG_SEEN] = "UPDATE messages SET seen = 1 WHERE id = ? AND link_token = ?",        \
 	[SQ_MSG_DELETE] = "DELETE FROM messages WHERE id = ? AND link_token = ?",              \
 	[SQ_MSG_DELETE_ID] = "DELETE FROM messages WHERE id = ?",                              \
+	[SQ_MSG_BY_KEY] = "SELECT id FROM messages WHERE link_token = ? "                      \
+	                  "AND idempotency_key = ?",                                           \
+	[SQ_MSG_IDS_UPTO] = "SELECT id FROM messages WHERE link_token = ? AND id > ? "         \
+	                    "AND id <= ? ORDER BY id LIMIT ?",                                 \
+	[SQ_CLIENT_TOTALS] = "SELECT COUNT(*), COALESCE(SUM(msg_bytes), 0) FROM clients",      \
 	[SQ_REQ_FIND] =                                                                        \
 	    "SELECT id, status, verified FROM message_requests WHERE from_link_token = ? "     \
 	    "AND to_link_token = ? ORDER BY id DESC",                                          \

@@ -21,10 +21,10 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
                          "VALUES (?, ?, ?)",
     [SQ_CLIENT_INSERT] = "INSERT INTO clients (link_token, public_key, public_key_hash, "
                          "display_name, fetch_token_hash, created_at, key_type, "
-                         "box_public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         "box_public_key, capabilities) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [SQ_CLIENT_GET] = "SELECT id, link_token, public_key, public_key_hash, display_name, "
-                      "fetch_token_hash, created_at, key_type, box_public_key "
-                      "FROM clients WHERE link_token = ?",
+                      "fetch_token_hash, created_at, key_type, box_public_key, "
+                      "capabilities FROM clients WHERE link_token = ?",
     [SQ_MSG_CHARGE_FILL] = "UPDATE messages SET charged = " CHARGED " WHERE charged IS NULL",
     [SQ_CLIENT_RECOUNT] = "UPDATE clients SET msg_count = (SELECT COUNT(*) FROM messages m "
                           "WHERE m.link_token = clients.link_token), msg_bytes = "
@@ -33,8 +33,9 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_CLIENT_LOCK] = "SELECT id FROM clients WHERE link_token = ?",
     [SQ_CLIENT_RELEASE] = "UPDATE clients SET msg_count = MAX(msg_count - ?, 0), "
                           "msg_bytes = MAX(msg_bytes - ?, 0) WHERE link_token = ?",
-    [SQ_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "
-                      "metadata, size_bytes, charged) VALUES (?, ?, ?, 0, ?, ?, ?)",
+    [SQ_MSG_INSERT] =
+        "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "
+        "metadata, size_bytes, charged, idempotency_key) VALUES (?, ?, ?, 0, ?, ?, ?, ?)",
     [SQ_MSG_LIST_UNSEEN_DESC] = MSG_LIST "AND seen = 0 " MSG_BOUNDS "DESC LIMIT ?",
     [SQ_MSG_LIST_UNSEEN_ASC] = MSG_LIST "AND seen = 0 " MSG_BOUNDS "ASC LIMIT ?",
     [SQ_MSG_LIST_ALL_DESC] = MSG_LIST MSG_BOUNDS "DESC LIMIT ?",
@@ -46,9 +47,9 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_CH_COUNT] = "SELECT COUNT(*) FROM challenges WHERE link_token = ? AND caller = ? "
                     "AND expires_at > ?",
     [SQ_CH_INSERT] = "INSERT INTO challenges (link_token, challenge_nonce, created_at, "
-                     "expires_at, used, caller) VALUES (?, ?, ?, ?, 0, ?)",
+                     "expires_at, used, caller, purpose) VALUES (?, ?, ?, ?, 0, ?, ?)",
     [SQ_CH_CONSUME] = "DELETE FROM challenges WHERE link_token = ? AND challenge_nonce = ? "
-                      "AND used = 0 AND expires_at > ?",
+                      "AND used = 0 AND expires_at > ? AND purpose IS ?",
     [SQ_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE rowid IN (SELECT rowid FROM challenges "
                          "WHERE expires_at <= ? LIMIT ?)",
     [SQ_REQ_INSERT] = "INSERT INTO message_requests (from_link_token, to_link_token, "

@@ -14,10 +14,12 @@ enum sd_stmt {
 	SQ_SCHEMA_RECORD, /* version, name, now */
 
 	/* clients */
-	SQ_CLIENT_INSERT,   /* link, pk, pk_hash, display_name?, fetch_hash, now, key_type, box_pk?
-	                      -> last_id */
+	SQ_CLIENT_INSERT,   /* link, pk, pk_hash, display_name?, fetch_hash, now, key_type, box_pk?,
+	                      capabilities -> last_id */
 	SQ_CLIENT_GET,      /* link -> id, link_token, public_key, public_key_hash, display_name,
-	                      fetch_token_hash, created_at, key_type, box_public_key */
+	                      fetch_token_hash, created_at, key_type, box_public_key,
+	                      capabilities */
+	SQ_CLIENT_TOTALS,   /* (none) -> inboxes, charged bytes of every inbox */
 	SQ_CLIENT_USAGE,    /* link -> msg_count, msg_bytes */
 	SQ_MSG_CHARGE_FILL, /* (none): rows without a charge (PyCrypt's) get their size */
 	SQ_CLIENT_RECOUNT,  /* (none): every inbox's counters computed from its rows */
@@ -32,7 +34,9 @@ enum sd_stmt {
 	SQ_CLIENT_DELETE_REQUESTS,   /* link, link (to or from) */
 
 	/* messages */
-	SQ_MSG_INSERT, /* link, encrypted_message, now, metadata?, size_bytes, charged -> last_id */
+	SQ_MSG_INSERT,           /* link, encrypted_message, now, metadata?, size_bytes, charged,
+	                  idempotency_key? -> last_id */
+	SQ_MSG_BY_KEY,           /* link, idempotency_key -> id */
 	SQ_MSG_LIST_UNSEEN_DESC, /* link, before_id, since_id, limit -> id, encrypted_message,
 	                            created_at, seen, metadata */
 	SQ_MSG_LIST_UNSEEN_ASC,
@@ -43,12 +47,13 @@ enum sd_stmt {
 	SQ_MSG_DELETE,    /* id, link */
 	SQ_MSG_OLD,       /* cutoff, limit -> id, link_token, charged */
 	SQ_MSG_DELETE_ID, /* id */
+	SQ_MSG_IDS_UPTO,  /* link, after_id, up_to_id, limit -> id (ascending) */
 
 	/* challenges */
 	SQ_CH_EXPIRE_LINK, /* link, now */
 	SQ_CH_COUNT,       /* link, caller, now -> count */
-	SQ_CH_INSERT,      /* link, challenge, now, expires_at, caller */
-	SQ_CH_CONSUME,     /* link, challenge, now */
+	SQ_CH_INSERT,      /* link, challenge, now, expires_at, caller, purpose? */
+	SQ_CH_CONSUME,     /* link, challenge, now, purpose? (NULL matches only NULL) */
 	SQ_CH_EXPIRE_ALL,  /* now, limit: at most limit expired challenges */
 
 	/* message_requests (PyCrypt's permission API) */

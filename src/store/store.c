@@ -322,12 +322,13 @@ static enum sd_err client_insert_tx(struct sd_conn *c, void *arg)
 	struct sd_exec_result res = {0, 0};
 	enum sd_err rc;
 
-	rc = run(&o, SQ_CLIENT_INSERT,
-	         ARGS(TXT(cl->link_token), TXT(cl->public_key), TXT(cl->public_key_hash),
-	              TXT(cl->has_display_name ? cl->display_name : NULL),
-	              TXT(cl->fetch_token_hash), I64(cl->created_at), TXT(cl->key_type),
-	              TXT(cl->box_public_key[0] ? cl->box_public_key : NULL)),
-	         NULL, NULL, &res);
+	rc =
+	    run(&o, SQ_CLIENT_INSERT,
+	        ARGS(TXT(cl->link_token), TXT(cl->public_key), TXT(cl->public_key_hash),
+	             TXT(cl->has_display_name ? cl->display_name : NULL), TXT(cl->fetch_token_hash),
+	             I64(cl->created_at), TXT(cl->key_type),
+	             TXT(cl->box_public_key[0] ? cl->box_public_key : NULL), I64(cl->capabilities)),
+	        NULL, NULL, &res);
 	cl->id = res.last_id;
 	return rc;
 }
@@ -354,6 +355,7 @@ static int client_row(void *p, const struct sd_row *r)
 	c->created_at = (time_t)sd_row_i64(r, 6);
 	row_copy(r, 7, c->key_type, sizeof c->key_type);
 	row_copy(r, 8, c->box_public_key, sizeof c->box_public_key);
+	c->capabilities = sd_row_i64(r, 9);
 	/* CHAR(n) columns come back padded in some servers' modes. */
 	for (size_t n = strlen(c->fetch_token_hash); n > 0 && c->fetch_token_hash[n - 1] == ' ';)
 		c->fetch_token_hash[--n] = '\0';
@@ -400,6 +402,30 @@ enum sd_err store_client_usage(struct sd_store *st, const char *link, int64_t *m
 	*messages = u.messages;
 	*bytes = u.bytes;
 	return rc != SD_OK ? rc : u.found ? SD_OK : SD_ENOTFOUND;
+}
+
+struct totals {
+	int64_t inboxes, bytes;
+};
+
+static int totals_row(void *p, const struct sd_row *r)
+{
+	struct totals *t = p;
+
+	t->inboxes = sd_row_i64(r, 0);
+	t->bytes = sd_row_i64(r, 1);
+	return 1;
+}
+
+enum sd_err store_totals(struct sd_store *st, int64_t *inboxes, int64_t *bytes)
+{
+	struct on o = on_reader(st);
+	struct totals t = {0, 0};
+	enum sd_err rc = run(&o, SQ_CLIENT_TOTALS, NULL, 0, totals_row, &t, NULL);
+
+	*inboxes = t.inboxes;
+	*bytes = t.bytes;
+	return rc;
 }
 
 static enum sd_err set_hash_tx(struct sd_conn *c, void *arg)
@@ -455,9 +481,10 @@ enum sd_err store_client_delete(struct sd_store *st, const char *link)
 
 struct msg_insert_job {
 	const struct sd_driver *drv;
-	const char *link, *text, *meta;
+	const char *link;
+	const struct sd_msg_new *m;
 	size_t text_len, meta_len;
-	int64_t size_bytes, charge;
+	int64_t charge;
 	const struct sd_limits *lim;
 	time_t now;
 	int64_t id;
@@ -488,38 +515,50 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 	struct msg_insert_job *j = arg;
 	struct on o = {j->drv, c};
 	struct sd_exec_result res = {0, 0};
+	int found = 0;
 	enum sd_err rc;
 
 	j->id = 0;
+	if (j->m->idempotency_key != NULL &&
+	    ((rc = run_int(&o, SQ_MSG_BY_KEY, ARGS(TXT(j->link), TXT(j->m->idempotency_key)),
+	                   &j->id, &found)) != SD_OK ||
+	     found))
+		return rc; /* a retry: the first send's id, nothing stored */
 	if ((rc = inbox_reserve(&o, j->link, j->charge, j->lim)) != SD_OK)
 		return rc;
 	rc = run(&o, SQ_MSG_INSERT,
-	         ARGS(TXT(j->link), sd_arg_textn(j->text, j->text_len), I64(j->now),
-	              j->meta ? sd_arg_textn(j->meta, j->meta_len) : TXT(NULL), I64(j->size_bytes),
-	              I64(j->charge)),
+	         ARGS(TXT(j->link), sd_arg_textn(j->m->encrypted_b64, j->text_len), I64(j->now),
+	              j->m->metadata ? sd_arg_textn(j->m->metadata, j->meta_len) : TXT(NULL),
+	              I64(j->m->size_bytes), I64(j->charge), TXT(j->m->idempotency_key)),
 	         NULL, NULL, &res);
 	j->id = res.last_id;
 	return rc;
 }
 
-enum sd_err store_msg_insert(struct sd_store *st, const char *link, const char *ct,
-                             const char *metadata, int64_t size_bytes, const struct sd_limits *lim,
-                             time_t now, int64_t *id)
+enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct sd_msg_new *m,
+                             const struct sd_limits *lim, time_t now, int64_t *id)
 {
 	struct msg_insert_job j = {.drv = st->drv,
 	                           .link = link,
-	                           .text = ct,
-	                           .meta = metadata,
-	                           .text_len = strlen(ct),
-	                           .meta_len = metadata ? strlen(metadata) : 0,
-	                           .size_bytes = size_bytes,
+	                           .m = m,
+	                           .text_len = strlen(m->encrypted_b64),
+	                           .meta_len = m->metadata ? strlen(m->metadata) : 0,
 	                           .lim = lim,
 	                           .now = now};
+	struct on o = on_reader(st);
+	int found = 0;
 	enum sd_err rc;
 
 	j.charge = (int64_t)(j.text_len + j.meta_len);
 	rc = st->drv->write(st->conn, msg_insert_tx, &j);
-
+	/* Two sends with one key at once: the unique index let one in; the
+	 * other is a retry of it, and its id is the answer. */
+	if (rc == SD_ECONFLICT && m->idempotency_key != NULL) {
+		rc = run_int(&o, SQ_MSG_BY_KEY, ARGS(TXT(link), TXT(m->idempotency_key)), &j.id,
+		             &found);
+		if (rc == SD_OK && !found)
+			rc = SD_ECONFLICT;
+	}
 	*id = j.id;
 	return rc;
 }
@@ -627,11 +666,51 @@ enum sd_err store_msg_ack(struct sd_store *st, const char *link, const int64_t *
 	return rc;
 }
 
+struct ids_page {
+	int64_t ids[SD_ACK_BATCH];
+	size_t n;
+};
+
+static int id_row(void *p, const struct sd_row *r)
+{
+	struct ids_page *pg = p;
+
+	pg->ids[pg->n++] = sd_row_i64(r, 0);
+	return pg->n == SD_ACK_BATCH;
+}
+
+enum sd_err store_msg_ack_upto(struct sd_store *st, const char *link, int64_t up_to, int del,
+                               int64_t *count)
+{
+	struct ids_page *pg = sd_malloc(sizeof *pg);
+	struct on o = on_reader(st);
+	int64_t after = 0, n;
+	enum sd_err rc = SD_OK;
+
+	*count = 0;
+	if (pg == NULL)
+		return SD_ENOMEM;
+	do {
+		pg->n = 0;
+		rc = run(&o, SQ_MSG_IDS_UPTO,
+		         ARGS(TXT(link), I64(after), I64(up_to), I64(SD_ACK_BATCH)), id_row, pg,
+		         NULL);
+		if (rc != SD_OK || pg->n == 0)
+			break;
+		if ((rc = store_msg_ack(st, link, pg->ids, pg->n, del, &n)) != SD_OK)
+			break;
+		*count += n;
+		after = pg->ids[pg->n - 1];
+	} while (pg->n == SD_ACK_BATCH);
+	free(pg);
+	return rc;
+}
+
 /* ---- challenges ------------------------------------------------------- */
 
 struct challenge_job {
 	const struct sd_driver *drv;
-	const char *link, *challenge, *caller;
+	const char *link, *challenge, *purpose, *caller;
 	time_t now;
 	const struct sd_limits *lim;
 };
@@ -659,14 +738,16 @@ static enum sd_err challenge_insert_tx(struct sd_conn *c, void *arg)
 		return SD_ELIMIT;
 	return run_changes(&o, SQ_CH_INSERT,
 	                   ARGS(TXT(j->link), TXT(j->challenge), I64(j->now),
-	                        I64(j->now + j->lim->challenge_ttl), TXT(j->caller)),
+	                        I64(j->now + j->lim->challenge_ttl), TXT(j->caller),
+	                        TXT(j->purpose)),
 	                   &v);
 }
 
 enum sd_err store_challenge_insert(struct sd_store *st, const char *link, const char *challenge,
-                                   const char *caller, time_t now, const struct sd_limits *lim)
+                                   const char *purpose, const char *caller, time_t now,
+                                   const struct sd_limits *lim)
 {
-	struct challenge_job j = {st->drv, link, challenge, caller, now, lim};
+	struct challenge_job j = {st->drv, link, challenge, purpose, caller, now, lim};
 
 	return st->drv->write(st->conn, challenge_insert_tx, &j);
 }
@@ -680,14 +761,15 @@ static enum sd_err challenge_consume_tx(struct sd_conn *c, void *arg)
 
 	/* One DELETE: of any number of concurrent consumers exactly one sees
 	 * a removed row (SQLite's single writer, InnoDB's row lock). */
-	rc = run_changes(&o, SQ_CH_CONSUME, ARGS(TXT(j->link), TXT(j->challenge), I64(j->now)), &n);
+	rc = run_changes(&o, SQ_CH_CONSUME,
+	                 ARGS(TXT(j->link), TXT(j->challenge), I64(j->now), TXT(j->purpose)), &n);
 	return rc != SD_OK ? rc : n == 1 ? SD_OK : SD_ENOTFOUND;
 }
 
 enum sd_err store_challenge_consume(struct sd_store *st, const char *link, const char *challenge,
-                                    time_t now)
+                                    const char *purpose, time_t now)
 {
-	struct challenge_job j = {st->drv, link, challenge, NULL, now, NULL};
+	struct challenge_job j = {st->drv, link, challenge, purpose, NULL, now, NULL};
 
 	return write_lone(st, challenge_consume_tx, &j);
 }

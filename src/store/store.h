@@ -30,7 +30,12 @@ struct sd_client {
 	char key_type[16];
 	char box_public_key[64]; /* base64 X25519 key, "" when not registered */
 	time_t created_at;
+	int64_t capabilities; /* SD_CAP_* its owner's client declared at registration */
 };
+
+/* Destructive operations (unregister, rotate_token, delete) need a
+ * purpose-bound signature; the fetch token may read and mark read only. */
+#define SD_CAP_BOUND_SIGNATURES 1
 
 /* One stored message as handed to a list callback; valid only during it. */
 struct sd_msg {
@@ -90,14 +95,26 @@ SD_MUST_CHECK enum sd_err store_client_set_fetch_hash(struct sd_store *st, const
 /* Erase an inbox with its messages and challenges. */
 SD_MUST_CHECK enum sd_err store_client_delete(struct sd_store *st, const char *link_token);
 
+/* What the server holds in all: inboxes and their charged bytes. */
+SD_MUST_CHECK enum sd_err store_totals(struct sd_store *st, int64_t *inboxes, int64_t *bytes);
+
+/* A message to store: the base64 text, metadata (serialized JSON or NULL),
+ * the decoded ciphertext length (PyCrypt's size_bytes) and the sender's
+ * idempotency key (NULL: none). */
+struct sd_msg_new {
+	const char *encrypted_b64;
+	const char *metadata;
+	int64_t size_bytes;
+	const char *idempotency_key;
+};
+
 /* Store a message if the inbox stays within its caps. The charge (the
  * base64 text and the metadata, in bytes) counts against the byte cap and
- * is recorded with the row, so deleting it gives back exactly that.
- * size_bytes is the decoded ciphertext length (PyCrypt's column). SD_OK
- * sets *id; SD_EFULL; SD_ENOTFOUND. */
+ * is recorded with the row, so deleting it gives back exactly that. A key
+ * the inbox already holds stores nothing and gives that message's id (a
+ * retry after a lost reply). SD_OK sets *id; SD_EFULL; SD_ENOTFOUND. */
 SD_MUST_CHECK enum sd_err store_msg_insert(struct sd_store *st, const char *link_token,
-                                           const char *encrypted_b64, const char *metadata,
-                                           int64_t size_bytes, const struct sd_limits *lim,
+                                           const struct sd_msg_new *m, const struct sd_limits *lim,
                                            time_t now, int64_t *id);
 
 /* Call cb for up to q->limit messages of one inbox in id order. A non-zero
@@ -110,16 +127,27 @@ SD_MUST_CHECK enum sd_err store_msg_list(struct sd_store *st, const char *link_t
 SD_MUST_CHECK enum sd_err store_msg_ack(struct sd_store *st, const char *link_token,
                                         const int64_t *ids, size_t n, int del, int64_t *count);
 
-/* Record a new challenge for link_token from caller, unless caller already
- * holds lim->challenges_per_caller unexpired ones (SD_ELIMIT). */
-SD_MUST_CHECK enum sd_err store_challenge_insert(struct sd_store *st, const char *link_token,
-                                                 const char *challenge, const char *caller,
-                                                 time_t now, const struct sd_limits *lim);
+/* store_msg_ack for every message of the inbox with id <= up_to, in
+ * batches of SD_ACK_BATCH (one transaction each, so a big inbox never makes
+ * one huge transaction). Later messages have higher ids and are untouched. */
+#define SD_ACK_BATCH 500
+SD_MUST_CHECK enum sd_err store_msg_ack_upto(struct sd_store *st, const char *link_token,
+                                             int64_t up_to, int del, int64_t *count);
 
-/* Consume a challenge atomically: of any number of concurrent callers, one
+/* Record a new challenge for link_token from caller, issued for purpose
+ * (NULL: PyCrypt's form, for no purpose in particular), unless caller
+ * already holds lim->challenges_per_caller unexpired ones (SD_ELIMIT). */
+SD_MUST_CHECK enum sd_err store_challenge_insert(struct sd_store *st, const char *link_token,
+                                                 const char *challenge, const char *purpose,
+                                                 const char *caller, time_t now,
+                                                 const struct sd_limits *lim);
+
+/* Consume a challenge issued for purpose (NULL matches only a challenge
+ * issued without one) atomically: of any number of concurrent callers, one
  * gets SD_OK; the rest, and expired or unknown challenges, SD_ENOTFOUND. */
 SD_MUST_CHECK enum sd_err store_challenge_consume(struct sd_store *st, const char *link_token,
-                                                  const char *challenge, time_t now);
+                                                  const char *challenge, const char *purpose,
+                                                  time_t now);
 
 /* Housekeeping: drop expired challenges (in batches) and at most
  * SD_PURGE_BATCH messages created before msg_cutoff (0: keep messages),

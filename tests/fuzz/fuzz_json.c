@@ -25,7 +25,7 @@ struct every {
 	size_t blob_bytes;
 	char raw[SD_METADATA_MAX + 1];
 	int flag, order, action;
-	int64_t id, limit, before;
+	int64_t id, limit, before, flags;
 	int64_t ids[SD_ACK_MAX_IDS];
 	size_t n_ids;
 	struct auth_proof proof;
@@ -56,7 +56,8 @@ static const struct api_field every_field[] = {
     {ROW("action", API_ENUM), .choices = choices, API_AT(struct every, action)},
     {ROW("message_ids", API_IDS), .max = SD_ACK_MAX_IDS, API_AT(struct every, ids),
      API_LEN(struct every, n_ids)},
-    AUTH_PROOF_FIELDS("challenge", "challenge_signature", struct every, proof),
+    AUTH_PROOF_FIELDS("", struct every, proof),
+    {ROW("capabilities", API_FLAGS), .max = 16, .choices = choices, API_AT(struct every, flags)},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

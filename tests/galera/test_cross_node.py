@@ -103,3 +103,34 @@ def test_an_inbox_cap_holds_while_every_node_takes_sends(node_stacks, cluster):
         counted = cluster.scalar(n, "SELECT msg_count FROM clients WHERE link_token = '%s'"
                                  % rcpt.link, db)
         assert stored == counted == cap, (n, stored, counted)
+
+
+def test_one_idempotency_key_sent_through_three_nodes_at_once_is_stored_once(node_stacks,
+                                                                               cluster):
+    db, stacks = node_stacks(threads=4)
+    rcpt = Recipient(stacks[0].url)
+    for rnd in range(5):
+        key = "galera-round-%d-%s" % (rnd, rcpt.link[:12])
+        body = {"link_token": rcpt.link, "encrypted_message": rcpt.seal(b"once"),
+                "idempotency_key": key}
+        start = threading.Barrier(9)
+        answers = []
+
+        def send(k):
+            sess = requests.Session()
+            start.wait()
+            r = sess.post(stacks[k % 3].url + "/send", json=body, timeout=30)
+            answers.append((r.status_code, r.json().get("id")))
+
+        threads = [threading.Thread(target=send, args=(k,)) for k in range(9)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(answers) == 9
+        assert {s for s, _ in answers} == {201}, answers
+        assert len({i for _, i in answers}) == 1, answers
+    for n in (1, 2, 3):
+        assert cluster.scalar(n, "SELECT COUNT(*) FROM messages", db) == 5
+        assert cluster.scalar(n, "SELECT msg_count FROM clients WHERE link_token = '%s'"
+                              % rcpt.link, db) == 5

@@ -81,6 +81,15 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* store_msg_insert of a message without an idempotency key. */
+static enum sd_err msg_put(struct sd_store *st, const char *link, const char *ct, const char *meta,
+                           int64_t size, const struct sd_limits *lim, time_t now, int64_t *id)
+{
+	struct sd_msg_new m = {ct, meta, size, NULL};
+
+	return store_msg_insert(st, link, &m, lim, now, id);
+}
+
 /* A fresh inbox with a random link token. */
 static void new_client(struct fixture *f, struct sd_client *c)
 {
@@ -103,8 +112,7 @@ static int64_t send_msg(struct fixture *f, const char *link, const char *ct, enu
 	int64_t id = 0;
 
 	assert_int_equal(
-	    store_msg_insert(f->st, link, ct, NULL, (int64_t)strlen(ct), &f->cfg.limits, NOW, &id),
-	    want);
+	    msg_put(f->st, link, ct, NULL, (int64_t)strlen(ct), &f->cfg.limits, NOW, &id), want);
 	return id;
 }
 
@@ -271,19 +279,19 @@ static void challenge_limit_per_caller(void **state)
 	const struct sd_limits *l = &f->cfg.limits;
 
 	new_client(f, &c);
-	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c1", "1.1.1.1", NOW, l),
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c1", NULL, "1.1.1.1", NOW, l),
 	                 SD_OK);
-	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c2", "1.1.1.1", NOW, l),
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c2", NULL, "1.1.1.1", NOW, l),
 	                 SD_OK);
-	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c3", "1.1.1.1", NOW, l),
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c3", NULL, "1.1.1.1", NOW, l),
 	                 SD_ELIMIT);
 	/* Another address is not locked out by the first one's flood. */
-	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c4", "2.2.2.2", NOW, l),
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c4", NULL, "2.2.2.2", NOW, l),
 	                 SD_OK);
 	/* Once the first ones expire, the caller may ask again. */
-	assert_int_equal(
-	    store_challenge_insert(f->st, c.link_token, "c5", "1.1.1.1", NOW + l->challenge_ttl, l),
-	    SD_OK);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "c5", NULL, "1.1.1.1",
+	                                        NOW + l->challenge_ttl, l),
+	                 SD_OK);
 }
 
 static void challenge_consumed_once(void **state)
@@ -294,14 +302,17 @@ static void challenge_consumed_once(void **state)
 
 	new_client(f, &c);
 	new_client(f, &other);
-	assert_int_equal(store_challenge_insert(f->st, c.link_token, "once", "a", NOW, l), SD_OK);
-	assert_int_equal(store_challenge_consume(f->st, other.link_token, "once", NOW),
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "once", NULL, "a", NOW, l),
+	                 SD_OK);
+	assert_int_equal(store_challenge_consume(f->st, other.link_token, "once", NULL, NOW),
 	                 SD_ENOTFOUND);
-	assert_int_equal(store_challenge_consume(f->st, c.link_token, "once", NOW), SD_OK);
-	assert_int_equal(store_challenge_consume(f->st, c.link_token, "once", NOW), SD_ENOTFOUND);
-	assert_int_equal(store_challenge_insert(f->st, c.link_token, "late", "a", NOW, l), SD_OK);
+	assert_int_equal(store_challenge_consume(f->st, c.link_token, "once", NULL, NOW), SD_OK);
+	assert_int_equal(store_challenge_consume(f->st, c.link_token, "once", NULL, NOW),
+	                 SD_ENOTFOUND);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "late", NULL, "a", NOW, l),
+	                 SD_OK);
 	assert_int_equal(
-	    store_challenge_consume(f->st, c.link_token, "late", NOW + l->challenge_ttl),
+	    store_challenge_consume(f->st, c.link_token, "late", NULL, NOW + l->challenge_ttl),
 	    SD_ENOTFOUND);
 }
 
@@ -322,7 +333,7 @@ static void *race(void *arg)
 	if (store_open(r->dsn, r->cfg, &st, err, sizeof err) != SD_OK)
 		return NULL;
 	pthread_barrier_wait(r->go);
-	r->won = store_challenge_consume(st, r->link, "contended", NOW) == SD_OK;
+	r->won = store_challenge_consume(st, r->link, "contended", NULL, NOW) == SD_OK;
 	store_close(st);
 	return NULL;
 }
@@ -337,9 +348,9 @@ static void concurrent_consumers_one_wins(void **state)
 	int winners = 0;
 
 	new_client(f, &c);
-	assert_int_equal(
-	    store_challenge_insert(f->st, c.link_token, "contended", "a", NOW, &f->cfg.limits),
-	    SD_OK);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "contended", NULL, "a", NOW,
+	                                        &f->cfg.limits),
+	                 SD_OK);
 	pthread_barrier_init(&go, NULL, 8);
 	for (int i = 0; i < 8; i++) {
 		r[i] = (struct racer){f->dsn, &f->cfg, c.link_token, 0, &go};
@@ -375,7 +386,7 @@ static void *send_until_gone(void *arg)
 		return NULL;
 	pthread_barrier_wait(s->go);
 	for (int i = 0; i < 400; i++) {
-		enum sd_err e = store_msg_insert(st, s->link, "QUJD", NULL, 3, &lim, NOW, &id);
+		enum sd_err e = msg_put(st, s->link, "QUJD", NULL, 3, &lim, NOW, &id);
 
 		if (e == SD_ENOTFOUND)
 			break;
@@ -443,8 +454,7 @@ static void purge_drops_old_messages_and_frees_caps(void **state)
 
 	new_client(f, &c);
 	assert_int_equal(
-	    store_msg_insert(f->st, c.link_token, "old1", NULL, 4, &f->cfg.limits, NOW - 100, &id),
-	    SD_OK);
+	    msg_put(f->st, c.link_token, "old1", NULL, 4, &f->cfg.limits, NOW - 100, &id), SD_OK);
 	send_msg(f, c.link_token, "new1", SD_OK);
 	send_msg(f, c.link_token, "new2", SD_OK);
 	assert_int_equal(store_purge(f->st, NOW, NOW - 50, &purged), SD_OK);
@@ -467,8 +477,7 @@ static void purge_works_in_small_batches(void **state)
 	new_client(f, &c);
 	for (int i = 0; i < SD_PURGE_BATCH * 2 + 20; i++)
 		assert_int_equal(
-		    store_msg_insert(f->st, c.link_token, "oldmsg", NULL, 6, &big, NOW - 1000, &id),
-		    SD_OK);
+		    msg_put(f->st, c.link_token, "oldmsg", NULL, 6, &big, NOW - 1000, &id), SD_OK);
 	do {
 		assert_int_equal(store_purge(f->st, NOW, NOW - 10, &purged), SD_OK);
 		assert_true(purged <= SD_PURGE_BATCH);
@@ -520,8 +529,8 @@ static void delete_gives_back_exactly_what_send_charged(void **state)
 	lim.inbox_max_bytes = 200;
 	new_client(f, &c);
 	for (int i = 0; i < 1000; i++) {
-		assert_int_equal(
-		    store_msg_insert(f->st, c.link_token, "QUJD", meta, 3, &lim, NOW, &id), SD_OK);
+		assert_int_equal(msg_put(f->st, c.link_token, "QUJD", meta, 3, &lim, NOW, &id),
+		                 SD_OK);
 		assert_int_equal(store_client_usage(f->st, c.link_token, &n, &bytes), SD_OK);
 		assert_int_equal(n, 1);
 		assert_int_equal(bytes, (int64_t)(4 + strlen(meta)));
@@ -542,9 +551,9 @@ static void recount_matches_rows(void **state)
 	int64_t id, n, bytes;
 
 	new_client(f, &c);
-	assert_int_equal(store_msg_insert(f->st, c.link_token, "QUJD", "[\"\xc3\xa9\"]", 3,
-	                                  &f->cfg.limits, NOW, &id),
-	                 SD_OK);
+	assert_int_equal(
+	    msg_put(f->st, c.link_token, "QUJD", "[\"\xc3\xa9\"]", 3, &f->cfg.limits, NOW, &id),
+	    SD_OK);
 	assert_int_equal(store_recount(f->st), SD_OK);
 	assert_int_equal(store_client_usage(f->st, c.link_token, &n, &bytes), SD_OK);
 	assert_int_equal(n, 1);
@@ -574,9 +583,8 @@ static void counters_equal_rows_after_every_operation(void **state)
 		switch (r % 5) {
 		case 0:
 		case 1:
-			e = store_msg_insert(f->st, c.link_token, (r & 32) ? "QUJDRA==" : "QUJD",
-			                     metas[(r >> 3) % 4], 3, &lim,
-			                     (r & 64) ? NOW - 500 : NOW, &id);
+			e = msg_put(f->st, c.link_token, (r & 32) ? "QUJDRA==" : "QUJD",
+			            metas[(r >> 3) % 4], 3, &lim, (r & 64) ? NOW - 500 : NOW, &id);
 			assert_true(e == SD_OK || e == SD_EFULL);
 			if (e == SD_OK && nids < 64)
 				ids[nids++] = id;
@@ -773,6 +781,195 @@ static void requests_are_capped_per_inbox_and_caller(void **state)
 	assert_int_equal(got.n, 3);
 }
 
+/* A challenge issued for a purpose is consumed only for that purpose, and
+ * PyCrypt's (no purpose) only as PyCrypt's. */
+static void challenge_purpose_must_match(void **state)
+{
+	struct fixture *f = *state;
+	const struct sd_limits *l = &f->cfg.limits;
+	struct sd_client c;
+
+	new_client(f, &c);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "p1", "fetch", "a", NOW, l),
+	                 SD_OK);
+	assert_int_equal(store_challenge_consume(f->st, c.link_token, "p1", NULL, NOW),
+	                 SD_ENOTFOUND);
+	assert_int_equal(store_challenge_consume(f->st, c.link_token, "p1", "unregister", NOW),
+	                 SD_ENOTFOUND);
+	assert_int_equal(store_challenge_consume(f->st, c.link_token, "p1", "fetch", NOW), SD_OK);
+	assert_int_equal(store_challenge_consume(f->st, c.link_token, "p1", "fetch", NOW),
+	                 SD_ENOTFOUND);
+	assert_int_equal(store_challenge_insert(f->st, c.link_token, "p2", NULL, "a", NOW, l),
+	                 SD_OK);
+	assert_int_equal(store_challenge_consume(f->st, c.link_token, "p2", "fetch", NOW),
+	                 SD_ENOTFOUND);
+	assert_int_equal(store_challenge_consume(f->st, c.link_token, "p2", NULL, NOW), SD_OK);
+}
+
+static void capabilities_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c, got;
+
+	memset(&c, 0, sizeof c);
+	sd_token_link(c.link_token);
+	strcpy(c.public_key, "Aj1c04h3y58Dmkx5SLSkoN7HmGXHY5d9Qmon3nc2+u8=");
+	strcpy(c.public_key_hash, "00");
+	strcpy(c.fetch_token_hash, "11");
+	strcpy(c.key_type, "ed25519");
+	c.created_at = NOW;
+	c.capabilities = SD_CAP_BOUND_SIGNATURES;
+	assert_int_equal(store_client_insert(f->st, &c), SD_OK);
+	assert_int_equal(store_client_get(f->st, c.link_token, &got), SD_OK);
+	assert_int_equal(got.capabilities, SD_CAP_BOUND_SIGNATURES);
+	new_client(f, &c);
+	assert_int_equal(store_client_get(f->st, c.link_token, &got), SD_OK);
+	assert_int_equal(got.capabilities, 0);
+}
+
+static enum sd_err keyed_put(struct sd_store *st, const char *link, const char *key,
+                             const struct sd_limits *lim, int64_t *id)
+{
+	struct sd_msg_new m = {"QUJD", NULL, 3, key};
+
+	return store_msg_insert(st, link, &m, lim, NOW, id);
+}
+
+/* A send repeated with its idempotency key stores nothing and answers the
+ * first id; the key is per inbox, and keys differing in case differ. */
+static void idempotency_key_stores_once(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c, d;
+	int64_t a = 0, b = 0, x = 0, y = 0, n = 0, bytes = 0;
+
+	new_client(f, &c);
+	new_client(f, &d);
+	assert_int_equal(keyed_put(f->st, c.link_token, "key-0123456789abc", &f->cfg.limits, &a),
+	                 SD_OK);
+	assert_int_equal(keyed_put(f->st, c.link_token, "key-0123456789abc", &f->cfg.limits, &b),
+	                 SD_OK);
+	assert_true(a > 0);
+	assert_int_equal(a, b);
+	assert_int_equal(store_client_usage(f->st, c.link_token, &n, &bytes), SD_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(keyed_put(f->st, c.link_token, "KEY-0123456789ABC", &f->cfg.limits, &x),
+	                 SD_OK);
+	assert_int_equal(keyed_put(f->st, d.link_token, "key-0123456789abc", &f->cfg.limits, &y),
+	                 SD_OK);
+	assert_true(x != a && y != a && x != y);
+	/* The inbox is full (3 messages): a retry of a stored one still answers. */
+	assert_int_equal(keyed_put(f->st, c.link_token, "third-0123456789a", &f->cfg.limits, &x),
+	                 SD_OK);
+	assert_int_equal(keyed_put(f->st, c.link_token, "key-0123456789abc", &f->cfg.limits, &b),
+	                 SD_OK);
+	assert_int_equal(a, b);
+	assert_int_equal(keyed_put(f->st, c.link_token, "fourth-0123456789", &f->cfg.limits, &x),
+	                 SD_EFULL);
+}
+
+struct keyed_sender {
+	const char *dsn;
+	const struct sd_config *cfg;
+	const char *link;
+	pthread_barrier_t *go;
+	enum sd_err rc;
+	int64_t id;
+};
+
+static void *send_keyed(void *arg)
+{
+	struct keyed_sender *s = arg;
+	struct sd_store *st = NULL;
+	char err[256];
+
+	s->rc = SD_EDB;
+	if (store_open(s->dsn, s->cfg, &st, err, sizeof err) != SD_OK)
+		return NULL;
+	pthread_barrier_wait(s->go);
+	s->rc = keyed_put(st, s->link, "raced-0123456789ab", &s->cfg->limits, &s->id);
+	store_close(st);
+	return NULL;
+}
+
+/* Retries racing each other: one row, and every one of them answers its id. */
+static void concurrent_retries_store_once(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+	struct keyed_sender s[6];
+	pthread_t t[6];
+	pthread_barrier_t go;
+	int64_t n = 0, bytes = 0;
+
+	new_client(f, &c);
+	pthread_barrier_init(&go, NULL, 6);
+	for (int i = 0; i < 6; i++) {
+		s[i] = (struct keyed_sender){f->dsn, &f->cfg, c.link_token, &go, SD_OK, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, send_keyed, &s[i]), 0);
+	}
+	for (int i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&go);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(s[i].rc, SD_OK);
+		assert_true(s[i].id > 0);
+		assert_int_equal(s[i].id, s[0].id);
+	}
+	assert_int_equal(store_client_usage(f->st, c.link_token, &n, &bytes), SD_OK);
+	assert_int_equal(n, 1);
+}
+
+/* Acknowledging "everything up to id N" touches exactly the inbox's
+ * messages with ids <= N, across batches, and gives their places back. */
+static void ack_upto_covers_batches(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_limits big = f->cfg.limits;
+	struct sd_client c, other;
+	int64_t id = 0, mid = 0, n = 0, msgs = 0, bytes = 0;
+	const int total = SD_ACK_BATCH + 20;
+
+	big.inbox_max_messages = 100000;
+	big.inbox_max_bytes = INT64_C(1) << 30;
+	new_client(f, &c);
+	new_client(f, &other);
+	assert_int_equal(msg_put(f->st, other.link_token, "QUJD", NULL, 3, &big, NOW, &id), SD_OK);
+	for (int i = 0; i < total; i++) {
+		assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &big, NOW, &id),
+		                 SD_OK);
+		if (i == total - 6)
+			mid = id;
+	}
+	assert_int_equal(store_msg_ack_upto(f->st, c.link_token, mid, 0, &n), SD_OK);
+	assert_int_equal(n, total - 5);
+	assert_int_equal(store_msg_ack_upto(f->st, c.link_token, mid, 1, &n), SD_OK);
+	assert_int_equal(n, total - 5);
+	assert_int_equal(store_client_usage(f->st, c.link_token, &msgs, &bytes), SD_OK);
+	assert_int_equal(msgs, 5);
+	assert_int_equal(bytes, 5 * 4);
+	assert_int_equal(store_msg_ack_upto(f->st, c.link_token, INT64_MAX - 1, 1, &n), SD_OK);
+	assert_int_equal(n, 5);
+	assert_int_equal(store_client_usage(f->st, other.link_token, &msgs, &bytes), SD_OK);
+	assert_int_equal(msgs, 1);
+}
+
+/* The totals are the sum of what every inbox holds. */
+static void totals_add_up(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+	int64_t inboxes0, bytes0, inboxes, bytes, id;
+
+	assert_int_equal(store_totals(f->st, &inboxes0, &bytes0), SD_OK);
+	new_client(f, &c);
+	assert_int_equal(
+	    msg_put(f->st, c.link_token, "QUJDRA==", NULL, 4, &f->cfg.limits, NOW, &id), SD_OK);
+	assert_int_equal(store_totals(f->st, &inboxes, &bytes), SD_OK);
+	assert_int_equal(inboxes, inboxes0 + 1);
+	assert_int_equal(bytes, bytes0 + 8);
+}
+
 static void ping_answers(void **state)
 {
 	struct fixture *f = *state;
@@ -780,27 +977,32 @@ static void ping_answers(void **state)
 	assert_int_equal(store_ping(f->st), SD_OK);
 }
 
-#define CONTRACT_TESTS                                                               \
-	{                                                                            \
-		cmocka_unit_test(ping_answers), cmocka_unit_test(client_round_trip), \
-		    cmocka_unit_test(duplicate_link_is_conflict),                    \
-		    cmocka_unit_test(display_name_and_box_key_kept),                 \
-		    cmocka_unit_test(messages_list_in_order_with_bounds),            \
-		    cmocka_unit_test(inbox_caps_are_enforced),                       \
-		    cmocka_unit_test(ack_touches_only_own_inbox),                    \
-		    cmocka_unit_test(challenge_limit_per_caller),                    \
-		    cmocka_unit_test(challenge_consumed_once),                       \
-		    cmocka_unit_test(concurrent_consumers_one_wins),                 \
-		    cmocka_unit_test(rotate_and_delete_client),                      \
-		    cmocka_unit_test(unregister_racing_sends_leaves_nothing),        \
-		    cmocka_unit_test(purge_drops_old_messages_and_frees_caps),       \
-		    cmocka_unit_test(purge_works_in_small_batches),                  \
-		    cmocka_unit_test(delete_gives_back_exactly_what_send_charged),   \
-		    cmocka_unit_test(counters_equal_rows_after_every_operation),     \
-		    cmocka_unit_test(recount_matches_rows),                          \
-		    cmocka_unit_test(requests_open_answer_and_allow),                \
-		    cmocka_unit_test(requests_are_capped_per_inbox_and_caller),      \
-		    cmocka_unit_test(proven_sender_takes_over_claimed_requests),     \
+#define CONTRACT_TESTS                                                                          \
+	{                                                                                       \
+		cmocka_unit_test(ping_answers), cmocka_unit_test(client_round_trip),            \
+		    cmocka_unit_test(duplicate_link_is_conflict),                               \
+		    cmocka_unit_test(display_name_and_box_key_kept),                            \
+		    cmocka_unit_test(messages_list_in_order_with_bounds),                       \
+		    cmocka_unit_test(inbox_caps_are_enforced),                                  \
+		    cmocka_unit_test(ack_touches_only_own_inbox),                               \
+		    cmocka_unit_test(challenge_limit_per_caller),                               \
+		    cmocka_unit_test(challenge_consumed_once),                                  \
+		    cmocka_unit_test(concurrent_consumers_one_wins),                            \
+		    cmocka_unit_test(rotate_and_delete_client),                                 \
+		    cmocka_unit_test(unregister_racing_sends_leaves_nothing),                   \
+		    cmocka_unit_test(purge_drops_old_messages_and_frees_caps),                  \
+		    cmocka_unit_test(purge_works_in_small_batches),                             \
+		    cmocka_unit_test(delete_gives_back_exactly_what_send_charged),              \
+		    cmocka_unit_test(counters_equal_rows_after_every_operation),                \
+		    cmocka_unit_test(recount_matches_rows),                                     \
+		    cmocka_unit_test(requests_open_answer_and_allow),                           \
+		    cmocka_unit_test(requests_are_capped_per_inbox_and_caller),                 \
+		    cmocka_unit_test(proven_sender_takes_over_claimed_requests),                \
+		    cmocka_unit_test(challenge_purpose_must_match),                             \
+		    cmocka_unit_test(capabilities_kept),                                        \
+		    cmocka_unit_test(idempotency_key_stores_once),                              \
+		    cmocka_unit_test(concurrent_retries_store_once),                            \
+		    cmocka_unit_test(ack_upto_covers_batches), cmocka_unit_test(totals_add_up), \
 	}
 
 int main(void)
