@@ -743,7 +743,11 @@ static enum sd_err tx_once(struct sd_conn *c, sd_write_fn fn, void *arg)
 static void retry_pause(int attempt)
 {
 	uint32_t cap = attempt < 7 ? (uint32_t)RETRY_PAUSE_MS << attempt : RETRY_PAUSE_MAX_MS;
-	uint32_t ms = randombytes_uniform(cap < RETRY_PAUSE_MAX_MS ? cap : RETRY_PAUSE_MAX_MS) + 1;
+	uint32_t ms;
+
+	if (cap > RETRY_PAUSE_MAX_MS)
+		cap = RETRY_PAUSE_MAX_MS;
+	ms = randombytes_uniform(cap) + 1;
 	struct timespec ts = {0, (long)ms * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0)

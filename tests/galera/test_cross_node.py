@@ -95,7 +95,10 @@ def test_an_inbox_cap_holds_while_every_node_takes_sends(node_stacks, cluster):
     for t in threads:
         t.join(120)
     assert len(statuses) == 108
-    assert set(statuses) <= {201, 429}, sorted(statuses)
+    # One counter row written through three nodes at once: a send that
+    # lost ten conflicts in a row is told 503 (retry), which a loaded
+    # machine sees; never 500, and never a place past the cap.
+    assert set(statuses) <= {201, 429, 503}, sorted(statuses)
     assert statuses.count(201) == cap and len(set(ids)) == cap
     for n in (1, 2, 3):
         stored = cluster.scalar(n, "SELECT COUNT(*) FROM messages WHERE link_token = '%s'"

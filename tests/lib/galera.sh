@@ -26,8 +26,25 @@ else
 	run_as=$(id -un)
 fi
 
+# A free port below the kernel's ephemeral range: a node that is down keeps
+# its ports, and one from the ephemeral range could meanwhile become some
+# connection's source port (the node would then fail to start again).
 free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	/usr/bin/python3 - <<'PY'
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(1000):
+    port = random.randrange(10000, max(low, 10001))
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    print(port)
+    break
+else:
+    raise SystemExit("galera.sh: no free port below %d" % low)
+PY
 }
 
 node_dir() { echo "$dir/node$1"; }
@@ -52,7 +69,7 @@ running() {
 	d=$(node_dir "$1")
 	[ -f "$d/mariadbd.pid" ] || return 1
 	pid=$(cat "$d/mariadbd.pid")
-	[ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--defaults-file=$d/my.cnf"
+	[ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "--defaults-file=$d/my.cnf"
 }
 
 write_config() {
@@ -151,7 +168,7 @@ stop_node() {
 		[ -f "$f" ] || continue
 		pid=$(cat "$f")
 		# Only ever a mariadbd of this node, never a recycled pid.
-		if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+		if [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" |
 			grep -qF -- "--defaults-file=$d/my.cnf"; then
 			pids="$pids $pid"
 		fi
