@@ -118,6 +118,31 @@ static void leases_are_per_name_and_outlive_their_connection(void **state)
 	sd_driver_mysql.close(b);
 }
 
+static void an_expired_lease_is_taken_over(void **state)
+{
+	const char *dsn = getenv("SEALDROP_TEST_MYSQL_DSN");
+	struct sd_conn *a = open_or_fail(dsn), *b = open_or_fail(dsn);
+	char name[64], sql[256];
+
+	(void)state;
+	fresh_name(name, sizeof name, "expired");
+	assert_int_equal(sd_driver_mysql.lock(a, name, 0), SD_OK);
+	assert_int_equal(sd_driver_mysql.lock(b, name, 0), SD_ELIMIT);
+	/* As if a's holder had died a minute ago. */
+	snprintf(sql, sizeof sql,
+	         "UPDATE sealdrop_leases SET expires_at = NOW() - INTERVAL 1 SECOND "
+	         "WHERE name = '%s'",
+	         name);
+	assert_int_equal(sd_driver_mysql.script(b, sql, strlen(sql)), SD_OK);
+	assert_int_equal(sd_driver_mysql.lock(b, name, 0), SD_OK);
+	assert_int_equal(sd_driver_mysql.lock(a, name, 0), SD_ELIMIT);
+	sd_driver_mysql.unlock(a, name); /* no longer a's: changes nothing */
+	assert_int_equal(sd_driver_mysql.lock(a, name, 0), SD_ELIMIT);
+	sd_driver_mysql.unlock(b, name);
+	sd_driver_mysql.close(a);
+	sd_driver_mysql.close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest offline[] = {
@@ -127,6 +152,7 @@ int main(void)
 	    cmocka_unit_test(sync_wait_parameter_is_accepted),
 	    cmocka_unit_test(lease_has_one_holder_until_given_back),
 	    cmocka_unit_test(leases_are_per_name_and_outlive_their_connection),
+	    cmocka_unit_test(an_expired_lease_is_taken_over),
 	};
 	const char *dsn = getenv("SEALDROP_TEST_MYSQL_DSN");
 	int failed;
