@@ -135,8 +135,23 @@ wait_synced() {
 	return 1
 }
 
+# A node that was killed has "seqno: -1" in grastate.dat: it does not know
+# how far it got, and would ask for a whole copy (SST). Its InnoDB knows:
+# read the position back first (as the packaged galera_recovery does), so
+# that it rejoins with only what it missed (IST).
+recovered_position() {
+	local d seqno
+	d=$(node_dir "$1")
+	[ -f "$d/data/grastate.dat" ] || return 0
+	seqno=$(sed -n 's/^seqno: *//p' "$d/data/grastate.dat")
+	[ "$seqno" = -1 ] || return 0
+	mariadbd --defaults-file="$d/my.cnf" --wsrep-recover --log-error="$d/recover.log" \
+		</dev/null >/dev/null 2>&1 || return 0
+	sed -n 's/.*WSREP: Recovered position: *\([0-9a-f-]*:[0-9-]*\).*/\1/p' "$d/recover.log" | tail -1
+}
+
 start_node() {
-	local n=$1 bootstrap=${2:-} d
+	local n=$1 bootstrap=${2:-} d start_position
 	d=$(node_dir "$n")
 	mkdir -p "$d/data"
 	running "$n" && return 0
@@ -154,8 +169,10 @@ start_node() {
 			sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$d/data/grastate.dat"
 	fi
 	[ "$run_as" = mysql ] && chown -R mysql:mysql "$d"
+	start_position=$(recovered_position "$n")
 	# shellcheck disable=SC2086 # $bootstrap is one flag or nothing
 	setsid mariadbd --defaults-file="$d/my.cnf" ${bootstrap:+--wsrep-new-cluster} \
+		${start_position:+--wsrep-start-position=$start_position} \
 		</dev/null >/dev/null 2>&1 &
 	echo $! >"$d/launcher.pid"
 	wait_synced "$n"
