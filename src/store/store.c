@@ -120,6 +120,18 @@ static enum sd_err write_lone(struct sd_store *st, sd_write_fn fn, void *arg)
 	return st->drv->write_lone(st->conn, fn, arg);
 }
 
+/* Serialise this transaction with every other that claims or writes the
+ * inbox's row: a write (row_version + 1), because on a Galera cluster a
+ * row lock holds on one node only, while two writes of one row conflict
+ * at certification and one of them runs again. SD_ENOTFOUND: no inbox. */
+static enum sd_err inbox_claim(const struct on *o, const char *link)
+{
+	int64_t n = 0;
+	enum sd_err rc = run_changes(o, SQ_CLIENT_CLAIM, ARGS(TXT(link)), &n);
+
+	return rc != SD_OK ? rc : n == 1 ? SD_OK : SD_ENOTFOUND;
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 enum sd_err store_open(const char *dsn, const struct sd_config *cfg, struct sd_store **out,
@@ -723,12 +735,10 @@ static enum sd_err challenge_insert_tx(struct sd_conn *c, void *arg)
 	int found;
 	enum sd_err rc;
 
-	/* Lock the inbox row: issuance for one link is serialised, so the
-	 * per-caller count cannot be raced past. */
-	if ((rc = run_int(&o, SQ_CLIENT_LOCK, ARGS(TXT(j->link)), &v, &found)) != SD_OK)
+	/* Claim the inbox row: issuance for one link is serialised, on every
+	 * node of a cluster, so the per-caller count cannot be raced past. */
+	if ((rc = inbox_claim(&o, j->link)) != SD_OK)
 		return rc;
-	if (!found)
-		return SD_ENOTFOUND;
 	if ((rc = run_changes(&o, SQ_CH_EXPIRE_LINK, ARGS(TXT(j->link), I64(j->now)), &v)) !=
 	        SD_OK ||
 	    (rc = run_int(&o, SQ_CH_COUNT, ARGS(TXT(j->link), TXT(j->caller), I64(j->now)),
@@ -936,25 +946,34 @@ static int req_find_row(void *p, const struct sd_row *r)
 	return 0;
 }
 
+/* The request from -> to that decides, if any (req_find_row). */
+static enum sd_err req_find(const struct on *o, struct req_open_job *j)
+{
+	j->id = 0;
+	j->status = SD_REQ_PENDING;
+	j->existing = j->existing_verified = 0;
+	return run(o, SQ_REQ_FIND, ARGS(TXT(j->from), TXT(j->to)), req_find_row, j, NULL);
+}
+
 static enum sd_err req_open_tx(struct sd_conn *c, void *arg)
 {
 	struct req_open_job *j = arg;
 	struct on o = {j->drv, c};
 	struct sd_exec_result res = {0, 0};
 	int64_t v, to_inbox = 0, from_caller = 0;
-	int found;
 	enum sd_err rc;
 
-	j->id = 0;
-	j->status = SD_REQ_PENDING;
-	j->existing = j->existing_verified = j->created = 0;
-	/* The recipient's row serialises requests to it, so its cap holds. */
-	if ((rc = run_int(&o, SQ_CLIENT_LOCK, ARGS(TXT(j->to)), &v, &found)) != SD_OK)
+	j->created = 0;
+	/* Looked up first, without writing: the many concurrent copies of one
+	 * request that find it stored write nothing, so on a cluster they
+	 * cannot lose a conflict over the recipient's row. */
+	if ((rc = req_find(&o, j)) != SD_OK)
 		return rc;
-	if (!found)
-		return SD_ENOTFOUND;
-	if ((rc = run(&o, SQ_REQ_FIND, ARGS(TXT(j->from), TXT(j->to)), req_find_row, j, NULL)) !=
-	    SD_OK)
+	/* A new request: the recipient's row serialises requests to it, on
+	 * every node of a cluster, so a request is stored once and its cap
+	 * holds; then look again, behind whoever claimed it before us. */
+	if (!j->existing &&
+	    ((rc = inbox_claim(&o, j->to)) != SD_OK || (rc = req_find(&o, j)) != SD_OK))
 		return rc;
 	/* A proven sender takes over a pending request someone only claimed
 	 * in its name, nickname and all. */
