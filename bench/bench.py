@@ -54,6 +54,37 @@ class Inbox:
         return json.dumps({"link_token": self.link, "encrypted_message": b64(self.box.encrypt(text))})
 
 
+def responder_path():
+    """Built beside the sealdropd being measured."""
+    return os.path.join(os.path.dirname(stack.sealdropd_path()), "bench", "fcgi_responder")
+
+
+def responder_locations(small_sock, page_sock):
+    """nginx locations for the two responders, with exactly the FastCGI
+    settings the API gets (the project's snippet, another socket)."""
+    with open(os.path.join(ROOT, "nginx", "snippets", "sealdrop-fastcgi.conf")) as f:
+        snippet = f.read()
+    assert "fastcgi_pass sealdropd;" in snippet
+    out = ""
+    for name, sock in (("small", small_sock), ("page", page_sock)):
+        body = snippet.replace("fastcgi_pass sealdropd;", "fastcgi_pass unix:%s;" % sock)
+        out += "location = /_fcgi_%s {\n%s\n}\n" % (name, body)
+    return out
+
+
+class Responder:
+    """bench/fcgi_responder on a socket, answering body_bytes bytes."""
+
+    def __init__(self, sock, body_bytes, threads):
+        self.proc = subprocess.Popen([responder_path(), sock, str(body_bytes), str(threads)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        stack.wait_until(lambda: os.path.exists(sock), what="the responder's socket")
+
+    def stop(self):
+        self.proc.kill()  # libfcgi keeps accepting through SIGTERM
+        self.proc.wait(10)
+
+
 def rss_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -89,58 +120,92 @@ def insert_challenges(s, db_dsn, mariadb, inbox, n):
 
 
 def run_backend(name, args, db_dsn=None, mariadb=None):
+    """Every scenario through one nginx, each next to its ceiling: nginx's
+    own `return 200`, and the smallest libfcgi responder answering a body of
+    the size the scenario answers, behind the same FastCGI settings."""
+    rdir = tempfile.mkdtemp(prefix="sealdrop-responder-")
+    small_sock, page_sock = os.path.join(rdir, "small.sock"), os.path.join(rdir, "page.sock")
+    responders = []
+    try:
+        return measure_backend(args, db_dsn, mariadb, rdir, small_sock, page_sock, responders)
+    finally:
+        for r in responders:
+            r.stop()
+
+
+def measure_backend(args, db_dsn, mariadb, rdir, small_sock, page_sock, responders):
     results = []
-    with stack.Stack(threads=args.threads, env=LIMITS, db=db_dsn, extra_nginx=BASELINE,
+    with stack.Stack(threads=args.threads, env=LIMITS, db=db_dsn,
+                     extra_nginx=BASELINE + responder_locations(small_sock, page_sock),
                      write_rate=1000000, write_burst=1000000) as s:
         dsn = s.daemon_env()["SEALDROP_DB"]
         url = s.url
         tmp = tempfile.mkdtemp(prefix="sealdrop-bench-")
         # Prepared data: 16 inboxes to send to, one inbox with 60 messages to
-        # fetch 50 from, 400 inboxes to ask challenges for.
+        # fetch 50 from, 50 inboxes to ask challenges for.
         sendees = [Inbox(url) for _ in range(16)]
         with open(os.path.join(tmp, "send.txt"), "w") as f:
             for i in range(2000):
                 f.write(sendees[i % 16].body() + "\n")
         reader = Inbox(url)
         sess = requests.Session()
+        sent = None
         for _ in range(60):
-            sess.post(url + "/send", data=reader.body(), headers={
-                "Content-Type": "application/json"}).raise_for_status()
+            sent = sess.post(url + "/send", data=reader.body(), headers={
+                "Content-Type": "application/json"})
+            sent.raise_for_status()
+        page = sess.post(url + "/fetch", json={"link_token": reader.link, "include_seen": True,
+                                               "limit": 50},
+                         headers={"Authorization": "Bearer " + reader.reg["fetch_token"]})
+        page.raise_for_status()
+        responders.append(Responder(small_sock, len(sent.content), args.threads))
+        responders.append(Responder(page_sock, len(page.content), args.threads))
         askers = [Inbox(url) for _ in range(50)]
         with open(os.path.join(tmp, "challenge.txt"), "w") as f:
             for a in askers:
                 f.write(json.dumps({"link_token": a.link}) + "\n")
         signed_path = os.path.join(tmp, "signed.txt")
-        n_signed = args.signed
         with open(signed_path, "w") as f:
-            f.write("\n".join(insert_challenges(s, dsn, mariadb, reader, n_signed)) + "\n")
+            f.write("\n".join(insert_challenges(s, dsn, mariadb, reader, args.signed)) + "\n")
 
         sec = args.seconds
         rss_start = rss_kb(s.daemon.pid)
+        sends = {"BODIES": os.path.join(tmp, "send.txt")}
+        fetch = {"LINK": reader.link, "TOKEN": reader.reg["fetch_token"]}
+        # (title, script, env, path, ceiling this scenario is measured against)
         scen = [
-            ("nginx return 200", "get.lua", {}, "/_baseline"),
-            ("GET /health", "get.lua", {}, "/health"),
-            ("POST /send", "send.lua", {"BODIES": os.path.join(tmp, "send.txt")}, "/"),
-            ("POST /fetch (Bearer, 50 msgs)", "fetch.lua",
-             {"LINK": reader.link, "TOKEN": reader.reg["fetch_token"]}, "/"),
-            ("POST /challenge_request", "send.lua", {"BODIES": os.path.join(tmp, "challenge.txt")},
-             "/"),
-            ("POST /fetch (signed challenge)", "signed_fetch.lua", {"BODIES": signed_path}, "/"),
+            ("nginx return 200", "get.lua", {}, "/_baseline", None),
+            ("responder: GET, small reply", "get.lua", {}, "/_fcgi_small", None),
+            ("GET /health", "get.lua", {}, "/health", "responder: GET, small reply"),
+            ("responder: /send bodies, small reply", "send.lua",
+             dict(sends, TARGET="/_fcgi_small"), "/", None),
+            ("POST /send", "send.lua", sends, "/", "responder: /send bodies, small reply"),
+            ("responder: /fetch request, page reply", "fetch.lua",
+             dict(fetch, TARGET="/_fcgi_page"), "/", None),
+            ("POST /fetch (Bearer, 50 msgs)", "fetch.lua", fetch, "/",
+             "responder: /fetch request, page reply"),
+            ("POST /challenge_request", "challenge.lua",
+             {"BODIES": os.path.join(tmp, "challenge.txt")}, "/",
+             "responder: /send bodies, small reply"),
+            ("POST /fetch (signed challenge)", "signed_fetch.lua", {"BODIES": signed_path}, "/",
+             "responder: /fetch request, page reply"),
         ]
-        base = None
-        for title, script, env, path in scen:
-            if script == "send.lua" and "challenge" in env.get("BODIES", ""):
-                env = dict(env)
-                script = "challenge.lua"
+        by_name = {}
+        for title, script, env, path, ceiling in scen:
             r = wrk(url, script, sec, env, path=path, threads=2, conns=args.conns)
-            if base is None:
-                base = r["req_s"]
-            r["ratio"] = r["req_s"] / base if base else 0
             r["name"] = title
+            r["nginx"] = r["req_s"] / results[0]["req_s"] if results else 1.0
+            r["ceiling"] = ceiling
+            r["ratio"] = r["req_s"] / by_name[ceiling]["req_s"] if ceiling else None
+            by_name[title] = r
             results.append(r)
-            print("  %-34s %8d req/s  p50 %6d us  p99 %7d us  errors %d  non-2xx %d" % (
-                title, r["req_s"], r["p50"], r["p99"], r["errors"], r["non2xx"]), flush=True)
-        rss = (rss_start, rss_kb(s.daemon.pid), sum(r["total"] for r in results[1:]))
+            print("  %-40s %8d req/s  p50 %6d us  p99 %7d us  errors %d  non-2xx %d%s" % (
+                title, r["req_s"], r["p50"], r["p99"], r["errors"], r["non2xx"],
+                "  %.2fx its responder" % r["ratio"] if ceiling else ""), flush=True)
+        rss = (rss_start, rss_kb(s.daemon.pid),
+               sum(r["total"] for r in results if not r["name"].startswith(("responder",
+                                                                            "nginx"))))
+    results[0]["bodies"] = (len(sent.content), len(page.content))
     return results, rss
 
 
@@ -245,13 +310,18 @@ def main():
                 m.stop()
         table.append((backend, res, rss))
     print()
-    print("| backend | scenario | req/s | p50 | p99 | errors | non-2xx | ratio to nginx |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| backend | scenario | req/s | p50 | p99 | errors | non-2xx | x its responder |"
+          " x nginx `return 200` |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for backend, res, rss in table:
         for r in res:
-            print("| %s | %s | %d | %.2f ms | %.2f ms | %d | %d | %.2f |" % (
+            print("| %s | %s | %d | %.2f ms | %.2f ms | %d | %d | %s | %.2f |" % (
                 backend, r["name"], r["req_s"], r["p50"] / 1000, r["p99"] / 1000, r["errors"],
-                r["non2xx"], r["ratio"]))
+                r["non2xx"], "%.2f" % r["ratio"] if r["ratio"] is not None else "",
+                r["nginx"]))
+    for backend, res, rss in table:
+        print("responder bodies, %s: small reply %d bytes, page reply %d bytes" % (
+            (backend,) + res[0]["bodies"]))
     for backend, res, rss in table:
         print("sealdropd RSS, %s, %d threads: %.1f MB before the scenarios, %.1f MB after "
               "%d requests to sealdropd" % (backend, args.threads, rss[0] / 1024, rss[1] / 1024, rss[2]))

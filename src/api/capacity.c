@@ -1,11 +1,9 @@
 #include "api/capacity.h"
 
 #include <pthread.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/statvfs.h>
 
 #include "api/api_util.h"
+#include "core/disk.h"
 
 /* How long a look at the totals and the disk holds. Counting every inbox
  * on every send would cost a scan; between two looks, this process adds
@@ -19,26 +17,13 @@ static struct {
 	int64_t inboxes, bytes, disk_free;
 } usage = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, -1};
 
-/* Free bytes (for an unprivileged user) where the SQLite database lives;
- * -1 for another backend or when it cannot be known. */
+/* Free bytes where the SQLite database lives; -1 for another backend or
+ * when it cannot be known. */
 static int64_t disk_free(const struct sd_config *cfg)
 {
-	char dir[sizeof cfg->db];
-	struct statvfs v;
-	char *slash;
+	int64_t free_b, size_b;
 
-	if (strncmp(cfg->db, "sqlite:", 7) != 0)
-		return -1;
-	snprintf(dir, sizeof dir, "%s", cfg->db + 7);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if (statvfs(dir, &v) != 0)
-		return -1;
-	return (int64_t)v.f_bavail * (int64_t)v.f_frsize;
+	return sd_sqlite_disk_space(cfg->db, &free_b, &size_b) == 0 ? free_b : -1;
 }
 
 /* The usage as of at most CAPACITY_REFRESH_SECONDS ago. A failed look

@@ -27,6 +27,8 @@ enum cfg_key {
 	K_MAX_INBOXES,
 	K_MAX_STORED,
 	K_MIN_FREE,
+	K_METRICS,
+	K_METRICS_REFRESH,
 	K_DB_HOST,
 	K_DB_PORT,
 	K_DB_USER,
@@ -58,6 +60,8 @@ static const struct {
     [K_MAX_INBOXES] = {"SEALDROP_MAX_INBOXES", "--max-inboxes"},
     [K_MAX_STORED] = {"SEALDROP_MAX_STORED_BYTES", "--max-stored-bytes"},
     [K_MIN_FREE] = {"SEALDROP_MIN_FREE_BYTES", "--min-free-bytes"},
+    [K_METRICS] = {"SEALDROP_METRICS", "--metrics"},
+    [K_METRICS_REFRESH] = {"SEALDROP_METRICS_REFRESH", "--metrics-refresh"},
     [K_DB_HOST] = {"DB_HOST", NULL},
     [K_DB_PORT] = {"DB_PORT", NULL},
     [K_DB_USER] = {"DB_USER", NULL},
@@ -98,6 +102,12 @@ const char *sd_config_usage(void)
 	       "                                database's file system has less free (268435456)\n"
 	       "  --user NAME                   started as root: drop to this user once the\n"
 	       "                                socket is open\n"
+	       "  --metrics unix:PATH|127.0.0.1:PORT\n"
+	       "                                serve GET /metrics (Prometheus) there; loopback\n"
+	       "                                or a unix socket only\n"
+	       "  --metrics-refresh SECONDS     how often the metrics' totals are read (30)\n"
+	       "  --backup FILE                 copy the SQLite database to FILE (a new file)\n"
+	       "                                while it is in use, and exit\n"
 	       "  --migrate                     apply database migrations and exit\n"
 	       "  --recount                     with --migrate: compute every inbox's counters\n"
 	       "                                from its rows (after PyCrypt ran on the database;\n"
@@ -270,6 +280,7 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	memset(&src, 0, sizeof src);
 	memset(cfg, 0, sizeof *cfg);
 	cfg->threads = 4;
+	cfg->metrics_refresh = 30;
 	cfg->socket_mode = 0660;
 	cfg->sqlite_sync_full = 1;
 	cfg->limits.inbox_max_messages = 10000;
@@ -296,6 +307,16 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 		}
 		if (strcmp(a, "--recount") == 0) {
 			cfg->recount = 1;
+			continue;
+		}
+		if (strcmp(a, "--backup") == 0) {
+			if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+				snprintf(err, errlen, "--backup needs a file name");
+				goto out;
+			}
+			if (copy_str(cfg->backup, sizeof cfg->backup, argv[++i], "backup file name",
+			             err, errlen) != 0)
+				goto out;
 			continue;
 		}
 		if (strcmp(a, "--env-file") == 0) {
@@ -355,6 +376,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	if (copy_str(cfg->listen, sizeof cfg->listen, v ? v : "", "listen address", err, errlen) !=
 	    0)
 		goto out;
+	v = cfg_get(&src, K_METRICS);
+	if (copy_str(cfg->metrics, sizeof cfg->metrics, v ? v : "", "metrics address", err,
+	             errlen) != 0)
+		goto out;
 	if ((v = cfg_get(&src, K_SOCKET_MODE)) != NULL) {
 		char *end;
 		long m = strtol(v, &end, 8);
@@ -375,6 +400,7 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 		}
 	}
 	if (get_num(&src, K_THREADS, 1, 256, &cfg->threads, err, errlen) != 0 ||
+	    get_num(&src, K_METRICS_REFRESH, 1, 3600, &cfg->metrics_refresh, err, errlen) != 0 ||
 	    get_num(&src, K_MAX_MSGS, 1, INT64_C(1) << 40, &cfg->limits.inbox_max_messages, err,
 	            errlen) != 0 ||
 	    get_num(&src, K_MAX_BYTES, 1024, INT64_C(1) << 50, &cfg->limits.inbox_max_bytes, err,
@@ -395,6 +421,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	    get_num(&src, K_MIN_FREE, 0, INT64_C(1) << 60, &cfg->limits.min_free_bytes, err,
 	            errlen) != 0)
 		goto out;
+	if (cfg->backup[0] != '\0' && cfg->migrate_only) {
+		snprintf(err, errlen, "--backup and --migrate are separate runs");
+		goto out;
+	}
 	if (cfg->recount && !cfg->migrate_only) {
 		/* Recounting beside live senders could count a message twice. */
 		snprintf(err, errlen, "--recount goes with --migrate (no instance may be serving)");

@@ -12,6 +12,7 @@
 
 #include "proto/reply.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/sd.h"
 #include "core/num.h"
 #include "core/timeutil.h"
@@ -84,7 +85,7 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	struct sd_ctx ctx;
 	char pathbuf[2048];
 	const char *cl, *why;
-	int64_t start = sd_mono_usec(), want;
+	int64_t start = sd_mono_usec(), want, usec;
 	size_t got = 0;
 	int truncated = 0;
 
@@ -148,8 +149,9 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	tr->write(tr->t, bf->head.data, bf->head.len);
 	if (bf->resp.status != 204 && strcmp(req.method, "HEAD") != 0)
 		tr->write(tr->t, bf->resp.body.data, bf->resp.body.len);
-	sd_log_request(log_method(req.method), bf->resp.route, bf->resp.status,
-	               sd_mono_usec() - start);
+	usec = sd_mono_usec() - start;
+	sd_log_request(log_method(req.method), bf->resp.route, bf->resp.status, usec);
+	sd_metrics_request(bf->resp.route, bf->resp.status, usec);
 	/* The buffer is kept between requests, but not at the size of a rare
 	 * huge page of messages (200 x 16 KiB): each thread would hold it. */
 	if (bf->resp.body.cap > SD_RESP_KEEP)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -74,9 +75,13 @@ static int listen_unix(const char *path)
 }
 
 /* HOST:PORT, [V6]:PORT or :PORT (every address); the first address
- * getaddrinfo gives that binds wins. */
+ * getaddrinfo gives that binds wins. libfcgi checks FCGI_WEB_SERVER_ADDRS
+ * for IPv4 peers only and lets every IPv6 peer through, so with that list
+ * set only IPv4 is listened on. */
 static int listen_tcp(const char *addr)
 {
+	const char *allowed = getenv("FCGI_WEB_SERVER_ADDRS");
+	int v4_only = allowed != NULL && allowed[0] != '\0';
 	char host[256];
 	const char *colon = strrchr(addr, ':');
 	struct addrinfo hints, *res = NULL, *ai;
@@ -92,8 +97,15 @@ static int listen_tcp(const char *addr)
 		memmove(host, host + 1, strlen(host));
 		host[strlen(host) - 1] = '\0';
 	}
+	if (v4_only && strchr(host, ':') != NULL) {
+		fprintf(stderr,
+		        "sealdropd: FCGI_WEB_SERVER_ADDRS is set, and libfcgi checks only "
+		        "IPv4 peers: listen on an IPv4 address, not %s\n",
+		        addr);
+		return -1;
+	}
 	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = v4_only ? AF_INET : AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
@@ -119,6 +131,24 @@ static int listen_tcp(const char *addr)
 	return fd;
 }
 
+int listen_unix_at(const char *path, int mode)
+{
+	int fd;
+
+	if (unix_path_free(path) != 0)
+		return -1;
+	fd = listen_unix(path);
+	if (fd < 0)
+		return -1;
+	if (chmod(path, (mode_t)mode) != 0) {
+		fprintf(stderr, "sealdropd: chmod %s: %s\n", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
 int listen_open(const struct sd_config *cfg, const char **unix_path)
 {
 	const char *addr = cfg->listen;
@@ -128,17 +158,8 @@ int listen_open(const struct sd_config *cfg, const char **unix_path)
 	if (strncmp(addr, "unix:", 5) != 0)
 		return listen_tcp(addr);
 	addr += 5;
-	if (unix_path_free(addr) != 0)
-		return -1;
-	fd = listen_unix(addr);
-	if (fd < 0)
-		return -1;
-	*unix_path = addr;
-	if (chmod(addr, (mode_t)cfg->socket_mode) != 0) {
-		fprintf(stderr, "sealdropd: chmod %s: %s\n", addr, strerror(errno));
-		close(fd);
-		unlink(addr);
-		return -1;
-	}
+	fd = listen_unix_at(addr, (int)cfg->socket_mode);
+	if (fd >= 0)
+		*unix_path = addr;
 	return fd;
 }

@@ -10,4 +10,9 @@
  * unlinks it on exit) and its mode is cfg->socket_mode; otherwise NULL. */
 int listen_open(const struct sd_config *cfg, const char **unix_path);
 
+/* Bind and listen on the unix socket path with mode (a stale socket file
+ * is replaced; one a live server answers on is an error). Returns the
+ * socket, or -1 with the reason on stderr. */
+int listen_unix_at(const char *path, int mode);
+
 #endif

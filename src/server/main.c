@@ -9,15 +9,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/metrics.h"
+#include "server/backup.h"
 #include "server/database.h"
 #include "server/fcgi_io.h"
 #include "server/listen.h"
+#include "server/metrics_listen.h"
+#include "server/metrics_refresh.h"
 #include "server/privileges.h"
 #include "server/purge.h"
+#include "server/router.h"
 #include "server/workers.h"
 #include "store/store.h"
 
@@ -26,11 +32,28 @@
 
 static volatile sig_atomic_t stop_flag;
 
+/* With --metrics: the listener (opened before the privilege drop) and the
+ * refresh thread. */
+static int metrics_start(const struct sd_config *cfg, struct metrics_listener *ml,
+                         struct metrics_refresh *mr)
+{
+	if (ml->fd < 0)
+		return 0;
+	router_each_route(sd_metrics_route_add);
+	if (metrics_refresh_start(mr, cfg, &stop_flag) != 0 ||
+	    metrics_listen_start(ml, &stop_flag) != 0) {
+		fprintf(stderr, "sealdropd: cannot start the metrics threads\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* Serve FastCGI on listen_fd until SIGTERM or SIGINT. */
-static int serve_fastcgi(const struct sd_config *cfg, int listen_fd)
+static int serve_fastcgi(const struct sd_config *cfg, int listen_fd, struct metrics_listener *ml)
 {
 	struct worker_pool pool;
 	struct purger purger;
+	struct metrics_refresh refresh = {0};
 	sigset_t set;
 	int sig = 0;
 
@@ -51,12 +74,22 @@ static int serve_fastcgi(const struct sd_config *cfg, int listen_fd)
 		workers_join(&pool);
 		return 1;
 	}
+	if (metrics_start(cfg, ml, &refresh) != 0) {
+		purger_stop(&purger);
+		metrics_refresh_stop(&refresh);
+		metrics_listen_close(ml);
+		workers_join(&pool);
+		purger_join(&purger);
+		return 1;
+	}
 	sd_log_info("sealdropd ready: %d threads, %s store", pool.started,
 	            strncmp(cfg->db, "sqlite:", 7) == 0 ? "sqlite" : "mysql");
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		; /* SIGHUP: nothing to reload yet; keep serving */
 	sd_log_info("signal %d: finishing requests in flight", sig);
 	purger_stop(&purger);
+	metrics_refresh_stop(&refresh);
+	metrics_listen_close(ml);
 	workers_join(&pool);
 	purger_join(&purger);
 	sd_log_info("sealdropd stopped");
@@ -87,10 +120,14 @@ static int serve_cgi(const struct sd_config *cfg)
 int main(int argc, char **argv)
 {
 	static struct sd_config cfg;
+	struct metrics_listener metrics = {.fd = -1};
 	char err[512];
 	const char *unix_path = NULL;
 	int listen_fd, rc;
 
+	/* Whatever umask we inherit, the database, its -wal/-shm and anything
+	 * else we create are for our user alone. */
+	umask(077);
 	if (sd_config_load(&cfg, argc, argv, err, sizeof err) != 0) {
 		fprintf(stderr, "sealdropd: %s\n", err);
 		return EXIT_USAGE;
@@ -107,12 +144,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sealdropd: libfcgi failed to initialise\n");
 		return 1;
 	}
+	if (cfg.backup[0] != '\0') {
+		if (privileges_drop(&cfg) != 0)
+			return EXIT_CONFIG;
+		return backup_run(&cfg);
+	}
 	if (cfg.listen[0] != '\0' && !cfg.migrate_only) {
 		listen_fd = listen_open(&cfg, &unix_path);
 		if (listen_fd < 0)
 			return EXIT_CONFIG;
 	} else {
 		listen_fd = 0; /* a FastCGI manager passed the socket on fd 0 */
+	}
+	/* A CGI process lives for one request: nothing to scrape, and every
+	 * concurrent one would fight for the address. */
+	if (cfg.metrics[0] != '\0' && !cfg.migrate_only &&
+	    !(cfg.listen[0] == '\0' && FCGX_IsCGI()) &&
+	    metrics_listen_open(&metrics, cfg.metrics, (int)cfg.socket_mode) != 0) {
+		if (unix_path != NULL)
+			unlink(unix_path);
+		return EXIT_CONFIG;
 	}
 	if (privileges_drop(&cfg) != 0)
 		return EXIT_CONFIG;
@@ -127,7 +178,8 @@ int main(int argc, char **argv)
 		return serve_cgi(&cfg);
 	if (database_migrate(&cfg, 0) != 0)
 		return EXIT_CONFIG;
-	rc = serve_fastcgi(&cfg, listen_fd);
+	rc = serve_fastcgi(&cfg, listen_fd, &metrics);
+	metrics_listen_close(&metrics);
 	if (unix_path != NULL)
 		unlink(unix_path);
 	return rc;

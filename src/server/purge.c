@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "store/store.h"
 
 #define PURGE_INTERVAL_SECONDS 60
@@ -21,15 +22,18 @@ static void purge_round(struct purger *p, struct sd_store **st, time_t now)
 	                    ? now - (time_t)p->cfg->limits.retention_days * SECONDS_PER_DAY
 	                    : 0;
 	int64_t purged = 0, total = 0;
+	int ok = 1;
 
 	do {
 		if (store_purge(*st, now, cutoff, &purged) != SD_OK) {
 			store_close(*st);
 			*st = NULL;
+			ok = 0;
 			break;
 		}
 		total += purged;
 	} while (purged == SD_PURGE_BATCH && !*p->stop);
+	sd_metrics_purge_round(ok, total);
 	if (total > 0)
 		sd_log_info("purge: removed %lld messages past retention", (long long)total);
 }

@@ -45,6 +45,20 @@ static const struct route *route_find(const char *path)
 	return NULL;
 }
 
+/* The name a route is logged and counted by: never the raw path, which for
+ * /key/<link_token> holds a link token. */
+static const char *route_name(const struct route *r)
+{
+	return r->prefix ? "/key/:link_token" : r->path;
+}
+
+void router_each_route(void (*fn)(const char *name))
+{
+	fn("-");
+	for (size_t i = 0; i < SD_ARRAY_LEN(routes); i++)
+		fn(route_name(&routes[i]));
+}
+
 void router_dispatch(struct sd_ctx *ctx)
 {
 	const struct sd_req *req = ctx->req;
@@ -55,7 +69,7 @@ void router_dispatch(struct sd_ctx *ctx)
 		reply_error(ctx, 404, "not_found", "No such endpoint");
 		return;
 	}
-	ctx->resp->route = r->prefix ? "/key/:link_token" : r->path;
+	ctx->resp->route = route_name(r);
 	if (strcmp(req->method, "OPTIONS") == 0) {
 		/* CORS preflight. */
 		ctx->resp->status = 204;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/num.h"
 #include "store/driver.h"
 
@@ -771,8 +772,10 @@ static enum sd_err retried(struct sd_conn *c,
 		return SD_EINVAL;
 	}
 	for (int i = 0; i < WRITE_TRIES && rc == SD_ERETRY; i++) {
-		if (i > 0)
+		if (i > 0) {
+			sd_metrics_store_retry();
 			retry_pause(i);
+		}
 		rc = once(c, fn, arg);
 	}
 	if (rc == SD_ERETRY)

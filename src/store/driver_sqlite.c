@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "store/driver.h"
 
 /* Transaction control, prepared like the named statements. One savepoint
@@ -385,6 +386,7 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&wr->mu);
 	for (;;) {
 		struct wjob *batch, *j, *next;
+		int64_t jobs;
 
 		while (wr->head == NULL && !wr->stopping)
 			pthread_cond_wait(&wr->work, &wr->mu);
@@ -396,10 +398,11 @@ static void *writer_main(void *arg)
 		batch_run(wr->conn, batch);
 		pthread_mutex_lock(&wr->mu);
 		/* A job lives on its worker's stack: read next before done. */
-		for (j = batch; j != NULL; j = next) {
+		for (j = batch, jobs = 0; j != NULL; j = next, jobs++) {
 			next = j->next;
 			j->done = 1;
 		}
+		sd_metrics_commit_batch(jobs);
 		pthread_cond_broadcast(&wr->done);
 	}
 	pthread_mutex_unlock(&wr->mu);

@@ -26,7 +26,8 @@
 	                  "AND idempotency_key = ?",                                           \
 	[SQ_MSG_IDS_UPTO] = "SELECT id FROM messages WHERE link_token = ? AND id > ? "         \
 	                    "AND id <= ? ORDER BY id LIMIT ?",                                 \
-	[SQ_CLIENT_TOTALS] = "SELECT COUNT(*), COALESCE(SUM(msg_bytes), 0) FROM clients",      \
+	[SQ_CLIENT_TOTALS] = "SELECT COUNT(*), COALESCE(SUM(msg_bytes), 0), "                  \
+	                     "COALESCE(SUM(msg_count), 0) FROM clients",                       \
 	[SQ_REQ_FIND] =                                                                        \
 	    "SELECT id, status, verified FROM message_requests WHERE from_link_token = ? "     \
 	    "AND to_link_token = ? ORDER BY id DESC",                                          \

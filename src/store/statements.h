@@ -19,7 +19,7 @@ enum sd_stmt {
 	SQ_CLIENT_GET,      /* link -> id, link_token, public_key, public_key_hash, display_name,
 	                      fetch_token_hash, created_at, key_type, box_public_key,
 	                      capabilities */
-	SQ_CLIENT_TOTALS,   /* (none) -> inboxes, charged bytes of every inbox */
+	SQ_CLIENT_TOTALS,   /* (none) -> inboxes, charged bytes of every inbox, messages */
 	SQ_CLIENT_USAGE,    /* link -> msg_count, msg_bytes */
 	SQ_MSG_CHARGE_FILL, /* (none): rows without a charge (PyCrypt's) get their size */
 	SQ_CLIENT_RECOUNT,  /* (none): every inbox's counters computed from its rows */

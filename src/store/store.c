@@ -11,6 +11,7 @@
 
 #include "core/fault.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "store/driver.h"
 
 struct sd_store {
@@ -63,9 +64,13 @@ static void row_copy(const struct sd_row *r, int i, char *dst, size_t cap)
 static enum sd_err run(const struct on *o, enum sd_stmt q, const struct sd_arg *a, int n,
                        sd_row_cb cb, void *ctx, struct sd_exec_result *res)
 {
+	enum sd_err rc;
+
 	if (sd_fault_hit(SD_FAULT_STORE))
 		return SD_EDB;
-	return o->drv->exec(o->c, q, a, n, cb, ctx, res);
+	rc = o->drv->exec(o->c, q, a, n, cb, ctx, res);
+	sd_metrics_store_error(rc);
+	return rc;
 }
 
 static enum sd_err run_changes(const struct on *o, enum sd_stmt q, const struct sd_arg *a, int n,
@@ -155,6 +160,7 @@ enum sd_err store_open(const char *dsn, const struct sd_config *cfg, struct sd_s
 		return SD_ENOMEM;
 	st->drv = drv;
 	if ((rc = drv->open(dsn, cfg, &st->conn, err, errlen)) != SD_OK) {
+		sd_metrics_store_connect_failed();
 		free(st);
 		return rc;
 	}
@@ -417,7 +423,7 @@ enum sd_err store_client_usage(struct sd_store *st, const char *link, int64_t *m
 }
 
 struct totals {
-	int64_t inboxes, bytes;
+	int64_t inboxes, bytes, messages;
 };
 
 static int totals_row(void *p, const struct sd_row *r)
@@ -426,18 +432,28 @@ static int totals_row(void *p, const struct sd_row *r)
 
 	t->inboxes = sd_row_i64(r, 0);
 	t->bytes = sd_row_i64(r, 1);
+	t->messages = sd_row_i64(r, 2);
 	return 1;
+}
+
+enum sd_err store_totals_full(struct sd_store *st, int64_t *inboxes, int64_t *messages,
+                              int64_t *bytes)
+{
+	struct on o = on_reader(st);
+	struct totals t = {0, 0, 0};
+	enum sd_err rc = run(&o, SQ_CLIENT_TOTALS, NULL, 0, totals_row, &t, NULL);
+
+	*inboxes = t.inboxes;
+	*messages = t.messages;
+	*bytes = t.bytes;
+	return rc;
 }
 
 enum sd_err store_totals(struct sd_store *st, int64_t *inboxes, int64_t *bytes)
 {
-	struct on o = on_reader(st);
-	struct totals t = {0, 0};
-	enum sd_err rc = run(&o, SQ_CLIENT_TOTALS, NULL, 0, totals_row, &t, NULL);
+	int64_t messages;
 
-	*inboxes = t.inboxes;
-	*bytes = t.bytes;
-	return rc;
+	return store_totals_full(st, inboxes, &messages, bytes);
 }
 
 static enum sd_err set_hash_tx(struct sd_conn *c, void *arg)

@@ -1,65 +1,15 @@
 """nginx/sealdrop.conf passes `nginx -t`, and once started (TLS on a loopback
-port, sealdropd behind it) serves the API with its security headers."""
+port, sealdropd behind it) serves the API with its security headers, limits
+each caller (an IPv4 address, an IPv6 /64) and logs nothing about them."""
 
 import os
-import shutil
-import signal
 import subprocess
 
 import pytest
 import requests
-import urllib3
 
-from conftest import ROOT
 import stack
-
-urllib3.disable_warnings()
-# The test site's certificate is self-signed: requests are made with verify=False.
-pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
-
-
-def render(tmp_path, sock, https_port, http_port):
-    """The production site with its paths pointed into tmp_path."""
-    (tmp_path / "snippets").mkdir()
-    for f in os.listdir(os.path.join(ROOT, "nginx", "snippets")):
-        shutil.copy(os.path.join(ROOT, "nginx", "snippets", f), tmp_path / "snippets" / f)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj",
-                    "/CN=drop.example.org", "-keyout", str(tmp_path / "key.pem"),
-                    "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True)
-    with open(os.path.join(ROOT, "nginx", "sealdrop.conf")) as f:
-        site = f.read()
-    site = (site.replace("/etc/letsencrypt/live/drop.example.org/fullchain.pem",
-                         str(tmp_path / "cert.pem"))
-            .replace("/etc/letsencrypt/live/drop.example.org/privkey.pem",
-                     str(tmp_path / "key.pem"))
-            .replace("/run/sealdrop/sealdropd.sock", sock)
-            .replace("/usr/share/sealdrop/www", os.path.join(ROOT, "www"))
-            .replace("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % https_port)
-            .replace("listen [::]:443 ssl http2;", "")
-            .replace("listen 80;", "listen 127.0.0.1:%d;" % http_port)
-            .replace("listen [::]:80;", ""))
-    (tmp_path / "sites").mkdir()
-    (tmp_path / "sites" / "sealdrop.conf").write_text(site)
-    for d in ("body", "fastcgi", "proxy", "uwsgi", "scgi"):
-        (tmp_path / "tmp" / d).mkdir(parents=True)
-    main = """%s
-pid %s/nginx.pid;
-error_log %s/error.log;
-daemon off;
-events {}
-http {
-    include /etc/nginx/mime.types;
-    client_body_temp_path %s/tmp/body;
-    fastcgi_temp_path %s/tmp/fastcgi;
-    proxy_temp_path %s/tmp/proxy;
-    uwsgi_temp_path %s/tmp/uwsgi;
-    scgi_temp_path %s/tmp/scgi;
-    include %s/sites/*.conf;
-}
-""" % ((("user root root;" if os.geteuid() == 0 else ""),) + (str(tmp_path),) * 8)
-    (tmp_path / "nginx.conf").write_text(main)
-    return tmp_path / "nginx.conf"
+from prodsite import ProductionSite, render
 
 
 def test_production_config_passes_nginx_t(tmp_path):
@@ -70,47 +20,15 @@ def test_production_config_passes_nginx_t(tmp_path):
     assert "syntax is ok" in r.stderr
 
 
-class Site:
-    """The production site on loopback ports: nginx with TLS in front of
-    sealdropd on a unix socket."""
-
-    def __init__(self, tmp_path, sealdropd):
-        sock = str(tmp_path / "sealdropd.sock")
-        https_port, self.http_port = stack.free_port(), stack.free_port()
-        conf = render(tmp_path, sock, https_port, self.http_port)
-        env = dict(os.environ, SEALDROP_DB="sqlite:" + str(tmp_path / "db.sqlite"),
-                   BASE_URL="https://drop.example.org")
-        self.daemon = subprocess.Popen([sealdropd, "--listen", "unix:" + sock, "--threads", "2"],
-                                       env=env, stderr=subprocess.DEVNULL)
-        self.nginx = None
-        self.url = "https://127.0.0.1:%d" % https_port
-        try:
-            stack.wait_until(lambda: os.path.exists(sock), what="sealdropd to create " + sock,
-                             alive=stack.exited(self.daemon, "sealdropd"))
-            self.nginx = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(conf),
-                                           "-e", str(tmp_path / "error.log")])
-            self.health = stack.wait_until(
-                lambda: requests.get(self.url + "/health", verify=False, timeout=2),
-                what="nginx to answer %s/health" % self.url,
-                alive=stack.exited(self.nginx, "nginx"))
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self):
-        """Stops both; returns sealdropd's exit status."""
-        if self.nginx is not None:
-            self.nginx.send_signal(signal.SIGQUIT)
-            self.nginx.wait(10)
-        self.daemon.terminate()
-        return self.daemon.wait(10)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, sealdropd):
-    s = Site(tmp_path_factory.mktemp("site"), sealdropd)
+    s = ProductionSite(tmp_path_factory.mktemp("site"), sealdropd).start()
     yield s
     assert s.stop() == 0, "sealdropd did not exit 0 on SIGTERM"
+
+
+def post(site, path, **kw):
+    return requests.post(site.url + path, verify=site.cert, **kw)
 
 
 def test_health_over_tls_carries_hsts_and_no_store(site):
@@ -123,7 +41,7 @@ def test_health_over_tls_carries_hsts_and_no_store(site):
 
 @pytest.mark.parametrize("path", ["/", "/inbox", "/l/link_abc"])
 def test_page_carries_hsts_beside_its_csp(site, path):
-    page = requests.get(site.url + path, verify=False)
+    page = requests.get(site.url + path, verify=site.cert)
     assert page.status_code == 200, path
     assert page.headers["Strict-Transport-Security"].startswith("max-age="), path
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
@@ -137,38 +55,92 @@ def test_plain_http_only_redirects_to_https(site):
 
 
 def test_body_over_64k_is_413_json_from_nginx(site):
-    r = requests.post(site.url + "/send", data=b"x" * 70000, verify=False)
+    r = post(site, "/send", data=b"x" * 70000)
     assert r.status_code == 413
     assert r.json()["code"] == "payload_too_large"
 
 
 def test_register_burst_beyond_four_is_429_json(site):
-    # /register is rate limited per address (6 a minute, a burst of 3
+    # /register is rate limited per caller (6 a minute, a burst of 3
     # more): of a quick burst of 8, the first 4 reach sealdropd (400: an
     # empty body), the rest get 429 JSON.
-    codes = [requests.post(site.url + "/register", json={}, verify=False).status_code
-             for _ in range(8)]
+    codes = [post(site, "/register", json={}).status_code for _ in range(8)]
     assert codes == [400] * 4 + [429] * 4, codes
-    r = requests.post(site.url + "/register", json={}, verify=False)
+    r = post(site, "/register", json={})
     assert r.status_code == 429 and r.json()["code"] == "rate_limited"
 
 
 @pytest.mark.parametrize("path", ["/check_contact", "/get_message_requests",
                                   "/respond_message_request"])
 def test_permission_endpoint_reaches_sealdropd(site, path):
-    r = requests.post(site.url + path, json={}, verify=False)
+    r = post(site, path, json={})
     assert r.status_code == 400 and r.json()["code"] == "invalid_link_token", path
 
 
 def test_request_message_permission_is_rate_limited_like_send(site):
     # It writes into another's inbox, so it shares /send's budget per
-    # address: 2 a second with a burst of 10 (less what an earlier /send
+    # caller: 2 a second with a burst of 10 (less what an earlier /send
     # took, if that has not come back yet). The first 10 always pass, the
     # 14th is refused, and in between at most what the budget regains in
     # that second passes.
-    rs = [requests.post(site.url + "/request_message_permission", json={}, verify=False)
-          for _ in range(14)]
+    rs = [post(site, "/request_message_permission", json={}) for _ in range(14)]
     codes = [r.status_code for r in rs]
     assert codes[:10] == [400] * 10 and codes[-1] == 429, codes
     assert set(codes[10:]) <= {400, 429} and codes[10:].count(400) <= 3, codes
     assert rs[-1].json()["code"] == "rate_limited"
+
+
+# ---- the caller key: IPv6 by /64 ------------------------------------------
+# nginx's realip module lets the test speak from any address (trusting
+# X-Real-IP from loopback, for this test's site only); the map and the
+# zones are the production file's own.
+
+@pytest.fixture(scope="module")
+def realip_site(tmp_path_factory, sealdropd):
+    s = ProductionSite(tmp_path_factory.mktemp("realip"), sealdropd,
+                       server_extra="    set_real_ip_from 127.0.0.1;\n"
+                                    "    real_ip_header X-Real-IP;").start()
+    yield s
+    assert s.stop() == 0
+
+
+def register_from(site, addr):
+    """POST /register claiming to come from addr; its status."""
+    return post(site, "/register", json={}, headers={"X-Real-IP": addr}).status_code
+
+
+def spend_register_budget(site, addr):
+    # 6 a minute with a burst of 3: four pass at once, the fifth is refused.
+    codes = [register_from(site, addr) for _ in range(4)]
+    assert codes == [400] * 4, codes
+    assert register_from(site, addr) == 429
+
+
+def test_every_address_of_an_ipv6_64_shares_one_limit(realip_site):
+    spend_register_budget(realip_site, "2001:db8:1:2::1")
+    # Another address of the same /64: the same caller, already refused.
+    for addr in ("2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2:a:b:c:d"):
+        assert register_from(realip_site, addr) == 429, addr
+    # The neighbouring /64s are other callers.
+    assert register_from(realip_site, "2001:db8:1:3::1") == 400
+    assert register_from(realip_site, "2001:db8:1:1:ffff:ffff:ffff:ffff") == 400
+
+
+def test_ipv4_addresses_stay_separate_callers(realip_site):
+    spend_register_budget(realip_site, "192.0.2.10")
+    assert register_from(realip_site, "192.0.2.11") == 400
+    assert register_from(realip_site, "192.0.2.10") == 429
+
+
+def test_ipv4_mapped_address_is_its_ipv4_caller(realip_site):
+    spend_register_budget(realip_site, "198.51.100.7")
+    # ::ffff:198.51.100.7 is the same caller, not part of ::ffff:0:0/64.
+    assert register_from(realip_site, "::ffff:198.51.100.7") == 429
+    assert register_from(realip_site, "::ffff:198.51.100.8") == 400
+
+
+def test_realip_is_not_in_the_production_file():
+    # The trust above is the test's alone: production takes the peer address.
+    with open(os.path.join(stack.ROOT, "nginx", "sealdrop.conf")) as f:
+        text = f.read()
+    assert "set_real_ip_from" not in text and "real_ip_header" not in text

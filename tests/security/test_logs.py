@@ -2,7 +2,9 @@
 no secret ever: run flows, then search the log for every fetch token,
 challenge, signature and link used."""
 
+import os
 import re
+import shutil
 
 import pytest
 import requests
@@ -80,3 +82,73 @@ def test_log_holds_no_token_challenge_signature_or_link(flows):
         assert s not in text
         # Also no fragment long enough to matter.
         assert s[:16] not in text
+
+
+# ---- nginx's logs ----------------------------------------------------------
+# nginx writes the client's address and the request line into each error it
+# logs about a request. At the shipped settings none of those is written:
+# provoke each (a 429 flood, a body over the limit, an upstream that is
+# down) with a real link token in the URL, then search every log nginx
+# wrote for the token and for the address.
+
+def provoke_nginx_errors(url, link, stop_upstream, http):
+    """The three errors, each checked to have happened; returns nothing."""
+    flood = [http.get(url + "/key/" + link) for _ in range(40)]
+    flood += [http.post(url + "/send?link_token=" + link, json={}) for _ in range(40)]
+    assert 429 in [r.status_code for r in flood], "no request was rate limited"
+    big = http.post(url + "/key/" + link, data=b"x" * 70000)
+    assert big.status_code == 413
+    stop_upstream()
+    down = http.get(url + "/key/" + link)
+    assert down.status_code == 503 and down.json()["code"] == "service_unavailable"
+
+
+def assert_logs_hold_no_token_or_address(logs, link):
+    assert logs, "nginx wrote no log file at all"
+    for name, text in logs.items():
+        assert link not in text and link[5:21] not in text, (name, text[-2000:])
+        assert not re.search(r"127\.\d+\.\d+\.\d+", text), (name, text[-2000:])
+
+
+def test_production_nginx_logs_no_token_or_address(tmp_path):
+    from prodsite import ProductionSite
+    site = ProductionSite(tmp_path, stack.sealdropd_path()).start()
+    try:
+        http = requests.Session()
+        http.trust_env = False  # else $REQUESTS_CA_BUNDLE would override verify
+        http.verify = site.cert
+        link = Recipient(site.url, http=http).link
+        provoke_nginx_errors(site.url, link, site.stop_daemon, http)
+    finally:
+        site.stop()
+    assert_logs_hold_no_token_or_address(site.nginx_logs(), link)
+
+
+def test_dev_nginx_logs_no_token_or_address():
+    s = stack.Stack(threads=2, own_sqlite=True, write_rate=1, write_burst=1, keep=True).start()
+    try:
+        try:
+            http = requests.Session()
+            link = Recipient(s.url, http=http).link
+            provoke_nginx_errors(s.url, link, s.stop_daemon, http)
+        finally:
+            s.stop()
+        logs = {}
+        for name in os.listdir(s.dir):
+            if name.startswith("nginx") and name.endswith(".log"):
+                with open(os.path.join(s.dir, name), "rb") as f:
+                    logs[name] = f.read().decode("utf-8", "replace")
+        assert "nginx-error.log" in logs
+        assert_logs_hold_no_token_or_address(logs, link)
+    finally:
+        shutil.rmtree(s.dir, ignore_errors=True)
+
+
+def test_session_stack_nginx_logs_hold_no_address_or_link(srv):
+    # What every test of this suite before this one made nginx do.
+    logs = {name: open(os.path.join(srv.dir, name), "rb").read().decode("utf-8", "replace")
+            for name in os.listdir(srv.dir) if name.startswith("nginx") and name.endswith(".log")}
+    assert "nginx-error.log" in logs
+    for name, text in logs.items():
+        assert not re.search(r"127\.\d+\.\d+\.\d+", text), (name, text[-2000:])
+        assert "link_" not in text, (name, text[-2000:])

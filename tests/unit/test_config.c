@@ -187,6 +187,42 @@ static void message_request_caps(void **state)
 	assert_non_null(strstr(err, "SEALDROP_REQUESTS_PER_INBOX"));
 }
 
+static void metrics_and_backup_options(void **state)
+{
+	struct sd_config cfg;
+	char err[256];
+	char *argv[] = {"sealdropd", "--env-file", envfile, NULL};
+	char *flags[] = {"sealdropd",        "--env-file",        envfile, "--metrics",
+	                 "unix:/run/m.sock", "--metrics-refresh", "5",     NULL};
+	char *slow[] = {"sealdropd", "--env-file", envfile, "--metrics-refresh", "3601", NULL};
+	char *backup[] = {"sealdropd", "--env-file", envfile, "--backup", "/tmp/copy.db", NULL};
+	char *bare[] = {"sealdropd", "--env-file", envfile, "--backup", NULL};
+	char *both[] = {"sealdropd", "--env-file", envfile, "--backup", "x.db", "--migrate", NULL};
+
+	(void)state;
+	unsetenv("SEALDROP_METRICS");
+	unsetenv("SEALDROP_METRICS_REFRESH");
+	write_env("");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_string_equal(cfg.metrics, "");
+	assert_int_equal(cfg.metrics_refresh, 30);
+	assert_string_equal(cfg.backup, "");
+	write_env("SEALDROP_METRICS=127.0.0.1:9464\nSEALDROP_METRICS_REFRESH=60\n");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_string_equal(cfg.metrics, "127.0.0.1:9464");
+	assert_int_equal(cfg.metrics_refresh, 60);
+	assert_int_equal(sd_config_load(&cfg, 7, flags, err, sizeof err), 0);
+	assert_string_equal(cfg.metrics, "unix:/run/m.sock");
+	assert_int_equal(cfg.metrics_refresh, 5);
+	assert_int_equal(sd_config_load(&cfg, 5, slow, err, sizeof err), -1);
+	assert_non_null(strstr(err, "SEALDROP_METRICS_REFRESH"));
+	assert_int_equal(sd_config_load(&cfg, 5, backup, err, sizeof err), 0);
+	assert_string_equal(cfg.backup, "/tmp/copy.db");
+	assert_int_equal(sd_config_load(&cfg, 4, bare, err, sizeof err), -1);
+	assert_non_null(strstr(err, "--backup"));
+	assert_int_equal(sd_config_load(&cfg, 6, both, err, sizeof err), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +233,7 @@ int main(void)
 	    cmocka_unit_test(flags_beat_environment_beat_dotenv),
 	    cmocka_unit_test(bad_values_are_refused),
 	    cmocka_unit_test(message_request_caps),
+	    cmocka_unit_test(metrics_and_backup_options),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
