@@ -175,7 +175,9 @@ start_node() {
 		${start_position:+--wsrep-start-position=$start_position} \
 		</dev/null >/dev/null 2>&1 &
 	echo $! >"$d/launcher.pid"
-	wait_synced "$n"
+	# A node that does not come up is stopped now: a later start would
+	# overwrite launcher.pid and leave it running, unknown to stop.
+	wait_synced "$n" || { stop_node "$n"; return 1; }
 }
 
 stop_node() {
