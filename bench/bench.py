@@ -281,7 +281,13 @@ def main():
     ap.add_argument("--scale", action="store_true", help="also the 10^4 -> 10^6 scaling run")
     ap.add_argument("--soak", type=int, default=0, metavar="N",
                     help="only the memory soak: N requests through 8 threads")
+    ap.add_argument("--db", choices=["galera"],
+                    help="galera: only one node of a 3-node cluster against three (galera.py)")
     args = ap.parse_args()
+    if args.db == "galera":
+        import galera
+        galera.run(args)
+        return
     if args.soak:
         rows = soak(args)
         print("sealdropd RSS with 8 threads: %.1f MB at the start, %.1f MB after %d requests, "

@@ -55,11 +55,6 @@ struct sd_driver {
 	const char *name;                      /* "sqlite", "mysql" */
 	const char *const *sql;                /* [SQ__MAX]: this backend's text */
 	const struct sd_migration *migrations; /* ends with {0, NULL, NULL} */
-	/* A lone statement outside write() is a durable transaction of its
-	 * own (MySQL's autocommit): a one-statement write may skip write()'s
-	 * BEGIN and COMMIT round trips. Not SQLite: its writes all go through
-	 * the writer thread. */
-	int lone_statement_commits;
 
 	/* Open a connection for dsn (the part after "sqlite:" for SQLite, the
 	 * whole mysql:// URL otherwise). err never holds a password. */
@@ -81,19 +76,29 @@ struct sd_driver {
 	 * committed and durable. A non-OK result from fn rolls back. How is
 	 * the driver's business: SQLite batches the writes of all threads into
 	 * one commit (group commit) and answers SD_ERETRY when the database
-	 * stayed busy past its timeout; MySQL runs BEGIN/fn/COMMIT and runs fn
-	 * again after SD_ERETRY (also at COMMIT: a Galera certification
-	 * failure), a few times, before returning SD_ERETRY. */
+	 * stayed busy past its timeout; MySQL runs BEGIN/fn/COMMIT and runs the
+	 * whole of it again after SD_ERETRY (also at COMMIT: a Galera
+	 * certification failure, after which nothing was applied), a few
+	 * times with random pauses, before returning SD_ERETRY. */
 	enum sd_err (*write)(struct sd_conn *c, sd_write_fn fn, void *arg);
+
+	/* Where a lone statement is a durable transaction of its own (MySQL's
+	 * autocommit): run fn, which runs exactly one statement, so, without
+	 * write()'s BEGIN and COMMIT round trips, retried like write(). NULL
+	 * elsewhere (SQLite: every write goes through the writer thread). */
+	enum sd_err (*write_lone)(struct sd_conn *c, sd_write_fn fn, void *arg);
 
 	/* Run one statement of a migration (DDL or DML, no parameters).
 	 * SD_ECONFLICT when it adds a column or index that already exists, so
 	 * the runner can treat it as done. */
 	enum sd_err (*script)(struct sd_conn *c, const char *sql, size_t len);
 
-	/* An advisory lock shared by every process on this database: SD_OK
-	 * when held, SD_ELIMIT when another holder kept it for wait_s seconds.
-	 * SQLite's transactions already serialise writers: a no-op there. */
+	/* An advisory lock shared by every process on this database, on every
+	 * node of a cluster: SD_OK when held, SD_ELIMIT when another holder
+	 * kept it for wait_s seconds. Taking a lock held already renews it.
+	 * MySQL: a lease row that expires a minute after a holder that died
+	 * (GET_LOCK would be local to one Galera node). SQLite's transactions
+	 * already serialise writers: a no-op there. */
 	enum sd_err (*lock)(struct sd_conn *c, const char *name, int wait_s);
 	void (*unlock)(struct sd_conn *c, const char *name);
 };

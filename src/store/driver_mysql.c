@@ -2,7 +2,10 @@
  * API): one connection per thread, prepared statements cached on it,
  * utf8mb4, a UTC session. A lost connection is dropped and reopened by the
  * next call, so the server recovers by itself when the database comes
- * back. What the statements mean is store.c's business. */
+ * back. The same code serves one server and a Galera cluster: writes are
+ * retried whole after a conflict, reads wait for the cluster's earlier
+ * commits (wsrep_sync_wait), and advisory locks are leases in a table, not
+ * the node-local GET_LOCK. What the statements mean is store.c's business. */
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
@@ -11,33 +14,65 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/num.h"
 #include "store/driver.h"
 
-#define CONNECT_TIMEOUT_S 3
+#define CONNECT_TIMEOUT_S  3
 /* A hung server must not hold a worker for long; a reply that takes longer
  * than this reads as a lost connection (the option cannot be changed on an
  * open connection), hence the two values below. */
-#define RW_TIMEOUT_S      10
+#define RW_TIMEOUT_S       10
 /* CREATE INDEX on a large table takes its time (script()). */
-#define DDL_TIMEOUT_S     3600
-/* GET_LOCK waits in steps that each end well within RW_TIMEOUT_S. */
-#define LOCK_STEP_S       5
-#define WRITE_TRIES       4
+#define DDL_TIMEOUT_S      3600
+/* A transaction that lost a conflict runs again after a random pause
+ * below RETRY_PAUSE_MS << attempt, at most RETRY_PAUSE_MAX_MS: concurrent
+ * losers spread out instead of colliding again in step. On a cluster one
+ * inbox written through every node at once (its counter row) loses often:
+ * ten tries wait about a second at most before the client hears 503. */
+#define WRITE_TRIES        10
+#define RETRY_PAUSE_MS     4
+#define RETRY_PAUSE_MAX_MS 256
+/* A lease outlives a crashed holder by at most this long. Its holder
+ * renews it by taking it again (the migration runner does, per file). */
+#define LEASE_TTL_S        60
+#define LEASE_POLL_MS      200
+/* Read-your-writes on a Galera cluster: reads (1) and UPDATE/DELETE (2)
+ * first wait until this node has applied every transaction the cluster
+ * committed before they started; mysql://...?wsrep_sync_wait=N changes it.
+ * Without Galera the setting does nothing. */
+#define SYNC_WAIT_DEFAULT  3
 /* Result column buffers: they start small and grow for long values; one
  * over COL_KEEP (a rare huge message, PyCrypt had no limit) is freed after
  * the call instead of being held by the thread for the life of the
  * process. 64 KiB keeps an ordinary 16 KiB message's base64 text. */
-#define COL_START         256
-#define COL_KEEP          (64 * 1024)
+#define COL_START          256
+#define COL_KEEP           (64 * 1024)
 
-/* Statements of the driver's own, cached after the named ones. */
-enum { L_GET_LOCK = SQ__MAX, L_RELEASE_LOCK, SLOTS };
+/* Statements of the driver's own, cached after the named ones: leases,
+ * the advisory locks that hold across a cluster (see my_lock). */
+enum { L_LEASE_CLAIM = SQ__MAX, L_LEASE_HOLDER, L_LEASE_RELEASE, SLOTS };
 
-static const char *const lock_sql[] = {"SELECT GET_LOCK(?, ?)", "SELECT RELEASE_LOCK(?)"};
+static const char *const lock_sql[] = {
+    /* Insert, or take over an expired lease, or renew our own; the
+     * assignments run left to right, so the second sees the new holder. */
+    "INSERT INTO sealdrop_leases (name, holder, expires_at) "
+    "VALUES (?, ?, NOW() + INTERVAL ? SECOND) ON DUPLICATE KEY UPDATE "
+    "holder = IF(expires_at < NOW() OR holder = VALUES(holder), VALUES(holder), holder), "
+    "expires_at = IF(holder = VALUES(holder), VALUES(expires_at), expires_at)",
+    "SELECT holder FROM sealdrop_leases WHERE name = ?",
+    "DELETE FROM sealdrop_leases WHERE name = ? AND holder = ?",
+};
+
+static const char lease_table_sql[] =
+    "CREATE TABLE IF NOT EXISTS sealdrop_leases (name VARCHAR(64) NOT NULL PRIMARY KEY, "
+    "holder CHAR(32) NOT NULL, expires_at TIMESTAMP NOT NULL) ENGINE=InnoDB";
+static const char lease_table_exists_sql[] =
+    "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+    "AND TABLE_NAME = 'sealdrop_leases'";
 
 struct my_dsn {
 	char user[128];
@@ -46,6 +81,7 @@ struct my_dsn {
 	char socket[512];
 	unsigned port;
 	char db[128];
+	int sync_wait; /* wsrep_sync_wait for every session */
 };
 
 struct col_buf {
@@ -59,7 +95,9 @@ struct sd_conn {
 	MYSQL *ddl; /* script()'s, kept until the end of the write() */
 	MYSQL_STMT *stmt[SLOTS];
 	struct col_buf col[SD_COLS_MAX];
-	int in_tx; /* inside write(): a loss must not reconnect */
+	int in_tx;        /* inside write(): a loss must not reconnect */
+	int leases_ready; /* the lease table is known to exist */
+	char holder[33];  /* this connection's name in the lease table (hex) */
 };
 
 /* A failure, copied out of the library before the handle is reset. */
@@ -153,8 +191,31 @@ static const char *dsn_server(const char *p, struct my_dsn *d)
 	return slash;
 }
 
+/* The ?query after the database: wsrep_sync_wait=N (0..15) is ours; any
+ * other parameter is ignored. */
+static int dsn_query(const char *q, struct my_dsn *d)
+{
+	static const char key[] = "wsrep_sync_wait=";
+
+	while (*q != '\0') {
+		size_t n = strcspn(q, "&");
+
+		if (n >= sizeof key - 1 && strncmp(q, key, sizeof key - 1) == 0) {
+			const char *digits = q + sizeof key - 1;
+			char *end;
+			long v = strtol(digits, &end, 10);
+
+			if (end == digits || end != q + n || v < 0 || v > 15)
+				return -1;
+			d->sync_wait = (int)v;
+		}
+		q += n + (q[n] == '&');
+	}
+	return 0;
+}
+
 /* mysql://user:pass@host:port/db or mysql://user:pass@unix(/path)/db, also
- * as mariadb://; a ?query after the database is ignored. */
+ * as mariadb://, optionally ?wsrep_sync_wait=N. */
 static int dsn_parse(const char *dsn, struct my_dsn *d)
 {
 	const char *p;
@@ -162,6 +223,7 @@ static int dsn_parse(const char *dsn, struct my_dsn *d)
 
 	memset(d, 0, sizeof *d);
 	d->port = 3306;
+	d->sync_wait = SYNC_WAIT_DEFAULT;
 	if (strncmp(dsn, "mysql://", 8) == 0)
 		p = dsn + 8;
 	else if (strncmp(dsn, "mariadb://", 10) == 0)
@@ -174,7 +236,7 @@ static int dsn_parse(const char *dsn, struct my_dsn *d)
 	if (n == 0 || n >= sizeof d->db)
 		return -1;
 	memcpy(d->db, p + 1, n);
-	return 0;
+	return p[1 + n] == '?' ? dsn_query(p + 2 + n, d) : 0;
 }
 
 /* ---- connections ----------------------------------------------------- */
@@ -208,6 +270,19 @@ static void set_options(MYSQL *m, unsigned int rw_timeout)
 	              "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
 }
 
+/* Galera's causal reads for this session. A server without the variable
+ * (MySQL) has no Galera either: nothing to set there. */
+static int sync_wait_set(MYSQL *m, int sync_wait)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof sql, "SET SESSION wsrep_sync_wait = %d", sync_wait);
+	if (mysql_real_query(m, sql, (unsigned long)strlen(sql)) == 0 ||
+	    mysql_errno(m) == ER_UNKNOWN_SYSTEM_VARIABLE)
+		return 0;
+	return -1;
+}
+
 /* A new connection, or NULL with the reason in err (never the password). */
 static MYSQL *my_connect(const struct my_dsn *d, unsigned int rw_timeout, char *err, size_t errlen)
 {
@@ -225,6 +300,12 @@ static MYSQL *my_connect(const struct my_dsn *d, unsigned int rw_timeout, char *
 	                       sock ? 0 : d->port, sock ? d->socket : NULL,
 	                       CLIENT_FOUND_ROWS) == NULL) {
 		snprintf(err, errlen, "cannot connect to MySQL/MariaDB %s/%s: %s",
+		         sock ? d->socket : d->host, d->db, mysql_error(m));
+		mysql_close(m);
+		return NULL;
+	}
+	if (sync_wait_set(m, d->sync_wait) != 0) {
+		snprintf(err, errlen, "cannot set wsrep_sync_wait on %s/%s: %s",
 		         sock ? d->socket : d->host, d->db, mysql_error(m));
 		mysql_close(m);
 		return NULL;
@@ -658,10 +739,31 @@ static enum sd_err tx_once(struct sd_conn *c, sd_write_fn fn, void *arg)
 	return rc;
 }
 
-/* A transaction that lost a deadlock or a lock wait (on Galera also a
- * certification conflict, reported at COMMIT as a deadlock) did nothing:
- * run it again, a few times, before telling the client to retry. */
-static enum sd_err my_write(struct sd_conn *c, sd_write_fn fn, void *arg)
+/* Sleep a random while before attempt `attempt` (1, 2, ...) of a unit that
+ * lost a conflict: below RETRY_PAUSE_MS << attempt milliseconds, capped. */
+static void retry_pause(int attempt)
+{
+	uint32_t cap = attempt < 7 ? (uint32_t)RETRY_PAUSE_MS << attempt : RETRY_PAUSE_MAX_MS;
+	uint32_t ms;
+
+	if (cap > RETRY_PAUSE_MAX_MS)
+		cap = RETRY_PAUSE_MAX_MS;
+	ms = randombytes_uniform(cap) + 1;
+	struct timespec ts = {0, (long)ms * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* A unit that lost a deadlock or a lock wait, or on Galera a
+ * certification conflict (reported as a deadlock, at COMMIT or at any
+ * statement an applied write-set aborted), did nothing: the whole unit
+ * runs again, a few times with random pauses, before the client is told
+ * to retry. A lost connection is never retried here: a COMMIT it cut may
+ * have gone through (tx_once). */
+static enum sd_err retried(struct sd_conn *c,
+                           enum sd_err (*once)(struct sd_conn *, sd_write_fn, void *),
+                           sd_write_fn fn, void *arg)
 {
 	enum sd_err rc = SD_ERETRY;
 
@@ -670,13 +772,31 @@ static enum sd_err my_write(struct sd_conn *c, sd_write_fn fn, void *arg)
 		return SD_EINVAL;
 	}
 	for (int i = 0; i < WRITE_TRIES && rc == SD_ERETRY; i++) {
-		if (i > 0)
+		if (i > 0) {
 			sd_metrics_store_retry();
-		rc = tx_once(c, fn, arg);
+			retry_pause(i);
+		}
+		rc = once(c, fn, arg);
 	}
 	if (rc == SD_ERETRY)
 		sd_log_error("mysql: a transaction lost %d conflicts in a row", WRITE_TRIES);
 	return rc;
+}
+
+static enum sd_err my_write(struct sd_conn *c, sd_write_fn fn, void *arg)
+{
+	return retried(c, tx_once, fn, arg);
+}
+
+/* A one-statement unit alone in autocommit: already a durable transaction. */
+static enum sd_err lone_once(struct sd_conn *c, sd_write_fn fn, void *arg)
+{
+	return fn(c, arg);
+}
+
+static enum sd_err my_write_lone(struct sd_conn *c, sd_write_fn fn, void *arg)
+{
+	return retried(c, lone_once, fn, arg);
 }
 
 /* ---- migrations ------------------------------------------------------ */
@@ -719,13 +839,21 @@ static enum sd_err my_script(struct sd_conn *c, const char *sql, size_t len)
 	return rc;
 }
 
-/* ---- advisory locks -------------------------------------------------- */
+/* ---- advisory locks: leases ---------------------------------------------
+ * GET_LOCK is local to one server: two Galera nodes grant the same lock at
+ * once. A lease is a row of sealdrop_leases instead, taken by a conditional
+ * write (my_lock) that replicates like any other: of two nodes inserting
+ * the same name at once, certification lets one through and the other
+ * loses with a deadlock (or, applied later, finds the row and leaves it).
+ * Whoever the row names afterwards holds the lease. A holder that dies
+ * leaves it to expire after LEASE_TTL_S; taking it again renews it. */
 
-/* GET_LOCK's answer: 1 held, 0 timed out, NULL (-1) an error. */
-static int lock_row(void *ctx, const struct sd_row *r)
+static int holder_row(void *ctx, const struct sd_row *r)
 {
-	*(int *)ctx = r->v[0] != NULL ? atoi(r->v[0]) : -1;
-	return 0;
+	char *out = ctx;
+
+	snprintf(out, 33, "%s", r->v[0] != NULL ? r->v[0] : "");
+	return 1;
 }
 
 static struct sd_arg name_arg(const char *name)
@@ -733,33 +861,82 @@ static struct sd_arg name_arg(const char *name)
 	return (struct sd_arg){.type = SD_ARG_TEXT, .text = name, .len = strlen(name)};
 }
 
+/* The lease table, created on first use (a database migrated by an older
+ * sealdrop, or a lock taken before the first migration). */
+static enum sd_err leases_ensure(struct sd_conn *c)
+{
+	MYSQL_RES *res;
+	int exists;
+	enum sd_err rc;
+
+	if (c->leases_ready)
+		return SD_OK;
+	if ((rc = conn_get(c)) != SD_OK || (rc = tx_query(c, lease_table_exists_sql)) != SD_OK)
+		return rc;
+	res = mysql_store_result(c->db);
+	exists = res != NULL && mysql_num_rows(res) > 0;
+	mysql_free_result(res);
+	if (!exists && (rc = tx_query(c, lease_table_sql)) != SD_OK)
+		return rc;
+	c->leases_ready = 1;
+	return SD_OK;
+}
+
+/* One attempt: SD_OK when this connection holds name afterwards, SD_ELIMIT
+ * when someone else does. */
+static enum sd_err lease_try(struct sd_conn *c, const char *name)
+{
+	struct sd_arg claim[3] = {name_arg(name), name_arg(c->holder), sd_arg_i64(LEASE_TTL_S)};
+	struct sd_arg who = name_arg(name);
+	char holder[33] = "";
+	enum sd_err rc = run(c, L_LEASE_CLAIM, claim, 3, NULL, NULL, NULL);
+
+	if (rc == SD_ERETRY || rc == SD_ECONFLICT)
+		return SD_ELIMIT; /* another node's claim certified first */
+	if (rc != SD_OK ||
+	    (rc = run(c, L_LEASE_HOLDER, &who, 1, holder_row, holder, NULL)) != SD_OK)
+		return rc;
+	return strcmp(holder, c->holder) == 0 ? SD_OK : SD_ELIMIT;
+}
+
+static void lease_pause(void)
+{
+	struct timespec ts = {0, (long)(LEASE_POLL_MS / 2 + randombytes_uniform(LEASE_POLL_MS)) *
+	                             1000000L};
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
 static enum sd_err my_lock(struct sd_conn *c, const char *name, int wait_s)
 {
-	int left = wait_s > 0 ? wait_s : 0;
+	struct timespec start, now;
+	enum sd_err rc;
 
+	if (c->in_tx) {
+		sd_log_error("mysql: lock() inside write()");
+		return SD_EINVAL;
+	}
+	if ((rc = leases_ensure(c)) != SD_OK)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		int step = left < LOCK_STEP_S ? left : LOCK_STEP_S, got = -1;
-		struct sd_arg a[2] = {name_arg(name), sd_arg_i64(step)};
-		enum sd_err rc = run(c, L_GET_LOCK, a, 2, lock_row, &got, NULL);
-
-		if (rc != SD_OK)
+		if ((rc = lease_try(c, name)) != SD_ELIMIT)
 			return rc;
-		if (got == 1)
-			return SD_OK;
-		left -= step;
-		if (got != 0 || left <= 0)
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= wait_s)
 			return SD_ELIMIT;
+		lease_pause();
 	}
 }
 
 static void my_unlock(struct sd_conn *c, const char *name)
 {
-	struct sd_arg a = name_arg(name);
+	struct sd_arg a[2] = {name_arg(name), name_arg(c->holder)};
 
-	/* A lost connection took its locks with it: nothing to release, and
-	 * no reason to reconnect. */
-	if (c->db != NULL)
-		(void)run(c, L_RELEASE_LOCK, &a, 1, NULL, NULL, NULL);
+	/* A lost connection is reopened to give the lease back: otherwise the
+	 * others would wait for it to expire. */
+	(void)run(c, L_LEASE_RELEASE, a, 2, NULL, NULL, NULL);
 }
 
 /* ---- life cycle ------------------------------------------------------ */
@@ -774,6 +951,16 @@ static void my_close(struct sd_conn *c)
 		free(c->col[i].p);
 	sodium_memzero(c->dsn.pass, sizeof c->dsn.pass);
 	free(c);
+}
+
+/* Our name in the lease table: random, so two connections never mistake
+ * each other's lease for their own. */
+static void holder_name(struct sd_conn *c)
+{
+	unsigned char id[16];
+
+	randombytes_buf(id, sizeof id);
+	sodium_bin2hex(c->holder, sizeof c->holder, id, sizeof id);
 }
 
 static enum sd_err my_open(const char *dsn, const struct sd_config *cfg, struct sd_conn **out,
@@ -794,6 +981,7 @@ static enum sd_err my_open(const char *dsn, const struct sd_config *cfg, struct 
 		my_close(c);
 		return SD_EINVAL;
 	}
+	holder_name(c);
 	pthread_once(&lib_once, lib_init);
 	if (lib_rc != 0) {
 		snprintf(err, errlen, "mysql_library_init failed");
@@ -814,11 +1002,11 @@ const struct sd_driver sd_driver_mysql = {
     .name = "mysql",
     .sql = sd_sql_mysql,
     .migrations = sd_migrations_mysql,
-    .lone_statement_commits = 1,
     .open = my_open,
     .close = my_close,
     .exec = my_exec,
     .write = my_write,
+    .write_lone = my_write_lone,
     .script = my_script,
     .lock = my_lock,
     .unlock = my_unlock,

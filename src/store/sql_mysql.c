@@ -62,7 +62,7 @@ const char *const sd_sql_mysql[SQ__MAX] = {
                      "FROM_UNIXTIME(?), 0, ?, ?)",
     [SQ_CH_CONSUME] = "DELETE FROM challenges WHERE link_token = ? AND challenge_nonce = ? "
                       "AND used = 0 AND expires_at > FROM_UNIXTIME(?) AND purpose <=> ?",
-    [SQ_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= FROM_UNIXTIME(?)",
+    [SQ_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= FROM_UNIXTIME(?) LIMIT ?",
     [SQ_REQ_INSERT] = "INSERT INTO message_requests (from_link_token, to_link_token, "
                       "from_nickname, status, created_at, updated_at, verified, caller) "
                       "VALUES (?, ?, ?, 'pending', FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, ?)",

@@ -9,6 +9,8 @@
 	[SQ_SCHEMA_HAS] = "SELECT 1 FROM schema_version WHERE version = ?",                    \
 	[SQ_CLIENT_USAGE] = "SELECT msg_count, msg_bytes FROM clients WHERE link_token = ?",   \
 	[SQ_CLIENT_SET_HASH] = "UPDATE clients SET fetch_token_hash = ? WHERE link_token = ?", \
+	[SQ_CLIENT_CLAIM] = "UPDATE clients SET row_version = row_version + 1 "                \
+	                    "WHERE link_token = ?",                                            \
 	[SQ_CLIENT_RESERVE] = "UPDATE clients SET msg_count = msg_count + 1, "                 \
 	                      "msg_bytes = msg_bytes + ? WHERE link_token = ? "                \
 	                      "AND msg_count < ? AND msg_bytes + ? <= ?",                      \

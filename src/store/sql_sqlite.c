@@ -50,7 +50,8 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
                      "expires_at, used, caller, purpose) VALUES (?, ?, ?, ?, 0, ?, ?)",
     [SQ_CH_CONSUME] = "DELETE FROM challenges WHERE link_token = ? AND challenge_nonce = ? "
                       "AND used = 0 AND expires_at > ? AND purpose IS ?",
-    [SQ_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE expires_at <= ?",
+    [SQ_CH_EXPIRE_ALL] = "DELETE FROM challenges WHERE rowid IN (SELECT rowid FROM challenges "
+                         "WHERE expires_at <= ? LIMIT ?)",
     [SQ_REQ_INSERT] = "INSERT INTO message_requests (from_link_token, to_link_token, "
                       "from_nickname, status, created_at, updated_at, verified, caller) "
                       "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",

@@ -24,6 +24,8 @@ enum sd_stmt {
 	SQ_MSG_CHARGE_FILL, /* (none): rows without a charge (PyCrypt's) get their size */
 	SQ_CLIENT_RECOUNT,  /* (none): every inbox's counters computed from its rows */
 	SQ_CLIENT_LOCK,     /* link -> id (locks the row for the transaction where it can) */
+	SQ_CLIENT_CLAIM,    /* link: bumps row_version, a write that serialises on a cluster too
+	                      (0 changes: no such inbox) */
 	SQ_CLIENT_SET_HASH, /* fetch_hash, link */
 	SQ_CLIENT_RESERVE,  /* charge, link, max_messages, charge, max_bytes: one more message
 	                      if it fits */
@@ -54,7 +56,7 @@ enum sd_stmt {
 	SQ_CH_COUNT,       /* link, caller, now -> count */
 	SQ_CH_INSERT,      /* link, challenge, now, expires_at, caller, purpose? */
 	SQ_CH_CONSUME,     /* link, challenge, now, purpose? (NULL matches only NULL) */
-	SQ_CH_EXPIRE_ALL,  /* now */
+	SQ_CH_EXPIRE_ALL,  /* now, limit: at most limit expired challenges */
 
 	/* message_requests (PyCrypt's permission API) */
 	SQ_REQ_FIND,         /* from, to -> id, status, verified (newest first) */

@@ -120,15 +120,21 @@ static struct on on_reader(struct sd_store *st)
  * lost conflict; elsewhere through write(). */
 static enum sd_err write_lone(struct sd_store *st, sd_write_fn fn, void *arg)
 {
-	enum sd_err rc;
-
-	if (!st->drv->lone_statement_commits)
+	if (st->drv->write_lone == NULL)
 		return st->drv->write(st->conn, fn, arg);
-	for (int tries = 1;; tries++) {
-		if ((rc = fn(st->conn, arg)) != SD_ERETRY || tries == 4)
-			return rc;
-		sd_metrics_store_retry();
-	}
+	return st->drv->write_lone(st->conn, fn, arg);
+}
+
+/* Serialise this transaction with every other that claims or writes the
+ * inbox's row: a write (row_version + 1), because on a Galera cluster a
+ * row lock holds on one node only, while two writes of one row conflict
+ * at certification and one of them runs again. SD_ENOTFOUND: no inbox. */
+static enum sd_err inbox_claim(const struct on *o, const char *link)
+{
+	int64_t n = 0;
+	enum sd_err rc = run_changes(o, SQ_CLIENT_CLAIM, ARGS(TXT(link)), &n);
+
+	return rc != SD_OK ? rc : n == 1 ? SD_OK : SD_ENOTFOUND;
 }
 
 /* ---- life cycle ------------------------------------------------------- */
@@ -256,18 +262,27 @@ static enum sd_err migration_tx(struct sd_conn *c, void *arg)
 	return rc;
 }
 
+/* Longer than a lease outlives a holder that died (a minute, driver.h):
+ * an instance started after a crash in the middle of a migration takes
+ * over instead of giving up. */
+#define MIGRATE_WAIT_S 90
+
 enum sd_err store_migrate(struct sd_store *st)
 {
 	enum sd_err rc = SD_OK;
 
-	/* Several instances may start at once: one migrates, the others wait. */
-	if (st->drv->lock(st->conn, "sealdrop_migrate", 60) != SD_OK) {
-		sd_log_error("%s: could not take the migration lock", st->drv->name);
-		return SD_EDB;
-	}
+	/* Several instances may start at once, on several nodes of a cluster:
+	 * one migrates, the others wait for the lock, then find every version
+	 * recorded and do nothing. */
 	for (const struct sd_migration *m = st->drv->migrations; m->sql != NULL; m++) {
 		struct migration_job j = {st->drv, m, 0};
 
+		/* Taken again before each file: renews the lease. */
+		if (st->drv->lock(st->conn, "sealdrop_migrate", MIGRATE_WAIT_S) != SD_OK) {
+			sd_log_error("%s: could not take the migration lock", st->drv->name);
+			rc = SD_EDB;
+			break;
+		}
 		if ((rc = st->drv->write(st->conn, migration_tx, &j)) != SD_OK)
 			break;
 		if (j.applied)
@@ -302,7 +317,7 @@ enum sd_err store_recount(struct sd_store *st)
 	struct recount_job j = {st->drv};
 	enum sd_err rc;
 
-	if (st->drv->lock(st->conn, "sealdrop_migrate", 60) != SD_OK)
+	if (st->drv->lock(st->conn, "sealdrop_migrate", MIGRATE_WAIT_S) != SD_OK)
 		return SD_EDB;
 	rc = st->drv->write(st->conn, recount_tx, &j);
 	st->drv->unlock(st->conn, "sealdrop_migrate");
@@ -736,12 +751,10 @@ static enum sd_err challenge_insert_tx(struct sd_conn *c, void *arg)
 	int found;
 	enum sd_err rc;
 
-	/* Lock the inbox row: issuance for one link is serialised, so the
-	 * per-caller count cannot be raced past. */
-	if ((rc = run_int(&o, SQ_CLIENT_LOCK, ARGS(TXT(j->link)), &v, &found)) != SD_OK)
+	/* Claim the inbox row: issuance for one link is serialised, on every
+	 * node of a cluster, so the per-caller count cannot be raced past. */
+	if ((rc = inbox_claim(&o, j->link)) != SD_OK)
 		return rc;
-	if (!found)
-		return SD_ENOTFOUND;
 	if ((rc = run_changes(&o, SQ_CH_EXPIRE_LINK, ARGS(TXT(j->link), I64(j->now)), &v)) !=
 	        SD_OK ||
 	    (rc = run_int(&o, SQ_CH_COUNT, ARGS(TXT(j->link), TXT(j->caller), I64(j->now)),
@@ -825,9 +838,6 @@ static enum sd_err purge_tx(struct sd_conn *c, void *arg)
 
 	j->purged = 0;
 	j->n_old = 0;
-	if ((rc = run_changes(&o, SQ_CH_EXPIRE_ALL, ARGS(I64(j->now)), &n)) != SD_OK ||
-	    j->cutoff <= 0)
-		return rc;
 	/* Rows are collected first: no statement may run inside a listing. */
 	if ((rc = run(&o, SQ_MSG_OLD, ARGS(I64(j->cutoff), I64(SD_PURGE_BATCH)), old_row, j,
 	              NULL)) != SD_OK)
@@ -847,13 +857,44 @@ static enum sd_err purge_tx(struct sd_conn *c, void *arg)
 	return SD_OK;
 }
 
+struct expire_job {
+	const struct sd_driver *drv;
+	time_t now;
+	int64_t expired;
+};
+
+static enum sd_err challenges_expire_tx(struct sd_conn *c, void *arg)
+{
+	struct expire_job *j = arg;
+	struct on o = {j->drv, c};
+
+	return run_changes(&o, SQ_CH_EXPIRE_ALL, ARGS(I64(j->now), I64(SD_PURGE_BATCH)),
+	                   &j->expired);
+}
+
+/* Expired challenges, SD_PURGE_BATCH per transaction: on a cluster every
+ * transaction is one write-set that each node certifies and applies, so
+ * none may grow with the table. */
+static enum sd_err challenges_expire(struct sd_store *st, time_t now)
+{
+	struct expire_job j = {.drv = st->drv, .now = now};
+	enum sd_err rc;
+
+	do
+		rc = st->drv->write(st->conn, challenges_expire_tx, &j);
+	while (rc == SD_OK && j.expired == SD_PURGE_BATCH);
+	return rc;
+}
+
 enum sd_err store_purge(struct sd_store *st, time_t now, time_t msg_cutoff, int64_t *purged)
 {
 	struct purge_job j = {.drv = st->drv, .now = now, .cutoff = msg_cutoff};
 	enum sd_err rc;
 
 	*purged = 0;
-	/* Several instances share one database: one purges at a time. */
+	/* Several instances share one database: one purges at a time. Not for
+	 * correctness (a row two purges race for is deleted, and its place
+	 * given back, by the one whose DELETE removed it), to spare work. */
 	rc = st->drv->lock(st->conn, "sealdrop_purge", 0);
 	if (rc == SD_ELIMIT)
 		return SD_OK;
@@ -861,7 +902,7 @@ enum sd_err store_purge(struct sd_store *st, time_t now, time_t msg_cutoff, int6
 		return rc;
 	if ((j.old = calloc(SD_PURGE_BATCH, sizeof *j.old)) == NULL)
 		rc = SD_ENOMEM;
-	else
+	else if ((rc = challenges_expire(st, now)) == SD_OK && msg_cutoff > 0)
 		rc = st->drv->write(st->conn, purge_tx, &j);
 	st->drv->unlock(st->conn, "sealdrop_purge");
 	free(j.old);
@@ -921,25 +962,34 @@ static int req_find_row(void *p, const struct sd_row *r)
 	return 0;
 }
 
+/* The request from -> to that decides, if any (req_find_row). */
+static enum sd_err req_find(const struct on *o, struct req_open_job *j)
+{
+	j->id = 0;
+	j->status = SD_REQ_PENDING;
+	j->existing = j->existing_verified = 0;
+	return run(o, SQ_REQ_FIND, ARGS(TXT(j->from), TXT(j->to)), req_find_row, j, NULL);
+}
+
 static enum sd_err req_open_tx(struct sd_conn *c, void *arg)
 {
 	struct req_open_job *j = arg;
 	struct on o = {j->drv, c};
 	struct sd_exec_result res = {0, 0};
 	int64_t v, to_inbox = 0, from_caller = 0;
-	int found;
 	enum sd_err rc;
 
-	j->id = 0;
-	j->status = SD_REQ_PENDING;
-	j->existing = j->existing_verified = j->created = 0;
-	/* The recipient's row serialises requests to it, so its cap holds. */
-	if ((rc = run_int(&o, SQ_CLIENT_LOCK, ARGS(TXT(j->to)), &v, &found)) != SD_OK)
+	j->created = 0;
+	/* Looked up first, without writing: the many concurrent copies of one
+	 * request that find it stored write nothing, so on a cluster they
+	 * cannot lose a conflict over the recipient's row. */
+	if ((rc = req_find(&o, j)) != SD_OK)
 		return rc;
-	if (!found)
-		return SD_ENOTFOUND;
-	if ((rc = run(&o, SQ_REQ_FIND, ARGS(TXT(j->from), TXT(j->to)), req_find_row, j, NULL)) !=
-	    SD_OK)
+	/* A new request: the recipient's row serialises requests to it, on
+	 * every node of a cluster, so a request is stored once and its cap
+	 * holds; then look again, behind whoever claimed it before us. */
+	if (!j->existing &&
+	    ((rc = inbox_claim(&o, j->to)) != SD_OK || (rc = req_find(&o, j)) != SD_OK))
 		return rc;
 	/* A proven sender takes over a pending request someone only claimed
 	 * in its name, nickname and all. */

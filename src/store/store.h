@@ -154,10 +154,11 @@ SD_MUST_CHECK enum sd_err store_challenge_consume(struct sd_store *st, const cha
                                                   const char *challenge, const char *purpose,
                                                   time_t now);
 
-/* Housekeeping: drop expired challenges and at most SD_PURGE_BATCH messages
- * created before msg_cutoff (0: keep messages), freeing their inboxes'
- * places. Sets *purged; a full batch means "call again". Small batches keep
- * every transaction short, so purging never holds up requests. */
+/* Housekeeping: drop expired challenges (in batches) and at most
+ * SD_PURGE_BATCH messages created before msg_cutoff (0: keep messages),
+ * freeing their inboxes' places. Sets *purged; a full batch means "call
+ * again". Small batches keep every transaction (on a cluster, every
+ * write-set) small, so purging never holds up requests. */
 #define SD_PURGE_BATCH 500
 SD_MUST_CHECK enum sd_err store_purge(struct sd_store *st, time_t now, time_t msg_cutoff,
                                       int64_t *purged);

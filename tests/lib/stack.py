@@ -7,9 +7,12 @@ PID. Nothing here touches a system service.
         requests.get(s.url + "/health")
 
 Environment:
-  SEALDROPD    path of the sealdropd binary (default: build/sealdropd)
-  SEALDROP_DB  database for sealdropd (default: sqlite in the stack's dir);
-               tests/lib/mariadb.sh prints a mysql:// DSN when MariaDB runs
+  SEALDROPD     path of the sealdropd binary (default: build/sealdropd)
+  SEALDROP_DB   database for sealdropd (default: sqlite in the stack's dir);
+                tests/lib/mariadb.sh prints a mysql:// DSN when MariaDB runs
+  SEALDROP_DBS  several DSNs, space-separated (tests/lib/galera.sh prints
+                one per cluster node as GALERA_DSNS): one sealdropd per DSN,
+                nginx balancing over all of them; wins over SEALDROP_DB
 
 wait_until() is the one readiness poll of the test suites: a stack waits
 with it for its socket and for /health, and tests wait with it for their own
@@ -80,14 +83,16 @@ def sealdropd_path():
 
 def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst=2000,
                       extra=""):
-    """Fill nginx/dev.conf.in for a stack rooted at prefix."""
+    """Fill nginx/dev.conf.in for a stack rooted at prefix. sock is the
+    sealdropd socket, or a list of them to balance over."""
     with open(os.path.join(ROOT, "nginx", "dev.conf.in")) as f:
         conf = f.read()
+    socks = [sock] if isinstance(sock, str) else list(sock)
     values = {
         "@USER_LINE@": "user root root;" if os.geteuid() == 0 else "",
         "@PREFIX@": prefix,
         "@PORT@": str(port),
-        "@SOCKET@": sock,
+        "@UPSTREAM_SERVERS@": "\n        ".join("server unix:%s;" % p for p in socks),
         "@WWW@": www or os.path.join(ROOT, "www"),
         "@MIME_TYPES@": "/etc/nginx/mime.types",
         "@SNIPPETS@": os.path.join(ROOT, "nginx", "snippets"),
@@ -107,22 +112,36 @@ def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst
 
 class Stack:
     def __init__(self, threads=4, env=None, db=None, write_rate=1000, write_burst=2000,
-                 sealdropd=None, keep=False, extra_nginx="", own_sqlite=False):
+                 sealdropd=None, keep=False, extra_nginx="", own_sqlite=False, dbs=None):
         """own_sqlite: always the SQLite file in the stack's directory, even
         when $SEALDROP_DB names another database (for tests that read or
-        change the stored rows themselves)."""
+        change the stored rows themselves). dbs: one sealdropd per DSN of
+        the list (default: $SEALDROP_DBS when neither db nor own_sqlite is
+        given), behind one nginx; the first is `daemon`, all are `daemons`."""
         self.extra_nginx = extra_nginx
         self.own_sqlite = own_sqlite
         self.threads = threads
         self.extra_env = dict(env or {})
         self.db = db
+        if dbs is None and db is None and not own_sqlite:
+            dbs = os.environ.get("SEALDROP_DBS", "").split() or None
+        self.dbs = list(dbs) if dbs else None
         self.write_rate = write_rate
         self.write_burst = write_burst
         self.binary = sealdropd or sealdropd_path()
         self.keep = keep
         self.dir = None
-        self.daemon = None
+        self.daemons = []
         self.nginx = None
+
+    @property
+    def daemon(self):
+        """The (first) sealdropd process, None when stopped."""
+        return self.daemons[0] if self.daemons else None
+
+    @property
+    def instances(self):
+        return len(self.dbs) if self.dbs else 1
 
     # -- life cycle -------------------------------------------------------
 
@@ -130,10 +149,18 @@ class Stack:
         self.dir = tempfile.mkdtemp(prefix="sealdrop-stack-")
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
-        self.sock = os.path.join(self.dir, "sealdropd.sock")
-        self.log_path = os.path.join(self.dir, "sealdropd.log")
+        if self.instances == 1:
+            self.socks = [os.path.join(self.dir, "sealdropd.sock")]
+            self.log_paths = [os.path.join(self.dir, "sealdropd.log")]
+        else:
+            self.socks = [os.path.join(self.dir, "sealdropd-%d.sock" % (i + 1))
+                          for i in range(self.instances)]
+            self.log_paths = [os.path.join(self.dir, "sealdropd-%d.log" % (i + 1))
+                              for i in range(self.instances)]
+        self.sock = self.socks[0]
+        self.log_path = self.log_paths[0]
         self.start_daemon()
-        conf = render_nginx_conf(self.dir, self.port, self.sock,
+        conf = render_nginx_conf(self.dir, self.port, self.socks,
                                  write_rate=self.write_rate, write_burst=self.write_burst,
                                  extra=self.extra_nginx)
         self.nginx = subprocess.Popen(
@@ -142,46 +169,59 @@ class Stack:
         self.wait_ready()
         return self
 
-    def daemon_env(self):
+    def daemon_env(self, instance=0):
         env = dict(os.environ)
         env.pop("SEALDROP_DB", None)
+        env.pop("SEALDROP_DBS", None)
         own = "sqlite:" + os.path.join(self.dir, "sealdrop.db")
-        env["SEALDROP_DB"] = own if self.own_sqlite else \
-            self.db or os.environ.get("SEALDROP_DB") or own
+        if self.dbs:
+            env["SEALDROP_DB"] = self.dbs[instance]
+        else:
+            env["SEALDROP_DB"] = own if self.own_sqlite else \
+                self.db or os.environ.get("SEALDROP_DB") or own
         env["BASE_URL"] = self.url
         env.update(self.extra_env)
         return env
 
     def start_daemon(self):
-        self.logf = open(self.log_path, "ab")
-        self.daemon = subprocess.Popen(
-            [self.binary, "--listen", "unix:" + self.sock, "--threads", str(self.threads)],
-            env=self.daemon_env(), cwd=self.dir,
-            stdin=subprocess.DEVNULL, stdout=self.logf, stderr=self.logf)
-        wait_until(lambda: os.path.exists(self.sock), interval=0.02,
-                   what="sealdropd to create " + self.sock,
-                   alive=exited(self.daemon, "sealdropd"), detail=self.log)
+        """Start every sealdropd at once (several migrate the same database
+        concurrently), then wait for all their sockets."""
+        self.logfs = [open(p, "ab") for p in self.log_paths]
+        self.daemons = [subprocess.Popen(
+            [self.binary, "--listen", "unix:" + sock, "--threads", str(self.threads)],
+            env=self.daemon_env(i) if self.dbs else self.daemon_env(), cwd=self.dir,
+            stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
+            for i, (sock, logf) in enumerate(zip(self.socks, self.logfs))]
+        for sock, d in zip(self.socks, self.daemons):
+            wait_until(lambda sock=sock: os.path.exists(sock), interval=0.02,
+                       what="sealdropd to create " + sock,
+                       alive=exited(d, "sealdropd"), detail=self.log)
 
     def stop_daemon(self, sig=signal.SIGTERM, timeout=20):
-        """Stop sealdropd; returns its exit status."""
-        if self.daemon is None:
+        """Stop every sealdropd; returns the exit status (the first that is
+        not 0, with several)."""
+        if not self.daemons:
             return None
-        if self.daemon.poll() is None:
-            self.daemon.send_signal(sig)
+        for d in self.daemons:
+            if d.poll() is None:
+                d.send_signal(sig)
+        for d in self.daemons:
             try:
-                self.daemon.wait(timeout)
+                d.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
-        self.logf.close()
-        rc = self.daemon.returncode
-        self.daemon = None
-        return rc
+                d.kill()
+                d.wait()
+        for f in self.logfs:
+            f.close()
+        codes = [d.returncode for d in self.daemons]
+        self.daemons = []
+        return next((c for c in codes if c != 0), codes[0])
 
     def restart_daemon(self):
         self.stop_daemon()
-        if os.path.exists(self.sock):
-            os.unlink(self.sock)
+        for sock in self.socks:
+            if os.path.exists(sock):
+                os.unlink(sock)
         self.start_daemon()
 
     def wait_ready(self, timeout=20):
@@ -191,7 +231,8 @@ class Stack:
 
         def alive():
             return exited(self.nginx, "nginx")() or \
-                (exited(self.daemon, "sealdropd")() if self.daemon is not None else None)
+                next((why for why in (exited(d, "sealdropd")() for d in self.daemons) if why),
+                     None)
 
         wait_until(healthy, timeout=timeout, what="GET %s/health to answer 200" % self.url,
                    alive=alive, detail=lambda: self.log() + "\n" + self.nginx_log())
@@ -238,8 +279,15 @@ class Stack:
                 f.write(text)
 
     def log(self):
+        """sealdropd's log; with several instances, each under a header."""
+        if self.instances == 1:
+            return self.instance_log(0)
+        return "".join("== sealdropd %d\n%s" % (i + 1, self.instance_log(i))
+                       for i in range(self.instances))
+
+    def instance_log(self, i):
         try:
-            with open(self.log_path, "rb") as f:
+            with open(self.log_paths[i], "rb") as f:
                 return f.read().decode("utf-8", "replace")
         except OSError:
             return ""
