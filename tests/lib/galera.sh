@@ -15,6 +15,7 @@
 # rsync state transfer fails as root with root-owned datadirs); DIR and its
 # parents must then be traversable by mysql (start makes DIR mode 711).
 set -euo pipefail
+lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cmd=${1:?usage: galera.sh start|stop|start-node|sql DIR [N]}
 dir=${2:?usage: galera.sh start|stop|start-node|sql DIR [N]}
 mkdir -p "$dir"
@@ -26,25 +27,9 @@ else
 	run_as=$(id -un)
 fi
 
-# A free port below the kernel's ephemeral range: a node that is down keeps
-# its ports, and one from the ephemeral range could meanwhile become some
-# connection's source port (the node would then fail to start again).
+# A free port below the kernel's ephemeral range (tests/lib/free_port.py).
 free_port() {
-	/usr/bin/python3 - <<'PY'
-import random, socket
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-for _ in range(1000):
-    port = random.randrange(10000, max(low, 10001))
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-    print(port)
-    break
-else:
-    raise SystemExit("galera.sh: no free port below %d" % low)
-PY
+	/usr/bin/python3 "$lib_dir/free_port.py"
 }
 
 node_dir() { echo "$dir/node$1"; }

@@ -5,6 +5,7 @@
 #   tests/lib/mariadb.sh stop DIR
 #   tests/lib/mariadb.sh restart DIR          # stop and start on the same port and data
 set -euo pipefail
+lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cmd=${1:?usage: mariadb.sh start|stop|restart DIR}
 dir=${2:?usage: mariadb.sh start|stop|restart DIR}
 mkdir -p "$dir"
@@ -13,8 +14,10 @@ sock=$dir/mysqld.sock
 pidfile=$dir/mysqld.pid
 user=$(id -un)
 
+# Below the ephemeral range, so a restart finds its port free
+# (tests/lib/free_port.py).
 free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	/usr/bin/python3 "$lib_dir/free_port.py"
 }
 
 wait_up() {
