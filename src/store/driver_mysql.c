@@ -82,6 +82,9 @@ struct my_dsn {
 	unsigned port;
 	char db[128];
 	int sync_wait; /* wsrep_sync_wait for every session */
+	/* TLS to a remote server: with ssl_ca the connection is encrypted and
+	 * the server's certificate verified against it, or refused. */
+	char ssl_ca[512], ssl_cert[512], ssl_key[512];
 };
 
 struct col_buf {
@@ -193,12 +196,32 @@ static const char *dsn_server(const char *p, struct my_dsn *d)
 
 /* The ?query after the database: wsrep_sync_wait=N (0..15) is ours; any
  * other parameter is ignored. */
+/* One key=value of the query into out: 1 when q starts with key, -1 when
+ * its value is empty or does not fit, 0 when q is another key. */
+static int dsn_text(const char *q, size_t n, const char *key, char *out, size_t cap)
+{
+	size_t k = strlen(key);
+
+	if (n < k || strncmp(q, key, k) != 0)
+		return 0;
+	if (n == k || n - k >= cap)
+		return -1;
+	memcpy(out, q + k, n - k);
+	out[n - k] = '\0';
+	return 1;
+}
+
+/* The ?query after the database: wsrep_sync_wait=N (0..15), ssl-ca=PATH,
+ * ssl-cert=PATH and ssl-key=PATH are ours; any other key is left to
+ * whoever else reads the DSN. A client certificate without the CA that
+ * verifies the server is refused: TLS here always verifies. */
 static int dsn_query(const char *q, struct my_dsn *d)
 {
 	static const char key[] = "wsrep_sync_wait=";
 
 	while (*q != '\0') {
 		size_t n = strcspn(q, "&");
+		int t;
 
 		if (n >= sizeof key - 1 && strncmp(q, key, sizeof key - 1) == 0) {
 			const char *digits = q + sizeof key - 1;
@@ -208,14 +231,23 @@ static int dsn_query(const char *q, struct my_dsn *d)
 			if (end == digits || end != q + n || v < 0 || v > 15)
 				return -1;
 			d->sync_wait = (int)v;
+		} else if ((t = dsn_text(q, n, "ssl-ca=", d->ssl_ca, sizeof d->ssl_ca)) < 0 ||
+		           (t == 0 && (t = dsn_text(q, n, "ssl-cert=", d->ssl_cert,
+		                                    sizeof d->ssl_cert)) < 0) ||
+		           (t == 0 &&
+		            dsn_text(q, n, "ssl-key=", d->ssl_key, sizeof d->ssl_key) < 0)) {
+			return -1;
 		}
 		q += n + (q[n] == '&');
 	}
-	return 0;
+	if ((d->ssl_cert[0] != '\0' || d->ssl_key[0] != '\0') && d->ssl_ca[0] == '\0')
+		return -1;
+	return (d->ssl_cert[0] != '\0') == (d->ssl_key[0] != '\0') ? 0 : -1;
 }
 
 /* mysql://user:pass@host:port/db or mysql://user:pass@unix(/path)/db, also
- * as mariadb://, optionally ?wsrep_sync_wait=N. */
+ * as mariadb://, optionally ?wsrep_sync_wait=N and ssl-ca=, ssl-cert=, ssl-key=
+ * (paths, taken as written: no %-decoding). */
 static int dsn_parse(const char *dsn, struct my_dsn *d)
 {
 	const char *p;
@@ -248,6 +280,25 @@ static int lib_rc;
 static void lib_init(void)
 {
 	lib_rc = mysql_library_init(0, NULL, NULL);
+}
+
+/* TLS, when the DSN names a CA: required (never a fallback to plain
+ * text), TLS 1.2 or newer, and the server's certificate verified against
+ * the CA and the host name. */
+static void set_tls(MYSQL *m, const struct my_dsn *d)
+{
+	my_bool on = 1;
+
+	if (d->ssl_ca[0] == '\0')
+		return;
+	mysql_options(m, MYSQL_OPT_SSL_CA, d->ssl_ca);
+	if (d->ssl_cert[0] != '\0') {
+		mysql_options(m, MYSQL_OPT_SSL_CERT, d->ssl_cert);
+		mysql_options(m, MYSQL_OPT_SSL_KEY, d->ssl_key);
+	}
+	mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on);
+	mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+	mysql_options(m, MARIADB_OPT_TLS_VERSION, "TLSv1.2,TLSv1.3");
 }
 
 static void set_options(MYSQL *m, unsigned int rw_timeout)
@@ -294,6 +345,7 @@ static MYSQL *my_connect(const struct my_dsn *d, unsigned int rw_timeout, char *
 		return NULL;
 	}
 	set_options(m, rw_timeout);
+	set_tls(m, d);
 	/* CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, so one
 	 * that changes nothing is still told apart from a missing row. */
 	if (mysql_real_connect(m, sock ? NULL : d->host, d->user, d->pass, d->db,

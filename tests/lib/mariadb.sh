@@ -4,6 +4,7 @@
 #   eval "$(tests/lib/mariadb.sh start DIR)"  # sets MARIADB_PID, MARIADB_DSN, MARIADB_SOCKET, MARIADB_PORT
 #   tests/lib/mariadb.sh stop DIR
 #   tests/lib/mariadb.sh restart DIR          # stop and start on the same port and data
+# MARIADB_EXTRA_ARGS (word-split) is added to mariadbd's options, e.g. TLS.
 set -euo pipefail
 lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cmd=${1:?usage: mariadb.sh start|stop|restart DIR}
@@ -43,7 +44,7 @@ start_server() {
 		--user="$user" --skip-name-resolve --innodb-buffer-pool-size=128M \
 		--innodb-log-file-size=48M --max-connections=500 --character-set-server=utf8mb4 \
 		--collation-server=utf8mb4_unicode_ci --default-time-zone=+00:00 \
-		</dev/null >/dev/null 2>&1 &
+		${MARIADB_EXTRA_ARGS:-} </dev/null >/dev/null 2>&1 &
 	echo $! >"$dir/launcher.pid"
 	wait_up
 	echo "$port" >"$dir/port"
