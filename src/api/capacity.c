@@ -13,9 +13,10 @@
 
 static struct {
 	pthread_mutex_t lock;
-	time_t at; /* 0: never looked */
+	time_t at;      /* 0: never looked */
+	int refreshing; /* one thread looks; the others use what was seen */
 	int64_t inboxes, bytes, disk_free;
-} usage = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, -1};
+} usage = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, -1};
 
 /* Free bytes where the SQLite database lives; -1 for another backend or
  * when it cannot be known. */
@@ -26,22 +27,39 @@ static int64_t disk_free(const struct sd_config *cfg)
 	return sd_sqlite_disk_space(cfg->db, &free_b, &size_b) == 0 ? free_b : -1;
 }
 
-/* The usage as of at most CAPACITY_REFRESH_SECONDS ago. A failed look
- * keeps the last one: a bound never turns a database hiccup into a 5xx. */
+/* The usage as of at most CAPACITY_REFRESH_SECONDS ago. One thread looks
+ * at the database, without the lock held, while the others go on with the
+ * last look: a slow database never holds every send up. A failed look keeps
+ * the last totals: a bound never turns a database hiccup into a 5xx. The
+ * totals are counted only when a bound needs them. */
 static void usage_now(struct sd_ctx *ctx, int64_t *inboxes, int64_t *bytes, int64_t *free_b)
 {
-	int64_t n, b;
+	const struct sd_limits *l = &ctx->cfg->limits;
+	int look, ok = 0;
+	int64_t n = 0, b = 0, d;
 
 	pthread_mutex_lock(&usage.lock);
-	if (usage.at == 0 || ctx->now - usage.at >= CAPACITY_REFRESH_SECONDS ||
-	    ctx->now < usage.at) {
-		if (store_totals(ctx->store, &n, &b) == SD_OK) {
+	look = !usage.refreshing &&
+	       (usage.at == 0 || ctx->now - usage.at >= CAPACITY_REFRESH_SECONDS ||
+	        ctx->now < usage.at);
+	if (look)
+		usage.refreshing = 1;
+	pthread_mutex_unlock(&usage.lock);
+	if (look) {
+		if (l->max_inboxes > 0 || l->max_stored_bytes > 0)
+			ok = store_totals(ctx->store, &n, &b) == SD_OK;
+		d = disk_free(ctx->cfg);
+		pthread_mutex_lock(&usage.lock);
+		if (ok) {
 			usage.inboxes = n;
 			usage.bytes = b;
 		}
-		usage.disk_free = disk_free(ctx->cfg);
+		usage.disk_free = d;
 		usage.at = ctx->now;
+		usage.refreshing = 0;
+		pthread_mutex_unlock(&usage.lock);
 	}
+	pthread_mutex_lock(&usage.lock);
 	*inboxes = usage.inboxes;
 	*bytes = usage.bytes;
 	*free_b = usage.disk_free;

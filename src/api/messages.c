@@ -71,6 +71,14 @@ static const struct api_field send_fields[] = {
          SD_IDEMPOTENCY_KEY_MAX) " characters of A-Z, a-z, 0-9, - and _"},
 };
 
+static void send_reply(struct sd_ctx *ctx, int64_t id)
+{
+	reply_json_begin(ctx, 201);
+	sd_buf_printf(&ctx->resp->body, "\"message\":\"Message sent successfully\",\"id\":%lld",
+	              (long long)id);
+	reply_json_end(ctx);
+}
+
 static void send_store(struct sd_ctx *ctx, const struct send_body *f)
 {
 	struct sd_msg_new m = {f->message, f->metadata[0] ? f->metadata : NULL,
@@ -78,6 +86,19 @@ static void send_store(struct sd_ctx *ctx, const struct send_body *f)
 	int64_t id = 0, charge = (int64_t)(strlen(f->message) + strlen(f->metadata));
 	enum sd_err e;
 
+	/* A retry of a stored message is answered before any bound: it adds
+	 * nothing, and telling its sender "full" would make them send a copy. */
+	if (m.idempotency_key != NULL) {
+		e = store_msg_by_key(ctx->store, f->link, m.idempotency_key, &id);
+		if (e == SD_OK) {
+			send_reply(ctx, id);
+			return;
+		}
+		if (e != SD_ENOTFOUND) {
+			reply_store_error(ctx, e);
+			return;
+		}
+	}
 	if (capacity_send_or_reply(ctx, charge) != 0)
 		return;
 	e = store_msg_insert(ctx->store, f->link, &m, &ctx->cfg->limits, ctx->now, &id);
@@ -86,10 +107,7 @@ static void send_store(struct sd_ctx *ctx, const struct send_body *f)
 		return;
 	}
 	capacity_added(0, charge);
-	reply_json_begin(ctx, 201);
-	sd_buf_printf(&ctx->resp->body, "\"message\":\"Message sent successfully\",\"id\":%lld",
-	              (long long)id);
-	reply_json_end(ctx);
+	send_reply(ctx, id);
 }
 
 /* The fields on the heap: a worker's stack need not hold a 16 KiB message

@@ -573,8 +573,6 @@ enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct
 	                           .meta_len = m->metadata ? strlen(m->metadata) : 0,
 	                           .lim = lim,
 	                           .now = now};
-	struct on o = on_reader(st);
-	int found = 0;
 	enum sd_err rc;
 
 	j.charge = (int64_t)(j.text_len + j.meta_len);
@@ -582,13 +580,21 @@ enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct
 	/* Two sends with one key at once: the unique index let one in; the
 	 * other is a retry of it, and its id is the answer. */
 	if (rc == SD_ECONFLICT && m->idempotency_key != NULL) {
-		rc = run_int(&o, SQ_MSG_BY_KEY, ARGS(TXT(link), TXT(m->idempotency_key)), &j.id,
-		             &found);
-		if (rc == SD_OK && !found)
+		rc = store_msg_by_key(st, link, m->idempotency_key, &j.id);
+		if (rc == SD_ENOTFOUND)
 			rc = SD_ECONFLICT;
 	}
 	*id = j.id;
 	return rc;
+}
+
+enum sd_err store_msg_by_key(struct sd_store *st, const char *link, const char *key, int64_t *id)
+{
+	struct on o = on_reader(st);
+	int found = 0;
+	enum sd_err rc = run_int(&o, SQ_MSG_BY_KEY, ARGS(TXT(link), TXT(key)), id, &found);
+
+	return rc != SD_OK ? rc : found ? SD_OK : SD_ENOTFOUND;
 }
 
 struct msg_list_ctx {

@@ -122,6 +122,11 @@ SD_MUST_CHECK enum sd_err store_msg_insert(struct sd_store *st, const char *link
                                            const struct sd_msg_new *m, const struct sd_limits *lim,
                                            time_t now, int64_t *id);
 
+/* The id of the inbox's message stored under idempotency key `key`:
+ * SD_OK (set), SD_ENOTFOUND. */
+SD_MUST_CHECK enum sd_err store_msg_by_key(struct sd_store *st, const char *link_token,
+                                           const char *key, int64_t *id);
+
 /* Call cb for up to q->limit messages of one inbox in id order. A non-zero
  * return from cb stops the listing (the store still returns SD_OK). */
 SD_MUST_CHECK enum sd_err store_msg_list(struct sd_store *st, const char *link_token,
