@@ -58,7 +58,9 @@ void auth_origin(const struct sd_ctx *ctx, char *out, size_t cap)
 		scheme_len = (size_t)(host - u);
 		host += 3;
 		end = host + strcspn(host, "/?#");
-		port = memchr(host, ':', (size_t)(end - host));
+		/* The port's colon comes after an IPv6 literal's brackets. */
+		port = *host == '[' ? memchr(host, ']', (size_t)(end - host)) : host;
+		port = port != NULL ? memchr(port, ':', (size_t)(end - port)) : NULL;
 		put_lower(out, cap, &at, u, scheme_len + 3);
 		/* A default port is no part of the origin a browser would name. */
 		if (port != NULL &&

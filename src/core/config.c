@@ -118,6 +118,26 @@ const char *sd_config_usage(void)
 	       "DB_PASSWORD and DB_NAME select MySQL/MariaDB when SEALDROP_DB is unset.\n";
 }
 
+/* http:// or https://, a host (an IPv6 literal in brackets), an optional
+ * port, no user part. */
+static int base_url_ok(const char *u)
+{
+	const char *host, *end;
+
+	if (strncmp(u, "http://", 7) == 0)
+		host = u + 7;
+	else if (strncmp(u, "https://", 8) == 0)
+		host = u + 8;
+	else
+		return 0;
+	end = host + strcspn(host, "/?#");
+	if (end == host || memchr(host, '@', (size_t)(end - host)) != NULL)
+		return 0;
+	if (*host == '[')
+		return memchr(host, ']', (size_t)(end - host)) != NULL;
+	return *host != ':';
+}
+
 int sd_env_parse_line(char *line, char **key, char **value)
 {
 	char *p = line, *eq, *end, *v;
@@ -369,6 +389,12 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 		goto out;
 	for (size_t n = strlen(cfg->base_url); n > 0 && cfg->base_url[n - 1] == '/'; n--)
 		cfg->base_url[n - 1] = '\0';
+	if (cfg->base_url[0] != '\0' && !base_url_ok(cfg->base_url)) {
+		/* It names the server's origin in purpose-bound signatures. */
+		snprintf(err, errlen,
+		         "BASE_URL must be http(s)://host[:port][/path], without a user");
+		goto out;
+	}
 	v = cfg_get(&src, K_USER);
 	if (copy_str(cfg->user, sizeof cfg->user, v ? v : "", "user name", err, errlen) != 0)
 		goto out;

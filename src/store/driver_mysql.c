@@ -212,8 +212,9 @@ static int dsn_text(const char *q, size_t n, const char *key, char *out, size_t 
 }
 
 /* The ?query after the database: wsrep_sync_wait=N (0..15), ssl-ca=PATH,
- * ssl-cert=PATH and ssl-key=PATH are ours; any other key is left to
- * whoever else reads the DSN. A client certificate without the CA that
+ * ssl-cert=PATH and ssl-key=PATH are ours, any other key starting with ssl
+ * or tls is refused (a typo must not mean plain text), and the rest is
+ * left to whoever else reads the DSN. A client certificate without the CA that
  * verifies the server is refused: TLS here always verifies. */
 static int dsn_query(const char *q, struct my_dsn *d)
 {
@@ -235,7 +236,10 @@ static int dsn_query(const char *q, struct my_dsn *d)
 		           (t == 0 && (t = dsn_text(q, n, "ssl-cert=", d->ssl_cert,
 		                                    sizeof d->ssl_cert)) < 0) ||
 		           (t == 0 &&
-		            dsn_text(q, n, "ssl-key=", d->ssl_key, sizeof d->ssl_key) < 0)) {
+		            (t = dsn_text(q, n, "ssl-key=", d->ssl_key, sizeof d->ssl_key)) < 0)) {
+			return -1;
+		} else if (t == 0 && (strncmp(q, "ssl", 3) == 0 || strncmp(q, "tls", 3) == 0)) {
+			/* A mistyped TLS setting must not quietly mean plain text. */
 			return -1;
 		}
 		q += n + (q[n] == '&');
@@ -285,20 +289,20 @@ static void lib_init(void)
 /* TLS, when the DSN names a CA: required (never a fallback to plain
  * text), TLS 1.2 or newer, and the server's certificate verified against
  * the CA and the host name. */
-static void set_tls(MYSQL *m, const struct my_dsn *d)
+static int set_tls(MYSQL *m, const struct my_dsn *d)
 {
 	my_bool on = 1;
 
 	if (d->ssl_ca[0] == '\0')
-		return;
-	mysql_options(m, MYSQL_OPT_SSL_CA, d->ssl_ca);
-	if (d->ssl_cert[0] != '\0') {
-		mysql_options(m, MYSQL_OPT_SSL_CERT, d->ssl_cert);
-		mysql_options(m, MYSQL_OPT_SSL_KEY, d->ssl_key);
-	}
-	mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on);
-	mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
-	mysql_options(m, MARIADB_OPT_TLS_VERSION, "TLSv1.2,TLSv1.3");
+		return 0;
+	if (mysql_options(m, MYSQL_OPT_SSL_CA, d->ssl_ca) != 0 ||
+	    (d->ssl_cert[0] != '\0' && (mysql_options(m, MYSQL_OPT_SSL_CERT, d->ssl_cert) != 0 ||
+	                                mysql_options(m, MYSQL_OPT_SSL_KEY, d->ssl_key) != 0)) ||
+	    mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on) != 0 ||
+	    mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on) != 0 ||
+	    mysql_options(m, MARIADB_OPT_TLS_VERSION, "TLSv1.2,TLSv1.3") != 0)
+		return -1;
+	return 0;
 }
 
 static void set_options(MYSQL *m, unsigned int rw_timeout)
@@ -345,7 +349,11 @@ static MYSQL *my_connect(const struct my_dsn *d, unsigned int rw_timeout, char *
 		return NULL;
 	}
 	set_options(m, rw_timeout);
-	set_tls(m, d);
+	if (set_tls(m, d) != 0) {
+		snprintf(err, errlen, "MySQL/MariaDB client library refused a TLS setting");
+		mysql_close(m);
+		return NULL;
+	}
 	/* CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, so one
 	 * that changes nothing is still told apart from a missing row. */
 	if (mysql_real_connect(m, sock ? NULL : d->host, d->user, d->pass, d->db,

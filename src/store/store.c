@@ -259,7 +259,9 @@ static enum sd_err migration_tx(struct sd_conn *c, void *arg)
 	rc = run_changes(&o, SQ_SCHEMA_RECORD,
 	                 ARGS(I64(j->m->version), TXT(j->m->name), I64(time(NULL))), &v);
 	j->applied = rc == SD_OK;
-	return rc;
+	/* Recorded meanwhile by another instance, which took the lease over
+	 * while a long statement of ours ran: the same statements, applied. */
+	return rc == SD_ECONFLICT ? SD_OK : rc;
 }
 
 /* Longer than a lease outlives a holder that died (a minute, driver.h):

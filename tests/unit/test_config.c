@@ -135,6 +135,36 @@ static void bad_values_are_refused(void **state)
 }
 
 /* --recount only with --migrate: beside live senders it could miscount. */
+/* BASE_URL names the origin purpose-bound signatures carry: a value that
+ * has none is refused at start, not at the first signature. */
+static void base_url_must_be_an_origin(void **state)
+{
+	static const char *bad[] = {"drop.example",       "ftp://drop.example",
+	                            "https://",           "https://u:p@drop.example",
+	                            "https://:443/x",     "https://[::1:443",
+	                            "javascript:alert(1)"};
+	static const char *good[] = {"http://127.0.0.1:8080", "https://drop.example/base/",
+	                             "https://[::1]:8443"};
+	struct sd_config cfg;
+	char err[256];
+
+	(void)state;
+	write_env("");
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char *argv[] = {"sealdropd",  "--env-file",   envfile,
+		                "--base-url", (char *)bad[i], NULL};
+
+		assert_int_equal(sd_config_load(&cfg, 5, argv, err, sizeof err), -1);
+		assert_non_null(strstr(err, "BASE_URL"));
+	}
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		char *argv[] = {"sealdropd",  "--env-file",    envfile,
+		                "--base-url", (char *)good[i], NULL};
+
+		assert_int_equal(sd_config_load(&cfg, 5, argv, err, sizeof err), 0);
+	}
+}
+
 static void recount_goes_with_migrate(void **state)
 {
 	struct sd_config cfg;
@@ -227,6 +257,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(env_lines),
+	    cmocka_unit_test(base_url_must_be_an_origin),
 	    cmocka_unit_test(recount_goes_with_migrate),
 	    cmocka_unit_test(defaults_are_sqlite_in_state_dir),
 	    cmocka_unit_test(pycrypt_env_selects_mysql),

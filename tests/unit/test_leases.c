@@ -35,6 +35,13 @@ static void sync_wait_out_of_range_is_refused_before_connecting(void **state)
 	    "mysql://u:p@127.0.0.1:1/db?wsrep_sync_wait=-1",
 	    "mysql://u:p@127.0.0.1:1/db?x=1&wsrep_sync_wait=1x",
 	    "mysql://u:p@127.0.0.1:1/db?wsrep_sync_wait=",
+	    /* TLS settings that would otherwise quietly mean plain text */
+	    "mysql://u:p@127.0.0.1:1/db?ssl_ca=/ca.pem",
+	    "mysql://u:p@127.0.0.1:1/db?ssl-mode=REQUIRED",
+	    "mysql://u:p@127.0.0.1:1/db?tls=1",
+	    "mysql://u:p@127.0.0.1:1/db?ssl-ca=",
+	    "mysql://u:p@127.0.0.1:1/db?ssl-cert=/c.pem&ssl-key=/k.pem",
+	    "mysql://u:p@127.0.0.1:1/db?ssl-ca=/ca.pem&ssl-key=/k.pem",
 	};
 	struct sd_conn *c = NULL;
 	char err[512];
