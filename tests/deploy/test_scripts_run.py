@@ -18,6 +18,9 @@ import stack
 
 RUN = os.path.join(ROOT, "scripts", "run")
 REPEAT = int(os.environ.get("SEALDROP_RUN_REPEAT", "15"))
+# The binary under test, built already: scripts/run then builds nothing (it
+# would reconfigure build/ while scripts/check's -Werror build is in use).
+RUN_ENV = dict(os.environ, SEALDROPD=stack.sealdropd_path())
 
 
 def proc_info(pid):
@@ -66,7 +69,8 @@ class Run:
             # SIGINT ignored, which a shell cannot trap.
             cmd = ["/bin/sh", "-c", 'trap "" INT; exec "$0" "$@"'] + cmd
         self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, start_new_session=True, text=True)
+                                  stdin=subprocess.DEVNULL, start_new_session=True, text=True,
+                                  env=RUN_ENV)
         self.lines = []
         self.running = threading.Event()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -138,6 +142,9 @@ def test_scripts_run_serves_and_stops_on_ctrl_c(tmp_path):
         url = "http://127.0.0.1:%d" % run.port
         assert requests.get(url + "/health").json()["status"] == "healthy"
         assert requests.get(url + "/").status_code == 200
+        # It serves the binary under test ($SEALDROPD), not one it built.
+        assert os.readlink("/proc/%d/exe" % run.children["sealdropd"]) == \
+            os.path.realpath(stack.sealdropd_path())
         os.killpg(run.p.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         assert_stopped_cleanly(run, run.finish())
     finally:
@@ -242,6 +249,7 @@ def test_scripts_run_refuses_a_taken_port(tmp_path):
         s.listen(1)
         port = s.getsockname()[1]
         r = subprocess.run([RUN, "--port", str(port), "--state",
-                            str(tmp_path / "state")], capture_output=True, text=True, timeout=60)
+                            str(tmp_path / "state")], capture_output=True, text=True, timeout=60,
+                           env=RUN_ENV)
     assert r.returncode == 1
     assert "port %d on 127.0.0.1 is already in use" % port in r.stderr

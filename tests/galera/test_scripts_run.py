@@ -27,7 +27,8 @@ class Run:
         self.p = subprocess.Popen([RUN, "--db", "galera", "--port", str(self.port),
                                    "--state", state, "--threads", "2"],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, start_new_session=True, text=True)
+                                  stdin=subprocess.DEVNULL, start_new_session=True, text=True,
+                                  env=dict(os.environ, SEALDROPD=stack.sealdropd_path()))
         self.lines, self.running = [], threading.Event()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
