@@ -115,12 +115,10 @@ class Run:
 
     def kill(self):
         """Whatever happened, leave nothing behind."""
-        if self.p.poll() is None:
-            try:
-                os.killpg(self.p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.p.wait(10)
+        # Ctrl-C first, SIGKILL only after 90s: sealdropd and nginx run in
+        # sessions of their own and would outlive a SIGKILL of the group;
+        # then whatever STATE/run/pids still lists.
+        stack.stop_scripts_run(self.p, self.state)
         for pid in self.left_running():
             os.kill(pid, signal.SIGKILL)
         self.reader.join(10)
@@ -145,8 +143,28 @@ def test_scripts_run_serves_and_stops_on_ctrl_c(tmp_path):
         # It serves the binary under test ($SEALDROPD), not one it built.
         assert os.readlink("/proc/%d/exe" % run.children["sealdropd"]) == \
             os.path.realpath(stack.sealdropd_path())
+        # Its children's PIDs, for whoever has to clean up after a SIGKILL.
+        pids_file = run.state / "run" / "pids"
+        assert pids_file.read_text().split() == [str(run.children["sealdropd"]),
+                                                 str(run.children["nginx"])]
         os.killpg(run.p.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         assert_stopped_cleanly(run, run.finish())
+        assert not pids_file.exists()
+    finally:
+        run.kill()
+
+
+def test_scripts_run_children_outlive_its_sigkill_and_the_pids_file_finds_them(tmp_path):
+    run = Run(tmp_path / "state")
+    try:
+        run.wait_running()
+        os.killpg(run.p.pid, signal.SIGKILL)  # its children are in other sessions
+        run.finish()
+        assert run.left_running(), "nothing outlived the SIGKILL: the test is moot"
+        stack.stop_scripts_run(run.p, run.state)
+        stack.wait_until(lambda: not run.left_running(), timeout=10,
+                         what="the listed children to be gone")
+        assert port_is_closed(run.port)
     finally:
         run.kill()
 

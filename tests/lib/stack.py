@@ -77,6 +77,45 @@ def exited(proc, name):
     return check
 
 
+def stop_scripts_run(proc, state, timeout=90):
+    """Stop a scripts/run started in a session of its own (proc, a Popen)
+    and whatever it started: SIGINT as Ctrl-C, then up to timeout seconds
+    for its own cleanup (its children run in sessions of their own, so
+    signalling its process group does not reach them); only then SIGKILL.
+    Last, every PID still listed in STATE/run/pids that is still a
+    sealdropd or nginx is SIGKILLed with its process group, by PID."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(10)
+    try:
+        with open(os.path.join(str(state), "run", "pids")) as f:
+            listed = [int(line) for line in f if line.strip().isdigit()]
+    except OSError:
+        listed = []
+    for pid in listed:
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm not in ("sealdropd", "nginx"):
+            continue  # gone, and its PID reused
+        for target in (-pid, pid):
+            try:
+                os.kill(target, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 def sealdropd_path():
     return os.environ.get("SEALDROPD", os.path.join(ROOT, "build", "sealdropd"))
 
