@@ -172,6 +172,7 @@ class Stack:
         self.dir = None
         self.daemons = []
         self.nginx = None
+        self.socks, self.log_paths = [], []
 
     @property
     def daemon(self):
@@ -185,6 +186,15 @@ class Stack:
     # -- life cycle -------------------------------------------------------
 
     def start(self):
+        """Start sealdropd and nginx and wait for /health; should that
+        fail, whatever was started is stopped before the error goes on."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
         self.dir = tempfile.mkdtemp(prefix="sealdrop-stack-")
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
@@ -226,11 +236,12 @@ class Stack:
         """Start every sealdropd at once (several migrate the same database
         concurrently), then wait for all their sockets."""
         self.logfs = [open(p, "ab") for p in self.log_paths]
-        self.daemons = [subprocess.Popen(
-            [self.binary, "--listen", "unix:" + sock, "--threads", str(self.threads)],
-            env=self.daemon_env(i) if self.dbs else self.daemon_env(), cwd=self.dir,
-            stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
-            for i, (sock, logf) in enumerate(zip(self.socks, self.logfs))]
+        self.daemons = []  # filled one by one: a failed Popen leaves the others stoppable
+        for i, (sock, logf) in enumerate(zip(self.socks, self.logfs)):
+            self.daemons.append(subprocess.Popen(
+                [self.binary, "--listen", "unix:" + sock, "--threads", str(self.threads)],
+                env=self.daemon_env(i) if self.dbs else self.daemon_env(), cwd=self.dir,
+                stdin=subprocess.DEVNULL, stdout=logf, stderr=logf))
         for sock, d in zip(self.socks, self.daemons):
             wait_until(lambda sock=sock: os.path.exists(sock), interval=0.02,
                        what="sealdropd to create " + sock,
@@ -328,7 +339,7 @@ class Stack:
         try:
             with open(self.log_paths[i], "rb") as f:
                 return f.read().decode("utf-8", "replace")
-        except OSError:
+        except (OSError, IndexError):  # IndexError: never started
             return ""
 
     def nginx_log(self):
