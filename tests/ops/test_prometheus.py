@@ -6,6 +6,7 @@ stopped by PID) scrapes sealdropd and evaluates those rules."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -62,6 +63,14 @@ def write_rules_and_config(d, target, interval=None):
     with open(path, "w") as f:
         f.write(conf)
     return rules, path
+
+
+def test_prometheus_is_the_unpacked_deb_not_an_installed_package():
+    # tests/ops/run puts the cache's usr/bin first on PATH.
+    cache = os.path.realpath(os.environ["SEALDROP_PROMETHEUS_CACHE"])
+    for tool in ("prometheus", "promtool"):
+        found = shutil.which(tool)
+        assert found and os.path.realpath(found).startswith(cache + os.sep), (tool, found)
 
 
 def test_docs_rules_and_scrape_config_pass_promtool():
