@@ -5,6 +5,8 @@ import base64
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -78,7 +80,12 @@ class Responder:
     def __init__(self, sock, body_bytes, threads):
         self.proc = subprocess.Popen([responder_path(), sock, str(body_bytes), str(threads)],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        stack.wait_until(lambda: os.path.exists(sock), what="the responder's socket")
+        try:
+            stack.wait_until(lambda: os.path.exists(sock), what="the responder's socket",
+                             alive=stack.exited(self.proc, "the responder"))
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self):
         self.proc.kill()  # libfcgi keeps accepting through SIGTERM
@@ -124,23 +131,26 @@ def run_backend(name, args, db_dsn=None, mariadb=None):
     own `return 200`, and the smallest libfcgi responder answering a body of
     the size the scenario answers, behind the same FastCGI settings."""
     rdir = tempfile.mkdtemp(prefix="sealdrop-responder-")
+    tmp = tempfile.mkdtemp(prefix="sealdrop-bench-")
     small_sock, page_sock = os.path.join(rdir, "small.sock"), os.path.join(rdir, "page.sock")
     responders = []
     try:
-        return measure_backend(args, db_dsn, mariadb, rdir, small_sock, page_sock, responders)
+        return measure_backend(args, db_dsn, mariadb, tmp, small_sock, page_sock, responders)
     finally:
+        # Also on SIGTERM: main() turns it into SystemExit.
         for r in responders:
             r.stop()
+        shutil.rmtree(rdir, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def measure_backend(args, db_dsn, mariadb, rdir, small_sock, page_sock, responders):
+def measure_backend(args, db_dsn, mariadb, tmp, small_sock, page_sock, responders):
     results = []
     with stack.Stack(threads=args.threads, env=LIMITS, db=db_dsn,
                      extra_nginx=BASELINE + responder_locations(small_sock, page_sock),
                      write_rate=1000000, write_burst=1000000) as s:
         dsn = s.daemon_env()["SEALDROP_DB"]
         url = s.url
-        tmp = tempfile.mkdtemp(prefix="sealdrop-bench-")
         # Prepared data: 16 inboxes to send to, one inbox with 60 messages to
         # fetch 50 from, 50 inboxes to ask challenges for.
         sendees = [Inbox(url) for _ in range(16)]
@@ -248,7 +258,7 @@ def soak(args):
         for _ in range(60):
             sess.post(s.url + "/send", data=reader.body(),
                       headers={"Content-Type": "application/json"}).raise_for_status()
-        tmp = tempfile.mkdtemp(prefix="sealdrop-soak-")
+        tmp = tempfile.mkdtemp(prefix="sealdrop-soak-", dir=s.dir)  # removed with the stack
         sendees = [Inbox(s.url) for _ in range(8)]
         with open(os.path.join(tmp, "send.txt"), "w") as f:
             for i in range(2000):
@@ -284,6 +294,9 @@ def main():
     ap.add_argument("--db", choices=["galera"],
                     help="galera: only one node of a 3-node cluster against three (galera.py)")
     args = ap.parse_args()
+    # SIGTERM (kill, timeout, a CI runner) as SystemExit: the finally blocks
+    # then stop the responders and stacks and remove the temp directories.
+    signal.signal(signal.SIGTERM, lambda signo, frame: sys.exit(128 + signo))
     if args.db == "galera":
         import galera
         galera.run(args)
@@ -308,6 +321,7 @@ def main():
                 res, rss = run_backend(backend, args, m.dsn, m)
             finally:
                 m.stop()
+                shutil.rmtree(d, ignore_errors=True)
         table.append((backend, res, rss))
     print()
     print("| backend | scenario | req/s | p50 | p99 | errors | non-2xx | x its responder |"
@@ -333,11 +347,13 @@ def main():
             else:
                 sys.path.insert(0, os.path.join(ROOT, "tests", "deploy"))
                 from conftest import MariaDB
-                m = MariaDB(tempfile.mkdtemp(prefix="sealdrop-bench-mariadb-"))
+                d = tempfile.mkdtemp(prefix="sealdrop-bench-mariadb-")
+                m = MariaDB(d)
                 try:
                     rows = scale(args, m.dsn, m)
                 finally:
                     m.stop()
+                    shutil.rmtree(d, ignore_errors=True)
             print()
             print("| backend | stored messages | scenario | req/s | p50 | p99 | errors |")
             print("|---|---|---|---:|---:|---:|---:|")

@@ -79,5 +79,9 @@ def test_a_certificate_the_ca_did_not_sign_is_refused(tls, sealdropd, tmp_path):
 def test_unusable_tls_settings_are_refused_before_connecting(tls, sealdropd, tmp_path, query):
     db, _, _ = tls
     r = migrate(sealdropd, db.dsn + "?" + query, tmp_path)
-    assert r.returncode != 0
+    # Refused by the DSN check (src/store/driver_mysql.c, exit 78 as any
+    # bad setting), not by a connection that failed.
+    assert r.returncode == 78, (r.returncode, r.stderr)
+    assert "sealdropd: bad MySQL DSN (want mysql://" in r.stderr, r.stderr
+    assert "cannot connect" not in r.stderr, r.stderr
     assert db.password not in r.stderr

@@ -18,6 +18,9 @@ import stack
 
 RUN = os.path.join(ROOT, "scripts", "run")
 REPEAT = int(os.environ.get("SEALDROP_RUN_REPEAT", "15"))
+# The binary under test, built already: scripts/run then builds nothing (it
+# would reconfigure build/ while scripts/check's -Werror build is in use).
+RUN_ENV = dict(os.environ, SEALDROPD=stack.sealdropd_path())
 
 
 def proc_info(pid):
@@ -66,7 +69,8 @@ class Run:
             # SIGINT ignored, which a shell cannot trap.
             cmd = ["/bin/sh", "-c", 'trap "" INT; exec "$0" "$@"'] + cmd
         self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, start_new_session=True, text=True)
+                                  stdin=subprocess.DEVNULL, start_new_session=True, text=True,
+                                  env=RUN_ENV)
         self.lines = []
         self.running = threading.Event()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -111,12 +115,10 @@ class Run:
 
     def kill(self):
         """Whatever happened, leave nothing behind."""
-        if self.p.poll() is None:
-            try:
-                os.killpg(self.p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.p.wait(10)
+        # Ctrl-C first, SIGKILL only after 90s: sealdropd and nginx run in
+        # sessions of their own and would outlive a SIGKILL of the group;
+        # then whatever STATE/run/pids still lists.
+        stack.stop_scripts_run(self.p, self.state)
         for pid in self.left_running():
             os.kill(pid, signal.SIGKILL)
         self.reader.join(10)
@@ -138,8 +140,31 @@ def test_scripts_run_serves_and_stops_on_ctrl_c(tmp_path):
         url = "http://127.0.0.1:%d" % run.port
         assert requests.get(url + "/health").json()["status"] == "healthy"
         assert requests.get(url + "/").status_code == 200
+        # It serves the binary under test ($SEALDROPD), not one it built.
+        assert os.readlink("/proc/%d/exe" % run.children["sealdropd"]) == \
+            os.path.realpath(stack.sealdropd_path())
+        # Its children's PIDs, for whoever has to clean up after a SIGKILL.
+        pids_file = run.state / "run" / "pids"
+        assert pids_file.read_text().split() == [str(run.children["sealdropd"]),
+                                                 str(run.children["nginx"])]
         os.killpg(run.p.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         assert_stopped_cleanly(run, run.finish())
+        assert not pids_file.exists()
+    finally:
+        run.kill()
+
+
+def test_scripts_run_children_outlive_its_sigkill_and_the_pids_file_finds_them(tmp_path):
+    run = Run(tmp_path / "state")
+    try:
+        run.wait_running()
+        os.killpg(run.p.pid, signal.SIGKILL)  # its children are in other sessions
+        run.finish()
+        assert run.left_running(), "nothing outlived the SIGKILL: the test is moot"
+        stack.stop_scripts_run(run.p, run.state)
+        stack.wait_until(lambda: not run.left_running(), timeout=10,
+                         what="the listed children to be gone")
+        assert port_is_closed(run.port)
     finally:
         run.kill()
 
@@ -242,6 +267,7 @@ def test_scripts_run_refuses_a_taken_port(tmp_path):
         s.listen(1)
         port = s.getsockname()[1]
         r = subprocess.run([RUN, "--port", str(port), "--state",
-                            str(tmp_path / "state")], capture_output=True, text=True, timeout=60)
+                            str(tmp_path / "state")], capture_output=True, text=True, timeout=60,
+                           env=RUN_ENV)
     assert r.returncode == 1
     assert "port %d on 127.0.0.1 is already in use" % port in r.stderr

@@ -123,6 +123,17 @@ def test_service_hardening_line(service, key, value):
     assert service.get(key) == [value], "%s=%s expected, found %r" % (key, value, service.get(key))
 
 
+def test_service_keeps_restarting_while_the_database_is_not_up():
+    # ExecStartPre=--migrate fails until a remote database answers: the
+    # restarts must not run into the start limit (the socket would stay
+    # down), nor spin.
+    unit = parse_unit("sealdropd.service")
+    assert unit["Unit"].get("StartLimitIntervalSec") == ["0"]
+    assert "StartLimitIntervalSec" not in unit["Service"]
+    assert unit["Service"].get("Restart") == ["on-failure"]
+    assert int(unit["Service"]["RestartSec"][0]) >= 2
+
+
 @pytest.mark.parametrize("key", ["MemoryMax", "TasksMax"])
 def test_service_resources_are_bounded(service, key):
     values = service.get(key, [])

@@ -100,14 +100,17 @@ def node_stacks(cluster):
                               write_rate=100000, write_burst=100000)
                   for n in range(1, NODES + 1)]
         for s in stacks:
-            started.append(s.start())
+            # Noted before it starts: a start that fails half-way stops what
+            # it started, and teardown still stops the others.
+            started.append(s)
+            s.start()
         return db, stacks
 
     yield start
     bad = []
     for s in started:
         rc = s.stop_daemon()
-        if rc != 0:
+        if rc is not None and rc != 0:  # None: stopped already (its start failed)
             bad.append("sealdropd exited %s; its log ends:\n%s" % (rc, s.log()[-3000:]))
         s.stop()
     assert not bad, "\n".join(bad)

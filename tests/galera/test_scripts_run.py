@@ -27,7 +27,8 @@ class Run:
         self.p = subprocess.Popen([RUN, "--db", "galera", "--port", str(self.port),
                                    "--state", state, "--threads", "2"],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, start_new_session=True, text=True)
+                                  stdin=subprocess.DEVNULL, start_new_session=True, text=True,
+                                  env=dict(os.environ, SEALDROPD=stack.sealdropd_path()))
         self.lines, self.running = [], threading.Event()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -96,8 +97,9 @@ def test_scripts_run_db_galera_serves_stops_and_starts_again():
         assert r.status_code == 200 and sorted(m["id"] for m in r.json()["data"]) == ids
         assert run.ctrl_c() == 0, "".join(run.lines)
     finally:
-        if run is not None and run.p.poll() is None:
-            os.killpg(run.p.pid, signal.SIGKILL)
-            run.p.wait(10)
+        if run is not None:
+            # Ctrl-C first: its children run in sessions of their own, and
+            # a SIGKILL of its group would orphan them.
+            stack.stop_scripts_run(run.p, state)
         subprocess.run([GALERA_SH, "stop", os.path.join(state, "galera")], check=False)
         shutil.rmtree(parent, ignore_errors=True)

@@ -74,6 +74,7 @@ daemon off;
 events {}
 http {
     include /etc/nginx/mime.types;
+    access_log %s/access.log;
     client_body_temp_path %s/tmp/body;
     fastcgi_temp_path %s/tmp/fastcgi;
     proxy_temp_path %s/tmp/proxy;
@@ -81,7 +82,7 @@ http {
     scgi_temp_path %s/tmp/scgi;
     include %s/sites/*.conf;
 }
-""" % ((("user root root;" if os.geteuid() == 0 else ""),) + (prefix,) * 8)
+""" % ((("user root root;" if os.geteuid() == 0 else ""),) + (prefix,) * 9)
     path = os.path.join(prefix, "nginx.conf")
     with open(path, "w") as f:
         f.write(main)

@@ -77,6 +77,45 @@ def exited(proc, name):
     return check
 
 
+def stop_scripts_run(proc, state, timeout=90):
+    """Stop a scripts/run started in a session of its own (proc, a Popen)
+    and whatever it started: SIGINT as Ctrl-C, then up to timeout seconds
+    for its own cleanup (its children run in sessions of their own, so
+    signalling its process group does not reach them); only then SIGKILL.
+    Last, every PID still listed in STATE/run/pids that is still a
+    sealdropd or nginx is SIGKILLed with its process group, by PID."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(10)
+    try:
+        with open(os.path.join(str(state), "run", "pids")) as f:
+            listed = [int(line) for line in f if line.strip().isdigit()]
+    except OSError:
+        listed = []
+    for pid in listed:
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm not in ("sealdropd", "nginx"):
+            continue  # gone, and its PID reused
+        for target in (-pid, pid):
+            try:
+                os.kill(target, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 def sealdropd_path():
     return os.environ.get("SEALDROPD", os.path.join(ROOT, "build", "sealdropd"))
 
@@ -133,6 +172,7 @@ class Stack:
         self.dir = None
         self.daemons = []
         self.nginx = None
+        self.socks, self.log_paths = [], []
 
     @property
     def daemon(self):
@@ -146,6 +186,15 @@ class Stack:
     # -- life cycle -------------------------------------------------------
 
     def start(self):
+        """Start sealdropd and nginx and wait for /health; should that
+        fail, whatever was started is stopped before the error goes on."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
         self.dir = tempfile.mkdtemp(prefix="sealdrop-stack-")
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
@@ -187,11 +236,12 @@ class Stack:
         """Start every sealdropd at once (several migrate the same database
         concurrently), then wait for all their sockets."""
         self.logfs = [open(p, "ab") for p in self.log_paths]
-        self.daemons = [subprocess.Popen(
-            [self.binary, "--listen", "unix:" + sock, "--threads", str(self.threads)],
-            env=self.daemon_env(i) if self.dbs else self.daemon_env(), cwd=self.dir,
-            stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
-            for i, (sock, logf) in enumerate(zip(self.socks, self.logfs))]
+        self.daemons = []  # filled one by one: a failed Popen leaves the others stoppable
+        for i, (sock, logf) in enumerate(zip(self.socks, self.logfs)):
+            self.daemons.append(subprocess.Popen(
+                [self.binary, "--listen", "unix:" + sock, "--threads", str(self.threads)],
+                env=self.daemon_env(i) if self.dbs else self.daemon_env(), cwd=self.dir,
+                stdin=subprocess.DEVNULL, stdout=logf, stderr=logf))
         for sock, d in zip(self.socks, self.daemons):
             wait_until(lambda sock=sock: os.path.exists(sock), interval=0.02,
                        what="sealdropd to create " + sock,
@@ -289,7 +339,7 @@ class Stack:
         try:
             with open(self.log_paths[i], "rb") as f:
                 return f.read().decode("utf-8", "replace")
-        except OSError:
+        except (OSError, IndexError):  # IndexError: never started
             return ""
 
     def nginx_log(self):

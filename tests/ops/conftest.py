@@ -3,6 +3,7 @@ bootstrap (tests/lib on sys.path, stack, sdclient) comes from
 tests/lib/sdfixtures.py."""
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -74,3 +75,19 @@ def mariadb():
     db = MariaDB(own)
     yield db
     db.stop()
+    shutil.rmtree(own, ignore_errors=True)
+
+
+@pytest.fixture
+def temp_dir():
+    """temp_dir(prefix) -> a new directory under the system's temp dir
+    (short paths: unix sockets live there), removed when the test ends."""
+    made = []
+
+    def make(prefix):
+        made.append(tempfile.mkdtemp(prefix=prefix))
+        return made[-1]
+
+    yield make
+    for d in made:
+        shutil.rmtree(d, ignore_errors=True)

@@ -10,7 +10,6 @@ import re
 import socket
 import sqlite3
 import subprocess
-import tempfile
 import time
 
 import pytest
@@ -265,8 +264,8 @@ def test_purge_runs_and_deleted_messages_are_counted():
         assert rc.fetch().json()["data"] == []
 
 
-def test_unix_socket_listener():
-    path = os.path.join(tempfile.mkdtemp(prefix="sealdrop-metrics-"), "metrics.sock")
+def test_unix_socket_listener(temp_dir):
+    path = os.path.join(temp_dir("sealdrop-metrics-"), "metrics.sock")
     with stack.Stack(threads=2, env={"SEALDROP_METRICS": "unix:" + path}) as s:
         assert requests.get(s.url + "/health").status_code == 200
         out = scrape.raw(path, b"GET /metrics HTTP/1.0\r\n\r\n", socket.AF_UNIX)
@@ -281,8 +280,8 @@ def test_unix_socket_listener():
 
 @pytest.mark.parametrize("addr", ["0.0.0.0:%d", "192.0.2.1:%d", "[::]:%d", "[2001:db8::1]:%d",
                                   "example.org:%d", ":%d"])
-def test_non_loopback_address_is_refused_at_start(sealdropd, addr):
-    d = tempfile.mkdtemp(prefix="sealdrop-metrics-")
+def test_non_loopback_address_is_refused_at_start(sealdropd, addr, temp_dir):
+    d = temp_dir("sealdrop-metrics-")
     port = stack.free_port()
     r = subprocess.run([sealdropd, "--listen", "unix:" + os.path.join(d, "s.sock"),
                         "--metrics", addr % port, "--state", d],
@@ -296,11 +295,11 @@ def test_non_loopback_address_is_refused_at_start(sealdropd, addr):
         assert s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_cgi_requests_ignore_the_metrics_setting(sealdropd):
+def test_cgi_requests_ignore_the_metrics_setting(sealdropd, temp_dir):
     """A CGI process serves one request: it must not try to open the
     metrics address (every concurrent request would fight for it). The port
     is held here, so a process that tried would fail to start."""
-    d = tempfile.mkdtemp(prefix="sealdrop-metrics-cgi-")
+    d = temp_dir("sealdrop-metrics-cgi-")
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         held.listen(1)

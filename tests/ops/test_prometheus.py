@@ -6,9 +6,9 @@ stopped by PID) scrapes sealdropd and evaluates those rules."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
-import tempfile
 import urllib.parse
 import urllib.request
 
@@ -64,8 +64,16 @@ def write_rules_and_config(d, target, interval=None):
     return rules, path
 
 
-def test_docs_rules_and_scrape_config_pass_promtool():
-    d = tempfile.mkdtemp(prefix="sealdrop-promtool-")
+def test_prometheus_is_the_unpacked_deb_not_an_installed_package():
+    # tests/ops/run puts the cache's usr/bin first on PATH.
+    cache = os.path.realpath(os.environ["SEALDROP_PROMETHEUS_CACHE"])
+    for tool in ("prometheus", "promtool"):
+        found = shutil.which(tool)
+        assert found and os.path.realpath(found).startswith(cache + os.sep), (tool, found)
+
+
+def test_docs_rules_and_scrape_config_pass_promtool(temp_dir):
+    d = temp_dir("sealdrop-promtool-")
     rules, conf = write_rules_and_config(d, "127.0.0.1:9464")
     r = subprocess.run(["promtool", "check", "rules", rules], capture_output=True, text=True,
                        timeout=60)
@@ -84,8 +92,8 @@ def prom_query(base, q):
     return body["data"]["result"]
 
 
-def test_prometheus_scrapes_sealdropd_and_loads_the_rules(mstack):
-    d = tempfile.mkdtemp(prefix="sealdrop-prometheus-")
+def test_prometheus_scrapes_sealdropd_and_loads_the_rules(mstack, temp_dir):
+    d = temp_dir("sealdrop-prometheus-")
     _, conf = write_rules_and_config(d, "127.0.0.1:%d" % mstack.metrics_port, interval="1s")
     port = stack.free_port()
     base = "http://127.0.0.1:%d" % port

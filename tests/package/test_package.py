@@ -20,6 +20,7 @@ from prodsite import ProductionSite
 STATE = "/var/lib/sealdrop"
 ENV_FILE = "/etc/sealdrop/sealdropd.env"
 SITE = "/etc/nginx/sites-available/sealdrop"
+ENABLED = "/etc/nginx/sites-enabled/sealdrop"
 VENDOR = ["libsodium-sumo.js", "libsodium-wrappers.js", "qrcode.js"]
 PASSPHRASE = "package test passphrase, long enough"
 
@@ -138,7 +139,22 @@ def test_purge_leaves_only_the_user(installed, site):
     # sealdropd writes into /var/lib/sealdrop: stop it before the purge.
     assert site.stop() == 0, site.daemon_log()
     assert os.path.exists(STATE + "/sealdrop.db")
-    r = installed.purge()
+    # The site enabled as docs/DEPLOY.md says: purge removes the link,
+    # which would dangle and keep nginx from starting. (Only if nothing of
+    # that name is there: not ours to replace.)
+    made_link = link_left = False
+    if os.path.isdir(os.path.dirname(ENABLED)) and not os.path.lexists(ENABLED):
+        os.symlink("../sites-available/sealdrop", ENABLED)
+        made_link = True
+    try:
+        r = installed.purge()
+    finally:
+        if made_link and os.path.islink(ENABLED) and \
+                os.readlink(ENABLED) == "../sites-available/sealdrop":
+            link_left = True
+            os.unlink(ENABLED)  # ours: leave the system nginx no dangling link
+    assert made_link, "%s exists already (or no sites-enabled): cannot test" % ENABLED
+    assert not link_left, "purge left the enabled site's link " + ENABLED
     assert r is not None and r.returncode == 0, r and (r.stdout + r.stderr)
     assert [p for p in PACKAGES if installed_state(p)] == []
     left = [f for files in installed.files.values() for f in files
