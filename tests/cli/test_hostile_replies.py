@@ -54,6 +54,58 @@ def no_crash(r):
     assert not any(ord(c) < 0x20 and c != "\n" for c in text), repr(text)
 
 
+def test_an_empty_page_with_more_to_come_is_not_followed(cli, fake):
+    """has_more with no messages and a cursor one past since_id: without
+    the check fetch and watch paged on for ever."""
+    registered(cli, fake, fetch_token="T" * 64)
+
+    def fetch(path, body):
+        return 200, {}, page(has_more=True, next_cursor=(body.get("since_id") or 0) + 1)
+    fake.route("POST", "/fetch", fetch)
+    r = cli("fetch", check=False, timeout=30)
+    no_crash(r)
+    assert r.returncode == 70 and "cursor" in r.stderr.decode(), r.stderr
+    assert fake.paths().count("/fetch") == 1
+
+
+def test_a_cursor_that_is_not_the_last_id_is_not_followed(cli, fake):
+    registered(cli, fake, fetch_token="T" * 64)
+    fake.reply("POST", "/fetch", 200, page(message(cli, id=3), has_more=True, next_cursor=50))
+    r = cli("fetch", check=False, timeout=30)
+    no_crash(r)
+    assert r.returncode == 70 and r.stdout == b"", r.stderr
+    assert fake.paths().count("/fetch") == 1
+
+
+def test_an_ascending_page_below_since_is_refused(cli, fake):
+    registered(cli, fake, fetch_token="T" * 64)
+
+    def fetch(path, body):
+        if not body.get("since_id"):
+            return 200, {}, page(message(cli, id=5), has_more=True, next_cursor=5)
+        return 200, {}, page(message(cli, "old", id=2), message(cli, id=9))
+    fake.route("POST", "/fetch", fetch)
+    r = cli("fetch", check=False, timeout=30)
+    no_crash(r)
+    assert r.returncode == 70 and "range" in r.stderr.decode(), r.stderr
+    assert b"old" not in r.stdout
+
+
+def test_a_server_that_pages_on_and_on_is_stopped(cli, fake):
+    """Well-formed pages that never end: one round reads at most 1000."""
+    registered(cli, fake, fetch_token="T" * 64)
+    m = message(cli)
+
+    def fetch(path, body):
+        i = (body.get("since_id") or 0) + 1
+        return 200, {}, page(dict(m, id=i), has_more=True, next_cursor=i)
+    fake.route("POST", "/fetch", fetch)
+    r = cli("fetch", "--json", check=False, timeout=120)
+    no_crash(r)
+    assert r.returncode == 70 and "1000 pages" in r.stderr.decode(), r.stderr
+    assert fake.paths().count("/fetch") == 1000
+
+
 @pytest.mark.parametrize("field", ["id", "encrypted_message", "created_at", "seen", "metadata"])
 def test_every_message_field_of_the_wrong_type(cli, fake, field):
     registered(cli, fake, fetch_token="T" * 64)
