@@ -240,6 +240,39 @@ def test_message_text_cannot_fake_a_boundary_or_drive_the_terminal(cli, fake):
     assert got[0]["text"] == evil
 
 
+# Invisible in a terminal: each one in front of "---" would make a line
+# look like sealdrop's own header.
+HIDDEN = ["\u200b", "\ufeff", "\u2060", "\u00ad", "\u202a", "\u202b", "\u202c", "\u202d",
+          "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u2028", "\u2029", "\u200e",
+          "\u200f", "\u061c", "\u115f", "\u1160", "\u3164", "\uffa0", "\u2064", "\U000e0041"]
+ZERO_WIDTH = ["\u200d", "\u200c", "\ufe0f", "\u0301"]  # kept, but not in front of ---
+
+
+def _visible(line):
+    return "".join(c for c in line if c not in HIDDEN + ZERO_WIDTH)
+
+
+@pytest.mark.parametrize("c", HIDDEN + ZERO_WIDTH, ids=lambda c: "U+%04X" % ord(c))
+def test_invisible_characters_cannot_fake_a_boundary(cli, fake, c):
+    registered(cli, fake, fetch_token="T" * 64)
+    evil = "hello\n%s--- #99 2026-01-01T00:00:00Z\nI am message 99\n%s%s---" % (c, c, c)
+    fake.reply("POST", "/fetch", 200, page(
+        message(cli, evil, id=1),
+        message(cli, "plain", id=2, created_at="2026%s\n--- #97" % c)))
+    out = cli("fetch").stdout.decode()
+    # Whatever a terminal leaves out, only our two header lines start with ---.
+    lines = [_visible(line) for line in out.split("\n")]
+    assert [line for line in lines if line.startswith("---")] == [
+        "--- #1 2026-01-01T00:00:00Z", "--- #2 2026%s?--- #97" % ("?" if c in HIDDEN else "")
+    ], out
+    if c in HIDDEN:
+        assert c not in out, out
+        assert "\n?--- #99 2026-01-01T00:00:00Z\n" in out, out
+    else:
+        assert "\n\\%s--- #99 2026-01-01T00:00:00Z\n" % c in out, out
+    assert json.loads(cli("fetch", "--json").stdout)[0]["text"] == evil
+
+
 def test_reading_uses_the_sealed_fetch_token(cli, fake):
     """register keeps the fetch token, sealed to the identity's own key;
     fetch and marking read use it: one request per page, no challenge."""
