@@ -16,7 +16,7 @@ import pytest
 from nacl.public import PublicKey, SealedBox
 
 from conftest import PASS, assert_one_clean_line, b64
-from hostile import TOKEN, bound_bytes, bound_challenges, key_reply, registered
+from hostile import TOKEN, bound_bytes, bound_challenges, cheap_init, key_reply, registered
 
 # A value of every JSON type and a few sizes and shapes that are never right.
 WRONG = [None, 0, -1, 2 ** 63, 1.5, True, "", "x" * 20000, "\x1b[2J\n--- #9", [], [1], {},
@@ -487,6 +487,19 @@ def test_registering_again_says_the_old_inbox_stays(cli, fake):
     assert r.returncode == 64 and "already has an inbox" in r.stderr.decode()
     r = cli("register", "--server", fake.url, "--force")
     assert "forgotten here, not erased" in r.stderr.decode()
+
+
+@pytest.mark.parametrize("suffix", [":00000%d", ":%d0", ":%d:", ":%dx"])
+def test_register_refuses_a_server_url_without_a_usable_origin(cli, fake, suffix):
+    """Registered there, every later command would fail (65): refused first."""
+    cheap_init(cli)
+    before = cli.doc()
+    port = fake.url.rsplit(":", 1)[1]
+    fake.reply("POST", "/register", 201, {"link_token": TOKEN, "box_public_key": "x"})
+    url = "http://127.0.0.1" + suffix % int(port)
+    r = cli("register", "--server", url, check=False)
+    assert r.returncode == 64, (url, r.returncode, r.stderr)
+    assert fake.paths() == [] and cli.doc() == before, url
 
 
 @pytest.mark.parametrize("passphrase,ok", [("1234567", False), ("x", False), ("ééééééé", False),
