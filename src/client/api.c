@@ -175,6 +175,7 @@ int api_register_post(const char *server, const struct identity *id, const char 
 		snprintf(fetch, IDENTITY_FETCH_MAX + 1, "%s", ft);
 	rc = CLI_OK;
 out:
+	http_reply_secret_wipe(&r, "fetch_token");
 	http_reply_free(&r);
 	return rc;
 }

@@ -114,6 +114,7 @@ int cmd_rotate_token(const struct cli_opts *o, int argc, char **argv)
 	rc = identity_fetch_token_set(o->identity, &s.id, token);
 	printf("%s\n", token);
 out:
+	http_reply_secret_wipe(&r, "fetch_token");
 	http_reply_free(&r);
 	session_close(&s);
 	return rc;

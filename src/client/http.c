@@ -131,8 +131,14 @@ static size_t http_body_collect(char *p, size_t size, size_t nmemb, void *arg)
 		cap = b->cap ? b->cap : 16384;
 		while (cap < b->len + n + 1)
 			cap *= 2;
-		if ((grown = realloc(b->data, cap)) == NULL)
+		/* Not realloc: the old buffer may hold a token, wiped here. */
+		if ((grown = malloc(cap)) == NULL)
 			return 0;
+		if (b->data != NULL) {
+			memcpy(grown, b->data, b->len);
+			sodium_memzero(b->data, b->cap);
+			free(b->data);
+		}
 		b->data = grown;
 		b->cap = cap;
 	}
@@ -261,9 +267,16 @@ int http_json_request(const char *method, const char *url, json_object *body, co
 		reply->json = jsonv_object_parse(got.data, got.len);
 	rc = CLI_OK;
 out:
+	/* The header list holds "Authorization: Bearer <token>", the raw
+	 * reply maybe a token (/register, /rotate_token): wiped, not just
+	 * freed. */
+	for (struct curl_slist *p = h; p != NULL; p = p->next)
+		sodium_memzero(p->data, strlen(p->data));
 	curl_slist_free_all(h);
 	if (c != NULL)
 		curl_easy_cleanup(c);
+	if (got.data != NULL)
+		sodium_memzero(got.data, got.cap);
 	free(got.data);
 	return rc;
 }
@@ -272,6 +285,16 @@ void http_reply_free(struct http_reply *r)
 {
 	json_object_put(r->json);
 	r->json = NULL;
+}
+
+void http_reply_secret_wipe(struct http_reply *r, const char *key)
+{
+	json_object *v;
+
+	if (r->json != NULL && json_object_object_get_ex(r->json, key, &v) &&
+	    json_object_is_type(v, json_type_string))
+		sodium_memzero((char *)json_object_get_string(v),
+		               (size_t)json_object_get_string_len(v));
 }
 
 const char *http_reply_reason(const struct http_reply *r)

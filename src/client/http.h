@@ -42,6 +42,9 @@ int http_wait(long seconds);
 
 void http_reply_free(struct http_reply *r);
 
+/* Wipe the string value of key in r's JSON (a token) before it is freed. */
+void http_reply_secret_wipe(struct http_reply *r, const char *key);
+
 /* The server's reason for a non-2xx reply, its "error" string (control
  * characters are filtered when printed), or a generic text. */
 const char *http_reply_reason(const struct http_reply *r);
