@@ -23,6 +23,19 @@
 
 static volatile sig_atomic_t http_cancel_flag;
 static long http_total_timeout = HTTP_TOTAL_TIMEOUT;
+static struct timespec http_deadline; /* 0: none; else CLOCK_MONOTONIC */
+
+/* 1 once an absolute deadline set by http_cancel_reset has passed. */
+static int http_deadline_passed(void)
+{
+	struct timespec now;
+
+	if (http_deadline.tv_sec == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > http_deadline.tv_sec ||
+	       (now.tv_sec == http_deadline.tv_sec && now.tv_nsec >= http_deadline.tv_nsec);
+}
 
 void http_cancel(void)
 {
@@ -36,6 +49,8 @@ int http_cancelled(void)
 
 void http_cancel_reset(long seconds)
 {
+	clock_gettime(CLOCK_MONOTONIC, &http_deadline);
+	http_deadline.tv_sec += seconds;
 	http_total_timeout = seconds;
 	http_cancel_flag = 0;
 }
@@ -46,11 +61,11 @@ int http_wait(long seconds)
 	for (long step = 0; step < seconds * 10; step++) {
 		struct timespec t = {0, 100L * 1000 * 1000};
 
-		if (http_cancel_flag)
+		if (http_cancel_flag || http_deadline_passed())
 			return -1;
 		nanosleep(&t, NULL);
 	}
-	return http_cancel_flag ? -1 : 0;
+	return http_cancel_flag || http_deadline_passed() ? -1 : 0;
 }
 
 /* Called by libcurl several times a second, also while it waits for a
@@ -63,7 +78,7 @@ static int http_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_o
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return http_cancel_flag ? 1 : 0;
+	return http_cancel_flag || http_deadline_passed() ? 1 : 0;
 }
 
 /* Retry-After as delay-seconds (an HTTP date counts as absent). */
@@ -208,7 +223,7 @@ int http_json_request(const char *method, const char *url, json_object *body, co
 	int rc = CLI_ENETWORK;
 
 	memset(reply, 0, sizeof *reply);
-	if (http_cancel_flag) {
+	if (http_cancel_flag || http_deadline_passed()) {
 		cli_err("interrupted");
 		return CLI_ENETWORK;
 	}

@@ -33,8 +33,9 @@ void http_cancel(void);
 /* 1 once http_cancel was called. */
 int http_cancelled(void);
 
-/* Take requests again after a cancel (watch's last ack), and give each at
- * most seconds from now on. */
+/* Take requests again after a cancel (watch's last ack) until an absolute
+ * deadline seconds from now: at it, a request in flight is aborted, a wait
+ * ends and a new request is refused, however many there are. */
 void http_cancel_reset(long seconds);
 
 /* Sleep for seconds, in short steps, returning early (-1) when cancelled. */

@@ -449,6 +449,34 @@ def test_watch_acks_what_it_showed_when_stopped_mid_ack(cli, fake):
     assert [c["message_ids"] for c in calls] == [[7], [7]]
 
 
+def test_the_last_ack_try_of_watch_has_an_absolute_deadline(cli, fake):
+    """The last try after a signal ends 10 s after it began, also when the
+    server keeps answering 429 with waits that add up to far more."""
+    registered(cli, fake, fetch_token="T" * 64)
+    fake.reply("POST", "/fetch", 200, page(message(cli, "shown", id=7)))
+    arrived, calls = threading.Event(), []
+
+    def ack(path, body):
+        calls.append(time.monotonic())
+        arrived.set()
+        return 429, {"Retry-After": "8"}, {"error": "slow down"}
+    fake.route("POST", "/ack", ack)
+    p = cli.popen("watch", "--ack", "--interval", "3600")
+    try:
+        assert arrived.wait(30), "watch sent no /ack"
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, err
+    assert took < 13, took  # 5 waits of 8 s without the deadline
+
+
 def test_watch_does_not_repeat_a_message_without_an_id(cli, fake):
     registered(cli, fake, fetch_token="T" * 64)
     fake.reply("POST", "/fetch", 200, page(message(cli, "no id", id=None),
