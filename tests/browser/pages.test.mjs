@@ -230,3 +230,30 @@ test('a send whose outcome is unknown goes again with the same key, once', async
   assert.notEqual(keys[keys.length - 1], keys[keys.length - 2]);
   await b.ctx.close();
 });
+
+test('a refresh after a failed first load reads the newest page, not the oldest', async () => {
+  const a = await newPage();
+  const { link } = await createInbox(a.page, 'Ivan');
+  const s = await newPage();
+  await send(s.page, link, 'the first one');
+  await s.ctx.close();
+  const bodies = [];
+  let failFirst = true;
+  await a.page.route('**/fetch', async (r) => {
+    bodies.push(JSON.parse(r.request().postData()));
+    if (failFirst) {
+      failFirst = false;
+      await r.fulfill({ status: 503, json: { error: 'busy' } });
+    } else {
+      await r.continue();
+    }
+  });
+  await unlock(a.page);
+  await a.page.locator('#status[data-kind="error"]').waitFor();
+  await a.page.getByRole('button', { name: 'Refresh' }).click();
+  await a.page.locator('ol.messages li .text').filter({ hasText: 'the first one' }).waitFor();
+  assert.equal(bodies.length, 2);
+  assert.equal(bodies[1].order, 'DESC');
+  assert.equal(bodies[1].since_id, undefined, 'not a walk from the oldest');
+  await a.ctx.close();
+});
