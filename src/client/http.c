@@ -24,6 +24,12 @@
 static volatile sig_atomic_t http_cancel_flag;
 static long http_total_timeout = HTTP_TOTAL_TIMEOUT;
 static struct timespec http_deadline; /* 0: none; else CLOCK_MONOTONIC */
+static int http_unanswered;           /* see http_last_unanswered */
+
+int http_last_unanswered(void)
+{
+	return http_unanswered;
+}
 
 /* 1 once an absolute deadline set by http_cancel_reset has passed. */
 static int http_deadline_passed(void)
@@ -223,6 +229,7 @@ int http_json_request(const char *method, const char *url, json_object *body, co
 	int rc = CLI_ENETWORK;
 
 	memset(reply, 0, sizeof *reply);
+	http_unanswered = 0;
 	if (http_cancel_flag || http_deadline_passed()) {
 		cli_err("interrupted");
 		return CLI_ENETWORK;
@@ -274,6 +281,15 @@ int http_json_request(const char *method, const char *url, json_object *body, co
 		goto out;
 	}
 	if (e != CURLE_OK) {
+		long sent = 0;
+
+		/* The request went out whole or in part, and no reply came
+		 * (nothing, a broken connection, a time-out): the server may
+		 * have acted on it. */
+		if ((e == CURLE_GOT_NOTHING || e == CURLE_RECV_ERROR || e == CURLE_SEND_ERROR ||
+		     e == CURLE_OPERATION_TIMEDOUT || e == CURLE_PARTIAL_FILE) &&
+		    curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0)
+			http_unanswered = 1;
 		cli_err("cannot reach %s: %s", url, curl_easy_strerror(e));
 		goto out;
 	}

@@ -25,6 +25,11 @@ struct http_reply {
 int http_json_request(const char *method, const char *url, json_object *body, const char *bearer,
                       struct http_reply *reply);
 
+/* 1 when the last http_json_request failed after its request was sent (no
+ * reply, a broken connection, a time-out), so the server may have acted on
+ * it; 0 for a request that never left, an interrupt, or any reply. */
+int http_last_unanswered(void);
+
 /* Abort the request in flight and refuse new ones. Async-signal-safe: a
  * SIGINT handler calls it so that Ctrl-C does not wait for a server that
  * hangs (libcurl runs with CURLOPT_NOSIGNAL and is not interrupted). */

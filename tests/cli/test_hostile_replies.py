@@ -360,6 +360,37 @@ def test_send_retries_an_unavailable_server_with_the_same_key(cli, fake):
     assert [b["idempotency_key"] for m, p, b in fake.requests if p == "/send"][-1] != keys[0]
 
 
+class _Hangup(Exception):
+    """Raised in a fake route: the connection closes with no reply."""
+
+
+def test_send_whose_reply_is_lost_is_retried_with_the_same_key(cli, fake):
+    """The request went out and no reply came (the connection closed):
+    the message may be stored, so it goes again with the same key."""
+    fake.reply("GET", "/key/", 200, key_reply(os.urandom(32)))
+    hangups = [1]
+
+    def send(path, body):
+        if hangups:
+            hangups.pop()
+            raise _Hangup()
+        return 201, {}, {"message": "Message sent successfully", "id": 8}
+    fake.route("POST", "/send", send)
+    assert cli("send", fake.url + "/l/" + TOKEN, "once").stdout.decode() == "sent (id 8)\n"
+    keys = [b["idempotency_key"] for m, p, b in fake.requests if p == "/send"]
+    assert len(keys) == 2 and keys[0] == keys[1]
+
+    def never(path, body):
+        raise _Hangup()
+    fake.requests.clear()
+    fake.route("POST", "/send", never)
+    r = cli("send", fake.url + "/l/" + TOKEN, "twice", check=False)
+    assert r.returncode == 69, r.stderr
+    assert "may or may not have been delivered" in r.stderr.decode(), r.stderr
+    keys = [b["idempotency_key"] for m, p, b in fake.requests if p == "/send"]
+    assert len(keys) == 3 and len(set(keys)) == 1
+
+
 @pytest.mark.parametrize("status,code,text", [
     (507, "storage_full", "full"), (503, "capacity_reached", "full")])
 def test_a_full_server_is_said_plainly(cli, fake, status, code, text):
