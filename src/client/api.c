@@ -175,6 +175,7 @@ int api_register_post(const char *server, const struct identity *id, const char 
 		snprintf(fetch, IDENTITY_FETCH_MAX + 1, "%s", ft);
 	rc = CLI_OK;
 out:
+	http_reply_secret_wipe(&r, "fetch_token");
 	http_reply_free(&r);
 	return rc;
 }
@@ -248,8 +249,25 @@ int api_message_post(const char *server, const char *token, const unsigned char 
 	b64_url_encode(key, sizeof key, key_text, sizeof key_text);
 	json_object_object_add(body, "idempotency_key", json_object_new_string(key_text));
 	for (int attempt = 1;; attempt++) {
-		if ((rc = api_exchange("POST", url, body, NULL, &r)) != CLI_OK)
-			goto out;
+		if ((rc = api_exchange("POST", url, body, NULL, &r)) != CLI_OK) {
+			/* Sent, but the reply was lost: like a 502/503/504, the
+			 * same key again. Never after an interrupt. */
+			if (!http_last_unanswered() || http_cancelled())
+				goto out;
+			if (attempt >= API_SEND_RETRIES) {
+				cli_err(
+				    "send: no answer after %d tries; the message may or may not "
+				    "have been delivered",
+				    attempt);
+				goto out;
+			}
+			http_reply_free(&r);
+			if (http_wait(1) != 0) {
+				cli_err("interrupted");
+				goto out;
+			}
+			continue;
+		}
 		if (!api_send_retryable(&r) || attempt >= API_SEND_RETRIES)
 			break;
 		http_reply_free(&r);

@@ -26,7 +26,7 @@ int cmd_register(const struct cli_opts *o, int argc, char **argv)
 {
 	const char *server_arg = NULL, *name = NULL;
 	char server[IDENTITY_SERVER_MAX + 1], token[IDENTITY_TOKEN_MAX + 1];
-	char fetch[IDENTITY_FETCH_MAX + 1];
+	char fetch[IDENTITY_FETCH_MAX + 1], origin[LINK_ORIGIN_MAX];
 	struct session s;
 	int force = 0, rc;
 
@@ -44,6 +44,13 @@ int cmd_register(const struct cli_opts *o, int argc, char **argv)
 		return cli_usage_err(argv[0]);
 	if (link_server_normalize(server_arg, server, sizeof server) != 0) {
 		cli_err("--server wants an http:// or https:// URL without '?' or '#'");
+		return CLI_EUSAGE;
+	}
+	/* Every later command signs for this origin: a URL without one (a
+	 * port that is not a number below 65536, no host) would register an
+	 * inbox that nothing could use afterwards. */
+	if (link_origin(server, origin, sizeof origin) != 0) {
+		cli_err("--server: no usable origin (scheme://host[:port]) in this URL");
 		return CLI_EUSAGE;
 	}
 	/* Registering sends public keys only: no passphrase needed. */
@@ -107,6 +114,7 @@ int cmd_rotate_token(const struct cli_opts *o, int argc, char **argv)
 	rc = identity_fetch_token_set(o->identity, &s.id, token);
 	printf("%s\n", token);
 out:
+	http_reply_secret_wipe(&r, "fetch_token");
 	http_reply_free(&r);
 	session_close(&s);
 	return rc;

@@ -15,6 +15,9 @@
 #define WATCH_INTERVAL_MAX     86400
 #define WATCH_POLL_PAGES       5  /* newest-first pages a poll reads before a full round */
 #define WATCH_LAST_ACK_TIMEOUT 10 /* seconds for the ack of what was shown, after a signal */
+/* Pages of one full round at most: 100,000 messages, ten times the
+ * server's default inbox cap. A server that pages on and on is refused. */
+#define READ_PAGES_MAX         1000
 
 struct reader {
 	struct session s;
@@ -75,7 +78,12 @@ static int reader_pages_read(struct reader *rd)
 	int64_t since = 0, next;
 	int rc;
 
-	for (;;) {
+	for (int page = 0;; page++) {
+		if (page == READ_PAGES_MAX) {
+			cli_err("fetch: the server still has more after %d pages; stopped",
+			        READ_PAGES_MAX);
+			return CLI_ESERVER;
+		}
 		if ((rc = api_messages_fetch(&rd->s, rd->include_seen, 0, since, &r, &data,
 		                             &next)) != CLI_OK)
 			return rc;

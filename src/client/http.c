@@ -23,6 +23,25 @@
 
 static volatile sig_atomic_t http_cancel_flag;
 static long http_total_timeout = HTTP_TOTAL_TIMEOUT;
+static struct timespec http_deadline; /* 0: none; else CLOCK_MONOTONIC */
+static int http_unanswered;           /* see http_last_unanswered */
+
+int http_last_unanswered(void)
+{
+	return http_unanswered;
+}
+
+/* 1 once an absolute deadline set by http_cancel_reset has passed. */
+static int http_deadline_passed(void)
+{
+	struct timespec now;
+
+	if (http_deadline.tv_sec == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > http_deadline.tv_sec ||
+	       (now.tv_sec == http_deadline.tv_sec && now.tv_nsec >= http_deadline.tv_nsec);
+}
 
 void http_cancel(void)
 {
@@ -36,6 +55,8 @@ int http_cancelled(void)
 
 void http_cancel_reset(long seconds)
 {
+	clock_gettime(CLOCK_MONOTONIC, &http_deadline);
+	http_deadline.tv_sec += seconds;
 	http_total_timeout = seconds;
 	http_cancel_flag = 0;
 }
@@ -46,11 +67,11 @@ int http_wait(long seconds)
 	for (long step = 0; step < seconds * 10; step++) {
 		struct timespec t = {0, 100L * 1000 * 1000};
 
-		if (http_cancel_flag)
+		if (http_cancel_flag || http_deadline_passed())
 			return -1;
 		nanosleep(&t, NULL);
 	}
-	return http_cancel_flag ? -1 : 0;
+	return http_cancel_flag || http_deadline_passed() ? -1 : 0;
 }
 
 /* Called by libcurl several times a second, also while it waits for a
@@ -63,7 +84,7 @@ static int http_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_o
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return http_cancel_flag ? 1 : 0;
+	return http_cancel_flag || http_deadline_passed() ? 1 : 0;
 }
 
 /* Retry-After as delay-seconds (an HTTP date counts as absent). */
@@ -131,8 +152,14 @@ static size_t http_body_collect(char *p, size_t size, size_t nmemb, void *arg)
 		cap = b->cap ? b->cap : 16384;
 		while (cap < b->len + n + 1)
 			cap *= 2;
-		if ((grown = realloc(b->data, cap)) == NULL)
+		/* Not realloc: the old buffer may hold a token, wiped here. */
+		if ((grown = malloc(cap)) == NULL)
 			return 0;
+		if (b->data != NULL) {
+			memcpy(grown, b->data, b->len);
+			sodium_memzero(b->data, b->cap);
+			free(b->data);
+		}
 		b->data = grown;
 		b->cap = cap;
 	}
@@ -202,7 +229,8 @@ int http_json_request(const char *method, const char *url, json_object *body, co
 	int rc = CLI_ENETWORK;
 
 	memset(reply, 0, sizeof *reply);
-	if (http_cancel_flag) {
+	http_unanswered = 0;
+	if (http_cancel_flag || http_deadline_passed()) {
 		cli_err("interrupted");
 		return CLI_ENETWORK;
 	}
@@ -253,6 +281,15 @@ int http_json_request(const char *method, const char *url, json_object *body, co
 		goto out;
 	}
 	if (e != CURLE_OK) {
+		long sent = 0;
+
+		/* The request went out whole or in part, and no reply came
+		 * (nothing, a broken connection, a time-out): the server may
+		 * have acted on it. */
+		if ((e == CURLE_GOT_NOTHING || e == CURLE_RECV_ERROR || e == CURLE_SEND_ERROR ||
+		     e == CURLE_OPERATION_TIMEDOUT || e == CURLE_PARTIAL_FILE) &&
+		    curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0)
+			http_unanswered = 1;
 		cli_err("cannot reach %s: %s", url, curl_easy_strerror(e));
 		goto out;
 	}
@@ -261,9 +298,16 @@ int http_json_request(const char *method, const char *url, json_object *body, co
 		reply->json = jsonv_object_parse(got.data, got.len);
 	rc = CLI_OK;
 out:
+	/* The header list holds "Authorization: Bearer <token>", the raw
+	 * reply maybe a token (/register, /rotate_token): wiped, not just
+	 * freed. */
+	for (struct curl_slist *p = h; p != NULL; p = p->next)
+		sodium_memzero(p->data, strlen(p->data));
 	curl_slist_free_all(h);
 	if (c != NULL)
 		curl_easy_cleanup(c);
+	if (got.data != NULL)
+		sodium_memzero(got.data, got.cap);
 	free(got.data);
 	return rc;
 }
@@ -272,6 +316,16 @@ void http_reply_free(struct http_reply *r)
 {
 	json_object_put(r->json);
 	r->json = NULL;
+}
+
+void http_reply_secret_wipe(struct http_reply *r, const char *key)
+{
+	json_object *v;
+
+	if (r->json != NULL && json_object_object_get_ex(r->json, key, &v) &&
+	    json_object_is_type(v, json_type_string))
+		sodium_memzero((char *)json_object_get_string(v),
+		               (size_t)json_object_get_string_len(v));
 }
 
 const char *http_reply_reason(const struct http_reply *r)

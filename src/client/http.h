@@ -25,6 +25,11 @@ struct http_reply {
 int http_json_request(const char *method, const char *url, json_object *body, const char *bearer,
                       struct http_reply *reply);
 
+/* 1 when the last http_json_request failed after its request was sent (no
+ * reply, a broken connection, a time-out), so the server may have acted on
+ * it; 0 for a request that never left, an interrupt, or any reply. */
+int http_last_unanswered(void);
+
 /* Abort the request in flight and refuse new ones. Async-signal-safe: a
  * SIGINT handler calls it so that Ctrl-C does not wait for a server that
  * hangs (libcurl runs with CURLOPT_NOSIGNAL and is not interrupted). */
@@ -33,14 +38,18 @@ void http_cancel(void);
 /* 1 once http_cancel was called. */
 int http_cancelled(void);
 
-/* Take requests again after a cancel (watch's last ack), and give each at
- * most seconds from now on. */
+/* Take requests again after a cancel (watch's last ack) until an absolute
+ * deadline seconds from now: at it, a request in flight is aborted, a wait
+ * ends and a new request is refused, however many there are. */
 void http_cancel_reset(long seconds);
 
 /* Sleep for seconds, in short steps, returning early (-1) when cancelled. */
 int http_wait(long seconds);
 
 void http_reply_free(struct http_reply *r);
+
+/* Wipe the string value of key in r's JSON (a token) before it is freed. */
+void http_reply_secret_wipe(struct http_reply *r, const char *key);
 
 /* The server's reason for a non-2xx reply, its "error" string (control
  * characters are filtered when printed), or a generic text. */

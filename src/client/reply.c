@@ -9,6 +9,9 @@
 
 int reply_page_take(json_object *reply, int desc, int64_t cursor, json_object **data, int64_t *next)
 {
+	size_t n;
+	int64_t id, last = 0;
+
 	*next = 0;
 	if (!json_object_object_get_ex(reply, "data", data) ||
 	    !json_object_is_type(*data, json_type_array)) {
@@ -23,6 +26,32 @@ int reply_page_take(json_object *reply, int desc, int64_t cursor, json_object **
 		*data = NULL;
 		*next = 0;
 		cli_err("fetch: the server's paging cursor does not move forward");
+		return -1;
+	}
+	/* Every id of the page lies beyond the cursor asked for (a message
+	 * without a valid id is left to the display to refuse). */
+	n = json_object_array_length(*data);
+	for (size_t i = 0; i < n; i++) {
+		if (jsonv_int_get(json_object_array_get_idx(*data, i), "id", 1, INT64_MAX, &id) !=
+		    0) {
+			last = 0;
+			continue;
+		}
+		last = id;
+		if (desc ? cursor > 0 && id >= cursor : id <= cursor) {
+			*data = NULL;
+			*next = 0;
+			cli_err(
+			    "fetch: the server's page holds a message outside the range asked for");
+			return -1;
+		}
+	}
+	/* More to come: then the page is not empty and the cursor is the id of
+	 * its last message (docs/API.md), so each page brings new messages. */
+	if (*next != 0 && (n == 0 || last != *next)) {
+		*data = NULL;
+		*next = 0;
+		cli_err("fetch: the server's paging cursor is not the last message of the page");
 		return -1;
 	}
 	return 0;

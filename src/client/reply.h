@@ -14,8 +14,10 @@
 /* A /fetch page: its message array into *data (borrowed from reply), and
  * when has_more is true the next cursor into *next (0 otherwise), which
  * must move on from cursor: above it for an ascending page, below it for a
- * descending one (any id when cursor is 0, the first page). Returns 0, or
- * -1 with the reason printed. */
+ * descending one (any id when cursor is 0, the first page). Every valid
+ * id of the page must lie beyond cursor the same way, and with has_more
+ * the page must not be empty and *next must be the id of its last message.
+ * Returns 0, or -1 with the reason printed. */
 int reply_page_take(json_object *reply, int desc, int64_t cursor, json_object **data,
                     int64_t *next);
 

@@ -57,11 +57,49 @@ int text_utf8_valid(const unsigned char *s, size_t n)
 	return 1;
 }
 
+/* A code point in [lo, hi] of a sorted table of ranges. */
+struct text_range {
+	uint32_t lo, hi;
+};
+
+static int text_in(const struct text_range *t, size_t n, uint32_t cp)
+{
+	for (size_t i = 0; i < n && t[i].lo <= cp; i++)
+		if (cp <= t[i].hi)
+			return 1;
+	return 0;
+}
+
+/* Shown as '?': Unicode format characters (Cf: zero-width spaces, the BOM,
+ * soft hyphen, bidi embeddings, overrides and isolates, invisible
+ * operators, tags), the line and paragraph separators and the fillers that
+ * draw nothing. Invisible, they would let a sender hide what a line starts
+ * with, or reorder it. The joiners U+200C/U+200D stay (emoji, Indic
+ * scripts) and are skipped where a line's start is judged instead. */
+static const struct text_range text_hidden[] = {
+    {0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},
+    {0x070F, 0x070F},   {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x115F, 0x1160},
+    {0x17B4, 0x17B5},   {0x180B, 0x180F},   {0x200B, 0x200B},   {0x200E, 0x200F},
+    {0x2028, 0x202E},   {0x2060, 0x206F},   {0x3164, 0x3164},   {0xFEFF, 0xFEFF},
+    {0xFFA0, 0xFFA0},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
+    {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0000, 0xE007F},
+};
+
+/* Drawn with no width of their own: joiners, variation selectors and
+ * combining marks. A line that starts with them is judged by what follows. */
+static const struct text_range text_zero_width[] = {
+    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF},   {0x200C, 0x200D},
+    {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xE0100, 0xE01EF},
+};
+
+#define TEXT_N(t) (sizeof(t) / sizeof((t)[0]))
+
 static int text_is_control(uint32_t cp, int multiline)
 {
 	if (multiline && (cp == '\n' || cp == '\t'))
 		return 0;
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ||
+	       (cp >= 0xAD && text_in(text_hidden, TEXT_N(text_hidden), cp));
 }
 
 void text_safe_write(FILE *f, const unsigned char *s, size_t n, int multiline)
@@ -83,13 +121,19 @@ void text_safe_write(FILE *f, const unsigned char *s, size_t n, int multiline)
 
 void text_body_write(FILE *f, const unsigned char *s, size_t n)
 {
-	size_t i = 0, line;
+	size_t i = 0, line, j, k;
+	uint32_t cp;
 
 	while (i < n) {
 		const unsigned char *nl = memchr(s + i, '\n', n - i);
 
 		line = nl != NULL ? (size_t)(nl - (s + i)) + 1 : n - i;
-		if (line >= 3 && memcmp(s + i, "---", 3) == 0)
+		/* What the line starts with once nothing invisible is in front. */
+		for (j = 0; j < line && (k = text_utf8_decode(s + i + j, line - j, &cp)) != 0 &&
+		            text_in(text_zero_width, TEXT_N(text_zero_width), cp);
+		     j += k)
+			;
+		if (line - j >= 3 && memcmp(s + i + j, "---", 3) == 0)
 			fputc('\\', f);
 		text_safe_write(f, s + i, line, 1);
 		i += line;

@@ -188,3 +188,72 @@ test('pages carry their security headers and no inline script', async () => {
     assert.doesNotMatch(html, /style=|onclick=|onload=/);
   }
 });
+
+test('a send whose outcome is unknown goes again with the same key, once', async () => {
+  const a = await newPage();
+  const { link } = await createInbox(a.page, 'Heidi');
+  await a.ctx.close();
+  const b = await newPage();
+  const keys = [];
+  let fail = true;
+  await b.page.route('**/send', async (r) => {
+    keys.push(JSON.parse(r.request().postData()).idempotency_key);
+    if (fail) await r.fulfill({ status: 503, json: { error: 'busy' } });
+    else await r.continue();
+  });
+  const sendNow = async (kind) => {
+    await b.page.evaluate(() => { document.getElementById('status').dataset.kind = ''; });
+    await b.page.getByRole('button', { name: 'Send' }).click();
+    await b.page.locator(`#status[data-kind="${kind}"]`).waitFor({ timeout: 15000 });
+  };
+  await b.page.goto(link);
+  await b.page.getByLabel('Message').fill('once only');
+  await sendNow('error');
+  assert.match(await b.page.locator('#status').textContent(),
+               /may or may not have been sent; sending it again is safe/);
+  assert.equal(keys.length, 3); // 503 is retried with the same key
+  fail = false;
+  await sendNow('ok'); // the user's own retry: the same key again
+  assert.equal(keys.length, 4);
+  assert.equal(new Set(keys).size, 1, 'one key for every try of one message');
+  // After a 201 the same text is a new message.
+  await b.page.getByLabel('Message').fill('once only');
+  await sendNow('ok');
+  assert.notEqual(keys[4], keys[0]);
+  // A changed text is a new message too.
+  fail = true;
+  await b.page.getByLabel('Message').fill('other');
+  await sendNow('error');
+  fail = false;
+  await b.page.getByLabel('Message').fill('other, changed');
+  await sendNow('ok');
+  assert.notEqual(keys[keys.length - 1], keys[keys.length - 2]);
+  await b.ctx.close();
+});
+
+test('a refresh after a failed first load reads the newest page, not the oldest', async () => {
+  const a = await newPage();
+  const { link } = await createInbox(a.page, 'Ivan');
+  const s = await newPage();
+  await send(s.page, link, 'the first one');
+  await s.ctx.close();
+  const bodies = [];
+  let failFirst = true;
+  await a.page.route('**/fetch', async (r) => {
+    bodies.push(JSON.parse(r.request().postData()));
+    if (failFirst) {
+      failFirst = false;
+      await r.fulfill({ status: 503, json: { error: 'busy' } });
+    } else {
+      await r.continue();
+    }
+  });
+  await unlock(a.page);
+  await a.page.locator('#status[data-kind="error"]').waitFor();
+  await a.page.getByRole('button', { name: 'Refresh' }).click();
+  await a.page.locator('ol.messages li .text').filter({ hasText: 'the first one' }).waitFor();
+  assert.equal(bodies.length, 2);
+  assert.equal(bodies[1].order, 'DESC');
+  assert.equal(bodies[1].since_id, undefined, 'not a walk from the oldest');
+  await a.ctx.close();
+});

@@ -6,8 +6,9 @@
  *      (text, JSON array, JSON lines), with a fixed identity's keys
  *   1  a purpose challenge reply: reply_challenge_take
  *   2  /fetch newest and /send replies: reply_newest_take, reply_sent_id_take
- *   3  a message body: text_body_write, whose output must hold no control
- *      character but newline and tab, and no line that starts with "---"
+ *   3  a message body: text_body_write, whose output must be UTF-8 with no
+ *      control character but newline and tab, no invisible format character
+ *      and no line that starts with "---", also behind zero-width ones
  *   4  a link and a server URL: link_parse, link_origin
  * Besides the sanitizers, each target checks what its function promises. */
 #include <stdint.h>
@@ -102,10 +103,45 @@ static void fuzz_ids(json_object *o)
 		abort();
 }
 
+/* Invisible in a terminal, so never shown: format characters, separators,
+ * fillers (the promise of text.h; listed here on their own). */
+static int fuzz_hidden(uint32_t c)
+{
+	return c == 0xAD || c == 0x61C || c == 0x115F || c == 0x1160 || c == 0x200B ||
+	       c == 0x200E || c == 0x200F || (c >= 0x2028 && c <= 0x202E) ||
+	       (c >= 0x2060 && c <= 0x206F) || c == 0x3164 || c == 0xFEFF || c == 0xFFA0 ||
+	       (c >= 0xE0000 && c <= 0xE007F);
+}
+
+/* Drawn with no width: may stand at a line's start, but not in front of ---. */
+static int fuzz_zero_width(uint32_t c)
+{
+	return c == 0x200C || c == 0x200D || (c >= 0xFE00 && c <= 0xFE0F) ||
+	       (c >= 0x300 && c <= 0x36F);
+}
+
+/* The code point at t[0..n) of output that must be UTF-8, and its length. */
+static size_t fuzz_utf8(const unsigned char *t, size_t n, uint32_t *c)
+{
+	size_t len = t[0] < 0x80 ? 1 : t[0] < 0xE0 ? 2 : t[0] < 0xF0 ? 3 : 4;
+
+	if (len > n || (t[0] >= 0x80 && t[0] < 0xC2) || t[0] > 0xF4)
+		abort();
+	*c = len == 1 ? t[0] : (uint32_t)(t[0] & (0x7F >> len));
+	for (size_t i = 1; i < len; i++) {
+		if ((t[i] & 0xC0) != 0x80)
+			abort();
+		*c = (*c << 6) | (t[i] & 0x3F);
+	}
+	return len;
+}
+
 static void fuzz_body(const uint8_t *p, size_t n)
 {
 	char *text = NULL;
-	size_t len = 0;
+	size_t len = 0, k;
+	int start = 1; /* at a line's start, nothing visible yet */
+	uint32_t c;
 	FILE *f = open_memstream(&text, &len);
 
 	if (f == NULL)
@@ -113,14 +149,14 @@ static void fuzz_body(const uint8_t *p, size_t n)
 	text_body_write(f, p, n);
 	if (fclose(f) != 0)
 		abort();
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F)
+	for (size_t i = 0; i < len; i += k) {
+		k = fuzz_utf8((const unsigned char *)text + i, len - i, &c);
+		if ((c < 0x20 && c != '\n' && c != '\t') || (c >= 0x7F && c <= 0x9F) ||
+		    fuzz_hidden(c))
 			abort();
-		if ((i == 0 || text[i - 1] == '\n') && len - i >= 3 &&
-		    memcmp(text + i, "---", 3) == 0)
+		if (start && len - i >= 3 && memcmp(text + i, "---", 3) == 0)
 			abort();
+		start = c == '\n' || (start && fuzz_zero_width(c));
 	}
 	free(text);
 }

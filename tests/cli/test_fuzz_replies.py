@@ -32,6 +32,7 @@ def corpus(d):
              bytes([1]) + json.dumps(challenge).encode(),
              bytes([2]) + json.dumps({"data": [{"id": 7}], "id": 9}).encode(),
              bytes([3]) + b"line\n---\n--- #1\r\x1b]0;x\x07\xc2\x9b\xe2\x80\xae",
+             bytes([3]) + "a\n\u200b--- #9\n\u200d\ufe0f--- #8\n\u2066---".encode(),
              bytes([4]) + b"HTTPS://User@Example.ORG:443/l/link_abc#" + b"A" * 43,
              bytes([4]) + b"http://[::1]:8080/sub"]
     for i, s in enumerate(seeds):

@@ -16,7 +16,7 @@ import pytest
 from nacl.public import PublicKey, SealedBox
 
 from conftest import PASS, assert_one_clean_line, b64
-from hostile import TOKEN, bound_bytes, bound_challenges, key_reply, registered
+from hostile import TOKEN, bound_bytes, bound_challenges, cheap_init, key_reply, registered
 
 # A value of every JSON type and a few sizes and shapes that are never right.
 WRONG = [None, 0, -1, 2 ** 63, 1.5, True, "", "x" * 20000, "\x1b[2J\n--- #9", [], [1], {},
@@ -52,6 +52,58 @@ def no_crash(r):
     text = r.stderr.decode("utf-8", "replace")
     assert "Sanitizer" not in text and "runtime error" not in text, text
     assert not any(ord(c) < 0x20 and c != "\n" for c in text), repr(text)
+
+
+def test_an_empty_page_with_more_to_come_is_not_followed(cli, fake):
+    """has_more with no messages and a cursor one past since_id: without
+    the check fetch and watch paged on for ever."""
+    registered(cli, fake, fetch_token="T" * 64)
+
+    def fetch(path, body):
+        return 200, {}, page(has_more=True, next_cursor=(body.get("since_id") or 0) + 1)
+    fake.route("POST", "/fetch", fetch)
+    r = cli("fetch", check=False, timeout=30)
+    no_crash(r)
+    assert r.returncode == 70 and "cursor" in r.stderr.decode(), r.stderr
+    assert fake.paths().count("/fetch") == 1
+
+
+def test_a_cursor_that_is_not_the_last_id_is_not_followed(cli, fake):
+    registered(cli, fake, fetch_token="T" * 64)
+    fake.reply("POST", "/fetch", 200, page(message(cli, id=3), has_more=True, next_cursor=50))
+    r = cli("fetch", check=False, timeout=30)
+    no_crash(r)
+    assert r.returncode == 70 and r.stdout == b"", r.stderr
+    assert fake.paths().count("/fetch") == 1
+
+
+def test_an_ascending_page_below_since_is_refused(cli, fake):
+    registered(cli, fake, fetch_token="T" * 64)
+
+    def fetch(path, body):
+        if not body.get("since_id"):
+            return 200, {}, page(message(cli, id=5), has_more=True, next_cursor=5)
+        return 200, {}, page(message(cli, "old", id=2), message(cli, id=9))
+    fake.route("POST", "/fetch", fetch)
+    r = cli("fetch", check=False, timeout=30)
+    no_crash(r)
+    assert r.returncode == 70 and "range" in r.stderr.decode(), r.stderr
+    assert b"old" not in r.stdout
+
+
+def test_a_server_that_pages_on_and_on_is_stopped(cli, fake):
+    """Well-formed pages that never end: one round reads at most 1000."""
+    registered(cli, fake, fetch_token="T" * 64)
+    m = message(cli)
+
+    def fetch(path, body):
+        i = (body.get("since_id") or 0) + 1
+        return 200, {}, page(dict(m, id=i), has_more=True, next_cursor=i)
+    fake.route("POST", "/fetch", fetch)
+    r = cli("fetch", "--json", check=False, timeout=120)
+    no_crash(r)
+    assert r.returncode == 70 and "1000 pages" in r.stderr.decode(), r.stderr
+    assert fake.paths().count("/fetch") == 1000
 
 
 @pytest.mark.parametrize("field", ["id", "encrypted_message", "created_at", "seen", "metadata"])
@@ -188,6 +240,39 @@ def test_message_text_cannot_fake_a_boundary_or_drive_the_terminal(cli, fake):
     assert got[0]["text"] == evil
 
 
+# Invisible in a terminal: each one in front of "---" would make a line
+# look like sealdrop's own header.
+HIDDEN = ["\u200b", "\ufeff", "\u2060", "\u00ad", "\u202a", "\u202b", "\u202c", "\u202d",
+          "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u2028", "\u2029", "\u200e",
+          "\u200f", "\u061c", "\u115f", "\u1160", "\u3164", "\uffa0", "\u2064", "\U000e0041"]
+ZERO_WIDTH = ["\u200d", "\u200c", "\ufe0f", "\u0301"]  # kept, but not in front of ---
+
+
+def _visible(line):
+    return "".join(c for c in line if c not in HIDDEN + ZERO_WIDTH)
+
+
+@pytest.mark.parametrize("c", HIDDEN + ZERO_WIDTH, ids=lambda c: "U+%04X" % ord(c))
+def test_invisible_characters_cannot_fake_a_boundary(cli, fake, c):
+    registered(cli, fake, fetch_token="T" * 64)
+    evil = "hello\n%s--- #99 2026-01-01T00:00:00Z\nI am message 99\n%s%s---" % (c, c, c)
+    fake.reply("POST", "/fetch", 200, page(
+        message(cli, evil, id=1),
+        message(cli, "plain", id=2, created_at="2026%s\n--- #97" % c)))
+    out = cli("fetch").stdout.decode()
+    # Whatever a terminal leaves out, only our two header lines start with ---.
+    lines = [_visible(line) for line in out.split("\n")]
+    assert [line for line in lines if line.startswith("---")] == [
+        "--- #1 2026-01-01T00:00:00Z", "--- #2 2026%s?--- #97" % ("?" if c in HIDDEN else "")
+    ], out
+    if c in HIDDEN:
+        assert c not in out, out
+        assert "\n?--- #99 2026-01-01T00:00:00Z\n" in out, out
+    else:
+        assert "\n\\%s--- #99 2026-01-01T00:00:00Z\n" % c in out, out
+    assert json.loads(cli("fetch", "--json").stdout)[0]["text"] == evil
+
+
 def test_reading_uses_the_sealed_fetch_token(cli, fake):
     """register keeps the fetch token, sealed to the identity's own key;
     fetch and marking read use it: one request per page, no challenge."""
@@ -273,6 +358,37 @@ def test_send_retries_an_unavailable_server_with_the_same_key(cli, fake):
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", keys[0])
     cli("send", fake.url + "/l/" + TOKEN, "another")
     assert [b["idempotency_key"] for m, p, b in fake.requests if p == "/send"][-1] != keys[0]
+
+
+class _Hangup(Exception):
+    """Raised in a fake route: the connection closes with no reply."""
+
+
+def test_send_whose_reply_is_lost_is_retried_with_the_same_key(cli, fake):
+    """The request went out and no reply came (the connection closed):
+    the message may be stored, so it goes again with the same key."""
+    fake.reply("GET", "/key/", 200, key_reply(os.urandom(32)))
+    hangups = [1]
+
+    def send(path, body):
+        if hangups:
+            hangups.pop()
+            raise _Hangup()
+        return 201, {}, {"message": "Message sent successfully", "id": 8}
+    fake.route("POST", "/send", send)
+    assert cli("send", fake.url + "/l/" + TOKEN, "once").stdout.decode() == "sent (id 8)\n"
+    keys = [b["idempotency_key"] for m, p, b in fake.requests if p == "/send"]
+    assert len(keys) == 2 and keys[0] == keys[1]
+
+    def never(path, body):
+        raise _Hangup()
+    fake.requests.clear()
+    fake.route("POST", "/send", never)
+    r = cli("send", fake.url + "/l/" + TOKEN, "twice", check=False)
+    assert r.returncode == 69, r.stderr
+    assert "may or may not have been delivered" in r.stderr.decode(), r.stderr
+    keys = [b["idempotency_key"] for m, p, b in fake.requests if p == "/send"]
+    assert len(keys) == 3 and len(set(keys)) == 1
 
 
 @pytest.mark.parametrize("status,code,text", [
@@ -364,6 +480,34 @@ def test_watch_acks_what_it_showed_when_stopped_mid_ack(cli, fake):
     assert [c["message_ids"] for c in calls] == [[7], [7]]
 
 
+def test_the_last_ack_try_of_watch_has_an_absolute_deadline(cli, fake):
+    """The last try after a signal ends 10 s after it began, also when the
+    server keeps answering 429 with waits that add up to far more."""
+    registered(cli, fake, fetch_token="T" * 64)
+    fake.reply("POST", "/fetch", 200, page(message(cli, "shown", id=7)))
+    arrived, calls = threading.Event(), []
+
+    def ack(path, body):
+        calls.append(time.monotonic())
+        arrived.set()
+        return 429, {"Retry-After": "8"}, {"error": "slow down"}
+    fake.route("POST", "/ack", ack)
+    p = cli.popen("watch", "--ack", "--interval", "3600")
+    try:
+        assert arrived.wait(30), "watch sent no /ack"
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, err
+    assert took < 13, took  # 5 waits of 8 s without the deadline
+
+
 def test_watch_does_not_repeat_a_message_without_an_id(cli, fake):
     registered(cli, fake, fetch_token="T" * 64)
     fake.reply("POST", "/fetch", 200, page(message(cli, "no id", id=None),
@@ -402,6 +546,19 @@ def test_registering_again_says_the_old_inbox_stays(cli, fake):
     assert r.returncode == 64 and "already has an inbox" in r.stderr.decode()
     r = cli("register", "--server", fake.url, "--force")
     assert "forgotten here, not erased" in r.stderr.decode()
+
+
+@pytest.mark.parametrize("suffix", [":00000%d", ":%d0", ":%d:", ":%dx"])
+def test_register_refuses_a_server_url_without_a_usable_origin(cli, fake, suffix):
+    """Registered there, every later command would fail (65): refused first."""
+    cheap_init(cli)
+    before = cli.doc()
+    port = fake.url.rsplit(":", 1)[1]
+    fake.reply("POST", "/register", 201, {"link_token": TOKEN, "box_public_key": "x"})
+    url = "http://127.0.0.1" + suffix % int(port)
+    r = cli("register", "--server", url, check=False)
+    assert r.returncode == 64, (url, r.returncode, r.stderr)
+    assert fake.paths() == [] and cli.doc() == before, url
 
 
 @pytest.mark.parametrize("passphrase,ok", [("1234567", False), ("x", False), ("ééééééé", False),

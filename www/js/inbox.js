@@ -22,6 +22,7 @@
   let items = new Map();     /* id -> {id, created_at, seen, text} */
   let newest = 0;            /* highest id loaded */
   let oldest = null;         /* the cursor for older pages, null when none */
+  let loaded = false;        /* the newest page was read once */
   let queue = Promise.resolve();
 
   /* One request at a time: a refresh never races a delete. */
@@ -61,6 +62,7 @@
     items = new Map();
     newest = 0;
     oldest = null;
+    loaded = false;
     $('who').textContent = doc.inbox.display_name ? 'Inbox of ' + doc.inbox.display_name : '';
     $('mylink').value = SD.selfLink(location.origin, linkToken, keys.boxPk);
     show(['reader']);
@@ -158,6 +160,7 @@
     try {
       const p = await fetchPage({limit: PAGE, order: 'DESC'});
       oldest = p.more ? p.cursor : null;
+      loaded = true;
     } catch (e) {
       failed(e);
     }
@@ -179,9 +182,15 @@
     render();
   }
 
-  /* Only what is new: ids above the newest loaded. */
+  /* Only what is new: ids above the newest loaded. Until the newest page
+   * was read once (its first try failed), that page: ids above 0 would
+   * walk the whole inbox from the oldest. */
   async function refresh() {
     if (!keys) return;
+    if (!loaded) {
+      await loadNewest();
+      return;
+    }
     try {
       for (let i = 0; i < REFRESH_PAGES; i++) {
         const since = newest;

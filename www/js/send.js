@@ -8,6 +8,10 @@
   const token = decodeURIComponent(location.pathname.replace(/^\/l\//, ''));
   const enc = new TextEncoder();
   let key = null;
+  /* The last send whose outcome is not known ({text, body}): the same
+   * text sent again goes with the same body and idempotency key, so it is
+   * stored once at most. Dropped after a 201 or when the text changes. */
+  let pending = null;
 
   const size = () => enc.encode(text.value).length + sodium.crypto_box_SEALBYTES;
   const update = () => {
@@ -54,7 +58,10 @@
   if (r.json.display_name) $('title').textContent = 'Send a message to ' + r.json.display_name;
   form.hidden = false;
   update();
-  text.addEventListener('input', update);
+  text.addEventListener('input', () => {
+    if (pending && pending.text !== text.value) pending = null;
+    update();
+  });
   text.focus();
 
   form.addEventListener('submit', async (ev) => {
@@ -62,11 +69,18 @@
     if (size() > SD.MAX_SEALED || !text.value) return;
     $('send-button').disabled = true;
     SD.say(status, 'Encrypting and sending…');
-    const sealed = sodium.crypto_box_seal(enc.encode(text.value), key);
-    /* One key per message, the same on every retry of it: a retry after a
-     * lost answer then stores nothing twice. */
-    const body = {link_token: token, encrypted_message: SD.b64(sealed),
-                  idempotency_key: SD.b64url(sodium.randombytes_buf(16))};
+    /* One key per message, the same on every retry of it, also the user's
+     * own after a failed try: a retry after a lost answer then stores
+     * nothing twice. */
+    if (!pending || pending.text !== text.value) {
+      const sealed = sodium.crypto_box_seal(enc.encode(text.value), key);
+      pending = {text: text.value,
+                 body: {link_token: token, encrypted_message: SD.b64(sealed),
+                        idempotency_key: SD.b64url(sodium.randombytes_buf(16))}};
+    }
+    const body = pending.body;
+    const unknown = ' The message may or may not have been sent; sending it again is safe: ' +
+                    'it will not arrive twice.';
     let res;
     try {
       for (let attempt = 1; ; attempt++) {
@@ -75,11 +89,12 @@
         await SD.sleep(1000);
       }
     } catch (e) {
-      SD.say(status, 'You seem to be offline. Nothing was sent; try again.', 'error');
+      SD.say(status, 'You seem to be offline.' + unknown, 'error');
       update();
       return;
     }
     if (res.status === 201 && res.json && Number.isSafeInteger(res.json.id) && res.json.id > 0) {
+      pending = null;
       text.value = '';
       update();
       SD.say(status, 'Sent. Only the owner of this link can read it.', 'ok');
@@ -96,6 +111,8 @@
              'error');
     } else if (res.status === 404) {
       SD.say(status, 'This inbox no longer exists.', 'error');
+    } else if (res.status >= 500) {
+      SD.say(status, SD.reason(res) + unknown, 'error');
     } else {
       SD.say(status, SD.reason(res), 'error');
     }
