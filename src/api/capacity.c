@@ -36,7 +36,7 @@ static void usage_now(struct sd_ctx *ctx, int64_t *inboxes, int64_t *bytes, int6
 {
 	const struct sd_limits *l = &ctx->cfg->limits;
 	int look, ok = 0;
-	int64_t n = 0, b = 0, d;
+	int64_t n = 0, m, b = 0, d;
 
 	pthread_mutex_lock(&usage.lock);
 	look = !usage.refreshing &&
@@ -47,7 +47,7 @@ static void usage_now(struct sd_ctx *ctx, int64_t *inboxes, int64_t *bytes, int6
 	pthread_mutex_unlock(&usage.lock);
 	if (look) {
 		if (l->max_inboxes > 0 || l->max_stored_bytes > 0)
-			ok = store_totals(ctx->store, &n, &b) == SD_OK;
+			ok = store_totals(ctx->store, &n, &m, &b) == SD_OK;
 		d = disk_free(ctx->cfg);
 		pthread_mutex_lock(&usage.lock);
 		if (ok) {

@@ -35,7 +35,7 @@ static void refresh_once(const struct sd_config *cfg, struct sd_store **st,
 	if (*st == NULL && store_open(cfg->db, cfg, st, err, sizeof err) != SD_OK)
 		*st = NULL;
 	if (*st != NULL) {
-		if (store_totals_full(*st, &inboxes, &messages, &bytes) == SD_OK) {
+		if (store_totals(*st, &inboxes, &messages, &bytes) == SD_OK) {
 			g->store_up = 1;
 			g->inboxes = inboxes;
 			g->messages = messages;

@@ -438,8 +438,7 @@ static int totals_row(void *p, const struct sd_row *r)
 	return 1;
 }
 
-enum sd_err store_totals_full(struct sd_store *st, int64_t *inboxes, int64_t *messages,
-                              int64_t *bytes)
+enum sd_err store_totals(struct sd_store *st, int64_t *inboxes, int64_t *messages, int64_t *bytes)
 {
 	struct on o = on_reader(st);
 	struct totals t = {0, 0, 0};
@@ -449,13 +448,6 @@ enum sd_err store_totals_full(struct sd_store *st, int64_t *inboxes, int64_t *me
 	*messages = t.messages;
 	*bytes = t.bytes;
 	return rc;
-}
-
-enum sd_err store_totals(struct sd_store *st, int64_t *inboxes, int64_t *bytes)
-{
-	int64_t messages;
-
-	return store_totals_full(st, inboxes, &messages, bytes);
 }
 
 static enum sd_err set_hash_tx(struct sd_conn *c, void *arg)

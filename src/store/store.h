@@ -95,13 +95,11 @@ SD_MUST_CHECK enum sd_err store_client_set_fetch_hash(struct sd_store *st, const
 /* Erase an inbox with its messages and challenges. */
 SD_MUST_CHECK enum sd_err store_client_delete(struct sd_store *st, const char *link_token);
 
-/* What the server holds in all: inboxes and their charged bytes. */
-SD_MUST_CHECK enum sd_err store_totals(struct sd_store *st, int64_t *inboxes, int64_t *bytes);
-
-/* The same with the messages they hold, as the per-inbox counters say (for
- * the metrics' periodic refresh: one scan of clients, never per request). */
-SD_MUST_CHECK enum sd_err store_totals_full(struct sd_store *st, int64_t *inboxes,
-                                            int64_t *messages, int64_t *bytes);
+/* What the server holds in all: inboxes, their messages and their charged
+ * bytes, as the per-inbox counters say (one scan of clients: for periodic
+ * looks, never per request). */
+SD_MUST_CHECK enum sd_err store_totals(struct sd_store *st, int64_t *inboxes, int64_t *messages,
+                                       int64_t *bytes);
 
 /* A message to store: the base64 text, metadata (serialized JSON or NULL),
  * the decoded ciphertext length (PyCrypt's size_bytes) and the sender's

@@ -959,14 +959,15 @@ static void totals_add_up(void **state)
 {
 	struct fixture *f = *state;
 	struct sd_client c;
-	int64_t inboxes0, bytes0, inboxes, bytes, id;
+	int64_t inboxes0, messages0, bytes0, inboxes, messages, bytes, id;
 
-	assert_int_equal(store_totals(f->st, &inboxes0, &bytes0), SD_OK);
+	assert_int_equal(store_totals(f->st, &inboxes0, &messages0, &bytes0), SD_OK);
 	new_client(f, &c);
 	assert_int_equal(
 	    msg_put(f->st, c.link_token, "QUJDRA==", NULL, 4, &f->cfg.limits, NOW, &id), SD_OK);
-	assert_int_equal(store_totals(f->st, &inboxes, &bytes), SD_OK);
+	assert_int_equal(store_totals(f->st, &inboxes, &messages, &bytes), SD_OK);
 	assert_int_equal(inboxes, inboxes0 + 1);
+	assert_int_equal(messages, messages0 + 1);
 	assert_int_equal(bytes, bytes0 + 8);
 }
 
