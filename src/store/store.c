@@ -13,23 +13,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "store/driver.h"
-
-struct sd_store {
-	const struct sd_driver *drv;
-	struct sd_conn *conn;
-};
-
-/* Where a statement runs: the driver, and the connection it was handed. */
-struct on {
-	const struct sd_driver *drv;
-	struct sd_conn *c;
-};
-
-#define ARGV(...) ((const struct sd_arg[]){__VA_ARGS__})
-#define ARGC(...) ((int)SD_ARRAY_LEN(ARGV(__VA_ARGS__)))
-#define ARGS(...) ARGV(__VA_ARGS__), ARGC(__VA_ARGS__)
-#define I64(v)    sd_arg_i64((int64_t)(v))
-#define TXT(s)    sd_arg_text(s)
+#include "store/ops.h"
 
 struct sd_arg sd_arg_text(const char *s)
 {
@@ -45,96 +29,6 @@ struct sd_arg sd_arg_textn(const char *s, size_t n)
 int64_t sd_row_i64(const struct sd_row *r, int i)
 {
 	return i < r->ncols && r->v[i] != NULL ? strtoll(r->v[i], NULL, 10) : 0;
-}
-
-/* Copy column i into dst (cut to cap-1 bytes), "" for NULL. */
-static void row_copy(const struct sd_row *r, int i, char *dst, size_t cap)
-{
-	size_t n = i < r->ncols && r->v[i] != NULL ? r->len[i] : 0;
-
-	if (n >= cap)
-		n = cap - 1;
-	if (n > 0)
-		memcpy(dst, r->v[i], n);
-	dst[n] = '\0';
-}
-
-/* Every statement of every operation goes through here: the one place a
- * fault-injection build makes the N-th call fail. */
-static enum sd_err run(const struct on *o, enum sd_stmt q, const struct sd_arg *a, int n,
-                       sd_row_cb cb, void *ctx, struct sd_exec_result *res)
-{
-	enum sd_err rc;
-
-	if (sd_fault_hit(SD_FAULT_STORE))
-		return SD_EDB;
-	rc = o->drv->exec(o->c, q, a, n, cb, ctx, res);
-	sd_metrics_store_error(rc);
-	return rc;
-}
-
-static enum sd_err run_changes(const struct on *o, enum sd_stmt q, const struct sd_arg *a, int n,
-                               int64_t *changes)
-{
-	struct sd_exec_result res = {0, 0};
-	enum sd_err rc = run(o, q, a, n, NULL, NULL, &res);
-
-	*changes = res.changes;
-	return rc;
-}
-
-struct first_int {
-	int found;
-	int64_t v;
-};
-
-static int first_int_row(void *p, const struct sd_row *r)
-{
-	struct first_int *f = p;
-
-	f->found = 1;
-	f->v = sd_row_i64(r, 0);
-	return 1;
-}
-
-/* The first column of the first row: *found 0 when there is no row. */
-static enum sd_err run_int(const struct on *o, enum sd_stmt q, const struct sd_arg *a, int n,
-                           int64_t *v, int *found)
-{
-	struct first_int f = {0, 0};
-	enum sd_err rc = run(o, q, a, n, first_int_row, &f, NULL);
-
-	*v = f.v;
-	if (found != NULL)
-		*found = f.found;
-	return rc;
-}
-
-static struct on on_reader(struct sd_store *st)
-{
-	return (struct on){st->drv, st->conn};
-}
-
-/* A write that is one statement (fn runs exactly one). Where a lone
- * statement commits by itself it runs so, retried like write() after a
- * lost conflict; elsewhere through write(). */
-static enum sd_err write_lone(struct sd_store *st, sd_write_fn fn, void *arg)
-{
-	if (st->drv->write_lone == NULL)
-		return st->drv->write(st->conn, fn, arg);
-	return st->drv->write_lone(st->conn, fn, arg);
-}
-
-/* Serialise this transaction with every other that claims or writes the
- * inbox's row: a write (row_version + 1), because on a Galera cluster a
- * row lock holds on one node only, while two writes of one row conflict
- * at certification and one of them runs again. SD_ENOTFOUND: no inbox. */
-static enum sd_err inbox_claim(const struct on *o, const char *link)
-{
-	int64_t n = 0;
-	enum sd_err rc = run_changes(o, SQ_CLIENT_CLAIM, ARGS(TXT(link)), &n);
-
-	return rc != SD_OK ? rc : n == 1 ? SD_OK : SD_ENOTFOUND;
 }
 
 /* ---- life cycle ------------------------------------------------------- */
