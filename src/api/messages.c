@@ -6,6 +6,7 @@
 #include "api/auth.h"
 #include "api/capacity.h"
 #include "core/b64.h"
+#include "core/events.h"
 #include "core/fault.h"
 #include "core/timeutil.h"
 #include "proto/limits.h"
@@ -107,6 +108,7 @@ static void send_store(struct sd_ctx *ctx, const struct send_body *f)
 		return;
 	}
 	capacity_added(0, charge);
+	sd_events_stored(f->link, id);
 	send_reply(ctx, id);
 }
 
