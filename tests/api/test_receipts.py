@@ -499,6 +499,7 @@ def test_secrets_never_reach_a_log(private, db):
     _, key = read_envelope(rc, by_id(rc)[mid]["encrypted_message"])
     reply(rc, mid, "y", key)
     requests.post(private.url + "/receipt", json={"receipt_auth": s.auth[:-1] + "!"})
+    err(s.send("again"), 409, "receipt_exists")  # a unique key's error quotes no value
     with open(os.path.join(private.dir, "access.log"), errors="replace") as f:
         access = f.read()
     assert "POST /receipt HTTP" in access and "POST /reply HTTP" in access  # it logs
