@@ -44,13 +44,14 @@ static void release_round(struct purger *p, struct sd_store **st, time_t now)
 	}
 }
 
-/* Seconds between two wakes: the purge's minute, or less when releases
- * may come more often. */
+/* Seconds between two wakes: the purge's minute, or a quarter of the
+ * release interval when that is shorter, so a release comes soon after it
+ * is due. */
 static time_t wake_interval(const struct purger *p)
 {
-	int64_t i = p->cfg->limits.status_interval;
+	int64_t i = p->cfg->limits.status_interval / 4;
 
-	return i > 0 && i < PURGE_INTERVAL_SECONDS ? (time_t)i : PURGE_INTERVAL_SECONDS;
+	return i < 1 ? 1 : i < PURGE_INTERVAL_SECONDS ? (time_t)i : PURGE_INTERVAL_SECONDS;
 }
 
 /* One round: batches of SD_PURGE_BATCH, each its own transaction, until a

@@ -271,7 +271,8 @@ static enum sd_err release_claim_tx(struct sd_conn *c, void *arg)
 	/* One row decides for every instance: the first to move next_at on
 	 * releases; the others find it moved (a write conflict on a cluster,
 	 * after which this runs again and finds it moved). A schedule further
-	 * off than any interval allows (a clock that was wrong) is due. */
+	 * off than this interval allows was set under a longer one (or by a
+	 * wrong clock): due, so a shorter interval takes effect at once. */
 	rc = run_changes(&o, SQ_RCPT_RELEASE_CLAIM,
 	                 ARGS(I64(j->next_at), I64(j->now), I64(j->latest)), &n);
 	j->claimed = rc == SD_OK && n == 1;
@@ -317,7 +318,7 @@ enum sd_err store_receipts_release(struct sd_store *st, time_t now, int64_t inte
 		interval = 1;
 	/* The delay hides even the release's own schedule. */
 	j.next_at = now + interval + (time_t)randombytes_uniform((uint32_t)(interval / 2 + 1));
-	j.latest = now + SD_STATUS_INTERVAL_MAX + SD_STATUS_INTERVAL_MAX / 2;
+	j.latest = now + interval + interval / 2;
 	if ((rc = st->drv->write(st->conn, release_claim_tx, &j)) != SD_OK || !j.claimed)
 		return rc;
 	/* Small batches, one after another within moments: on a cluster every
