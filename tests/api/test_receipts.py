@@ -334,6 +334,9 @@ class Db:
             con.close()
 
     def hold_release(self):
+        """No release until allow_release(): sealdropd claims the schedule
+        and releases (up to 500 rows) in one transaction, so none is half
+        done when this commits."""
         self.q("UPDATE receipt_release SET next_at = ? WHERE id = 1",
                int(time.time()) + INTERVAL + 5)
 
