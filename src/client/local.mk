@@ -13,6 +13,7 @@ sealdrop_SOURCES = \
 	src/client/reply.c src/client/reply.h \
 	src/client/http.c src/client/http.h \
 	src/client/message.c src/client/message.h \
+	src/client/envelope.c src/client/envelope.h \
 	src/client/link.c src/client/link.h \
 	src/client/ids.c src/client/ids.h \
 	src/client/jsonv.c src/client/jsonv.h \
