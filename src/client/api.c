@@ -121,6 +121,22 @@ static int api_post(const char *what, const char *server, const char *path, json
 	return rc;
 }
 
+/* POST body to server+path, a rate limit waited out: the reply whatever
+ * its status (api_reply_check judges it). */
+static int api_exchange_post(const char *server, const char *path, json_object *body,
+                             struct http_reply *r)
+{
+	char url[API_URL_MAX];
+
+	memset(r, 0, sizeof *r);
+	api_status_last = 0;
+	if (api_url_make(url, server, path, NULL) != 0) {
+		cli_err("the server URL is too long");
+		return CLI_EUSAGE;
+	}
+	return api_exchange("POST", url, body, NULL, r);
+}
+
 static json_object *api_body_new(const char *token)
 {
 	json_object *body = json_object_new_object();
@@ -144,23 +160,40 @@ int api_register_post(const char *server, const struct identity *id, const char 
 	json_object *body = json_object_new_object(), *caps = json_object_new_array();
 	struct http_reply r;
 	const char *t, *box, *ft;
-	int rc;
+	int rc, envelopes = 1;
 
 	fetch[0] = '\0';
+again:
 	api_b64_add(body, "public_key", id->sign_pk, sizeof id->sign_pk);
 	api_b64_add(body, "box_public_key", id->box_pk, sizeof id->box_pk);
 	json_object_object_add(body, "key_type", json_object_new_string("ed25519"));
 	/* Destructive calls on this inbox then need purpose-bound signatures. */
 	json_object_array_add(caps, json_object_new_string("bound-signatures"));
 	/* Our clients open envelopes: senders add a receipt and pad. */
-	json_object_array_add(caps, json_object_new_string("envelope-v1"));
+	if (envelopes)
+		json_object_array_add(caps, json_object_new_string("envelope-v1"));
 	if (padded_only)
 		json_object_array_add(caps, json_object_new_string("padded-only"));
 	json_object_object_add(body, "capabilities", caps);
 	if (name != NULL)
 		json_object_object_add(body, "display_name", json_object_new_string(name));
-	rc = api_post("register", server, "/register", body, NULL, &r);
+	rc = api_exchange_post(server, "/register", body, &r);
+	/* A server from before receipts knows no envelope-v1: an inbox
+	 * without them is what it can give (not with --padded-only). */
+	if (rc == CLI_OK && r.status == 400 && envelopes && !padded_only &&
+	    api_code_is(&r, "invalid_capabilities")) {
+		http_reply_free(&r);
+		json_object_put(body);
+		body = json_object_new_object();
+		caps = json_object_new_array();
+		envelopes = 0;
+		cli_err("warning: the server takes no envelopes; the inbox gets messages without "
+		        "receipts");
+		goto again;
+	}
 	json_object_put(body);
+	if (rc == CLI_OK && (rc = api_reply_check("register", &r)) != CLI_OK)
+		http_reply_free(&r);
 	if (rc != CLI_OK)
 		return rc;
 	rc = CLI_ESERVER;

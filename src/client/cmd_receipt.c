@@ -105,23 +105,18 @@ static int receipt_reply_open(const struct receipt *rc, json_object *m, unsigned
 	return 0;
 }
 
-/* A time as the server gave it: unix seconds in UTC, or its string. */
+/* A time of the answer (unix seconds, reply_time_valid) in UTC. */
 static void receipt_time_print(json_object *t)
 {
+	time_t when = (time_t)json_object_get_int64(t);
 	char buf[32];
 	struct tm tm;
-	time_t when;
 
-	if (json_object_is_type(t, json_type_int)) {
-		when = (time_t)json_object_get_int64(t);
-		if (gmtime_r(&when, &tm) != NULL &&
-		    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0) {
-			fputs(buf, stdout);
-			return;
-		}
-	}
-	text_safe_write(stdout, (const unsigned char *)json_object_get_string(t),
-	                strlen(json_object_get_string(t)), 0);
+	if (gmtime_r(&when, &tm) != NULL &&
+	    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+		fputs(buf, stdout);
+	else
+		printf("%lld", (long long)when);
 }
 
 static json_object *receipt_member(json_object *o, const char *name)

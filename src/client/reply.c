@@ -129,12 +129,12 @@ int reply_sent_id_take(json_object *reply, int64_t *id)
 
 int reply_time_valid(json_object *v)
 {
-	if (json_object_is_type(v, json_type_int)) {
-		int64_t t = json_object_get_int64(v);
+	int64_t t;
 
-		return t >= 0 && t < INT64_MAX;
-	}
-	return json_object_is_type(v, json_type_string) && json_object_get_string_len(v) <= 64;
+	if (!json_object_is_type(v, json_type_int))
+		return 0;
+	t = json_object_get_int64(v);
+	return t >= 0 && t < INT64_MAX;
 }
 
 int reply_status_valid(const char *s)

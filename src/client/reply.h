@@ -54,8 +54,8 @@ struct receipt_reply {
 	json_object *replies;
 };
 
-/* 1 when v is a time as the server gives it: unix seconds (>= 0) or a
- * string of at most 64 bytes. */
+/* 1 when v is a time as /receipt gives it: unix seconds, an integer in
+ * 0..INT64_MAX-1. */
 int reply_time_valid(json_object *v);
 
 /* 1 when s is a released status: stored, read, deleted or expired. */
