@@ -200,3 +200,23 @@ def test_a_malformed_envelope_in_the_inbox_is_unreadable(cli, fake):
     r = cli("fetch", check=False)
     assert r.returncode == 65 and b"hidden" not in r.stdout
     assert b"unreadable" in r.stdout
+
+
+def test_a_server_from_before_receipts_gets_an_inbox_without_envelopes(cli, fake):
+    """400 invalid_capabilities to envelope-v1: registered again without it,
+    once, with a warning; with --padded-only nothing is retried."""
+    cli("init")
+
+    def register(path, body):
+        if set(body["capabilities"]) - {"bound-signatures"}:
+            return 400, {}, {"error": "unknown capability", "code": "invalid_capabilities"}
+        return 201, {}, {"link_token": TOKEN}
+    fake.route("POST", "/register", register)
+    r = cli("register", "--server", fake.url, "--padded-only", check=False)
+    assert r.returncode == 70 and len(fake.requests) == 1
+    r = cli("register", "--server", fake.url)
+    assert r.stdout.decode().startswith(fake.url + "/l/" + TOKEN + "#")
+    assert b"without receipts" in r.stderr
+    sent = [b["capabilities"] for m, p, b in fake.requests if p == "/register"]
+    assert sent == [["bound-signatures", "envelope-v1", "padded-only"],
+                    ["bound-signatures", "envelope-v1"], ["bound-signatures"]]
