@@ -214,12 +214,6 @@ static int receipt_show(const struct receipt *rc, const struct receipt_reply *v,
 	return unreadable;
 }
 
-/* --link LINK: the inbox the receipt must be about. */
-static int receipt_link_take(const char *arg, struct link_parts *lp)
-{
-	return link_parse(arg, lp);
-}
-
 int cmd_receipt(const struct cli_opts *o, int argc, char **argv)
 {
 	struct http_reply r = {0, NULL, 0};
@@ -234,7 +228,7 @@ int cmd_receipt(const struct cli_opts *o, int argc, char **argv)
 		if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
 		} else if (strcmp(argv[i], "--link") == 0 && i + 1 < argc) {
-			if ((code = receipt_link_take(argv[++i], &lp)) != CLI_OK)
+			if ((code = link_parse(argv[++i], &lp)) != CLI_OK)
 				return code;
 			has_link = 1;
 		} else if (argv[i][0] != '-' && arg == NULL) {
@@ -279,7 +273,7 @@ int cmd_answer(const struct cli_opts *o, int argc, char **argv)
 		if (strcmp(argv[i], "--") == 0 && i + 1 < argc && npos < 2) {
 			pos[npos++] = argv[++i];
 		} else if (strcmp(argv[i], "--link") == 0 && i + 1 < argc) {
-			if ((code = receipt_link_take(argv[++i], &lp)) != CLI_OK)
+			if ((code = link_parse(argv[++i], &lp)) != CLI_OK)
 				return code;
 			has_link = 1;
 		} else if ((argv[i][0] == '-' && strcmp(argv[i], "-") != 0) || npos == 2) {
