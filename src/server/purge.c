@@ -36,9 +36,9 @@ static void receipts_round(struct purger *p, struct sd_store **st, time_t now)
  * every instance on the database). Closes *st on a failure. */
 static void release_round(struct purger *p, struct sd_store **st, time_t now)
 {
-	int64_t released = 0;
+	int64_t rows = 0;
 
-	if (store_receipts_release(*st, now, p->cfg->limits.status_interval, &released) != SD_OK) {
+	if (store_receipts_release(*st, now, p->cfg->limits.status_interval, &rows) != SD_OK) {
 		store_close(*st);
 		*st = NULL;
 	}
@@ -85,8 +85,7 @@ static void *purge_run(void *arg)
 	struct purger *p = arg;
 	struct sd_store *st = NULL;
 	char err[256];
-
-	time_t next_purge = 0;
+	time_t next_purge = 0; /* releases may come more often than purges */
 
 	pthread_mutex_lock(&p->mu);
 	while (!*p->stop) {
