@@ -21,6 +21,8 @@ void api_fetch(struct sd_ctx *ctx);
 void api_ack(struct sd_ctx *ctx);
 /* auth.c */
 void api_challenge_request(struct sd_ctx *ctx);
+/* events.c: the owner's live-events subscription (nginx holds it) */
+void api_events(struct sd_ctx *ctx);
 /* account.c */
 void api_rotate_token(struct sd_ctx *ctx);
 void api_unregister(struct sd_ctx *ctx);

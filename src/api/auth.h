@@ -21,6 +21,7 @@ enum auth_purpose {
 	AUTH_UNREGISTER,
 	AUTH_REQUEST_PERMISSION, /* a verified sender's from_ proof */
 	AUTH_REQUESTS,           /* listing and answering message requests */
+	AUTH_EVENTS,             /* subscribing to the inbox's live events */
 	AUTH__PURPOSES
 };
 

@@ -94,6 +94,7 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	if (req.method == NULL)
 		req.method = "";
 	req.path = request_path(tr, pathbuf, sizeof pathbuf);
+	req.query = tr->param(tr->t, "QUERY_STRING");
 	req.remote_addr = tr->param(tr->t, "REMOTE_ADDR");
 	req.authorization = tr->param(tr->t, "HTTP_AUTHORIZATION");
 	req.scheme = tr->param(tr->t, "REQUEST_SCHEME");
@@ -131,6 +132,7 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	bf->resp.allow = NULL;
 	bf->resp.retry_after = 0;
 	bf->resp.route = "-";
+	bf->resp.accel_redirect[0] = '\0';
 	sd_buf_reset(&bf->resp.body);
 	if (truncated) {
 		reply_error(&ctx, 400, "invalid_body", "Request body is shorter than declared");

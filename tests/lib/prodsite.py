@@ -35,7 +35,7 @@ def make_certificate(prefix):
 
 
 def render(prefix, sock, https_port, http_port, site=SOURCE_SITE, snippets=SOURCE_SNIPPETS,
-           www=SOURCE_WWW, server_extra=""):
+           www=SOURCE_WWW, server_extra="", publish_port=None):
     """Write PREFIX/nginx.conf: a main file that includes the site with its
     paths pointed into prefix. server_extra goes into the TLS server block
     (test-only directives). Returns the path of nginx.conf."""
@@ -54,6 +54,7 @@ def render(prefix, sock, https_port, http_port, site=SOURCE_SITE, snippets=SOURC
         ("listen [::]:443 ssl http2;", ""),
         ("listen 80;", "listen 127.0.0.1:%d;" % http_port),
         ("listen [::]:80;", ""),
+        ("listen 127.0.0.1:8079;", "listen 127.0.0.1:%d;" % (publish_port or stack.free_port())),
     ]
     for old, new in replacements:
         assert old in text, "the site no longer has %r" % old
@@ -67,7 +68,10 @@ def render(prefix, sock, https_port, http_port, site=SOURCE_SITE, snippets=SOURC
         f.write(text)
     for d in ("body", "fastcgi", "proxy", "uwsgi", "scgi"):
         os.makedirs(os.path.join(prefix, "tmp", d), exist_ok=True)
+    # Debian loads nchan through /etc/nginx/modules-enabled; this private
+    # main file does it itself.
     main = """%s
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
 pid %s/nginx.pid;
 error_log %s/error.log;
 daemon off;
