@@ -35,7 +35,7 @@ def make_certificate(prefix):
 
 
 def render(prefix, sock, https_port, http_port, site=SOURCE_SITE, snippets=SOURCE_SNIPPETS,
-           www=SOURCE_WWW, server_extra="", publish_port=None):
+           www=SOURCE_WWW, server_extra=""):
     """Write PREFIX/nginx.conf: a main file that includes the site with its
     paths pointed into prefix. server_extra goes into the TLS server block
     (test-only directives). Returns the path of nginx.conf."""
@@ -54,7 +54,7 @@ def render(prefix, sock, https_port, http_port, site=SOURCE_SITE, snippets=SOURC
         ("listen [::]:443 ssl http2;", ""),
         ("listen 80;", "listen 127.0.0.1:%d;" % http_port),
         ("listen [::]:80;", ""),
-        ("listen 127.0.0.1:8079;", "listen 127.0.0.1:%d;" % (publish_port or stack.free_port())),
+        ("unix:/run/sealdrop-events.sock", "unix:" + os.path.join(prefix, "events.sock")),
     ]
     for old, new in replacements:
         assert old in text, "the site no longer has %r" % old
@@ -111,7 +111,9 @@ class ProductionSite:
         self.url = "https://127.0.0.1:%d" % self.https_port
         self.daemon_args = list(daemon_args)
         self.env = dict(os.environ, SEALDROP_DB=db or "sqlite:" +
-                        os.path.join(self.prefix, "db.sqlite"), BASE_URL=self.url)
+                        os.path.join(self.prefix, "db.sqlite"), BASE_URL=self.url,
+                        SEALDROP_EVENTS_PUBLISH="unix:" + os.path.join(self.prefix, "events.sock"),
+                        SEALDROP_EVENTS_KEY_FILE=os.path.join(self.prefix, "events.key"))
         self.env.update(env or {})
         self.daemon = None
         self.nginx = None

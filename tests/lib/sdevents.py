@@ -22,9 +22,16 @@ import urllib.parse
 import stack
 
 
+def _paths(srv):
+    """(publisher socket, key file) of a stack.Stack or a prodsite.ProductionSite."""
+    if hasattr(srv, "prefix"):
+        return (os.path.join(srv.prefix, "events.sock"), os.path.join(srv.prefix, "events.key"))
+    return (os.path.join(srv.dir, "events-publish.sock"), os.path.join(srv.dir, "events.key"))
+
+
 def channel_id(srv, link_token):
     """The keyed BLAKE2b of docs/API.md "Live events", from the stack's key."""
-    with open(os.path.join(srv.dir, "events.key")) as f:
+    with open(_paths(srv)[1]) as f:
         key = bytes.fromhex(f.read().strip())
     return hashlib.blake2b(b"sealdrop-events-v1\n" + link_token.encode(), key=key,
                            digest_size=32).hexdigest()
@@ -43,7 +50,7 @@ class _UnixConnection(http.client.HTTPConnection):
 
 def publisher_request(srv, method, channel, body=None):
     """(status, body) of a request to the stack's nchan publisher."""
-    c = _UnixConnection(os.path.join(srv.dir, "events-publish.sock"))
+    c = _UnixConnection(_paths(srv)[0])
     try:
         c.request(method, "/_sealdrop_publish/" + channel, body=body,
                   headers={"Accept": "application/json"})
