@@ -85,6 +85,7 @@ static void send_store(struct sd_ctx *ctx, const struct send_body *f)
 	struct sd_msg_new m = {f->message, f->metadata[0] ? f->metadata : NULL,
 	                       (int64_t)f->message_bytes, f->key[0] ? f->key : NULL};
 	int64_t id = 0, charge = (int64_t)(strlen(f->message) + strlen(f->metadata));
+	int stored = 0;
 	enum sd_err e;
 
 	/* A retry of a stored message is answered before any bound: it adds
@@ -102,13 +103,17 @@ static void send_store(struct sd_ctx *ctx, const struct send_body *f)
 	}
 	if (capacity_send_or_reply(ctx, charge) != 0)
 		return;
-	e = store_msg_insert(ctx->store, f->link, &m, &ctx->cfg->limits, ctx->now, &id);
+	e = store_msg_insert(ctx->store, f->link, &m, &ctx->cfg->limits, ctx->now, &id, &stored);
 	if (e != SD_OK) {
 		reply_store_error(ctx, e);
 		return;
 	}
-	capacity_added(0, charge);
-	sd_events_stored(f->link, id);
+	/* A retry that raced the first send stored nothing: nothing to count
+	 * and nothing to tell (one event per stored message). */
+	if (stored) {
+		capacity_added(0, charge);
+		sd_events_stored(f->link, id);
+	}
 	send_reply(ctx, id);
 }
 

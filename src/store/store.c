@@ -404,6 +404,7 @@ struct msg_insert_job {
 	const struct sd_limits *lim;
 	time_t now;
 	int64_t id;
+	int stored; /* this run inserted the row */
 };
 
 /* Take one place and `charge` bytes in the inbox, if it has room. */
@@ -435,6 +436,7 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 	enum sd_err rc;
 
 	j->id = 0;
+	j->stored = 0;
 	if (j->m->idempotency_key != NULL &&
 	    ((rc = run_int(&o, SQ_MSG_BY_KEY, ARGS(TXT(j->link), TXT(j->m->idempotency_key)),
 	                   &j->id, &found)) != SD_OK ||
@@ -448,11 +450,12 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 	              I64(j->m->size_bytes), I64(j->charge), TXT(j->m->idempotency_key)),
 	         NULL, NULL, &res);
 	j->id = res.last_id;
+	j->stored = rc == SD_OK;
 	return rc;
 }
 
 enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct sd_msg_new *m,
-                             const struct sd_limits *lim, time_t now, int64_t *id)
+                             const struct sd_limits *lim, time_t now, int64_t *id, int *stored)
 {
 	struct msg_insert_job j = {.drv = st->drv,
 	                           .link = link,
@@ -468,11 +471,14 @@ enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct
 	/* Two sends with one key at once: the unique index let one in; the
 	 * other is a retry of it, and its id is the answer. */
 	if (rc == SD_ECONFLICT && m->idempotency_key != NULL) {
+		j.stored = 0;
 		rc = store_msg_by_key(st, link, m->idempotency_key, &j.id);
 		if (rc == SD_ENOTFOUND)
 			rc = SD_ECONFLICT;
 	}
 	*id = j.id;
+	if (stored != NULL)
+		*stored = rc == SD_OK && j.stored;
 	return rc;
 }
 

@@ -115,10 +115,13 @@ struct sd_msg_new {
  * base64 text and the metadata, in bytes) counts against the byte cap and
  * is recorded with the row, so deleting it gives back exactly that. A key
  * the inbox already holds stores nothing and gives that message's id (a
- * retry after a lost reply). SD_OK sets *id; SD_EFULL; SD_ENOTFOUND. */
+ * retry after a lost reply). SD_OK sets *id, and *stored (when not NULL)
+ * to 1 when this call stored the message, 0 for a retry of a stored one
+ * (also one that raced the first: only one of them stores); SD_EFULL;
+ * SD_ENOTFOUND. */
 SD_MUST_CHECK enum sd_err store_msg_insert(struct sd_store *st, const char *link_token,
                                            const struct sd_msg_new *m, const struct sd_limits *lim,
-                                           time_t now, int64_t *id);
+                                           time_t now, int64_t *id, int *stored);
 
 /* The id of the inbox's message stored under idempotency key `key`:
  * SD_OK (set), SD_ENOTFOUND. */
