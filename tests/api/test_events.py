@@ -222,3 +222,19 @@ def test_without_a_publisher_events_are_unavailable():
                          headers=auth(rcpt.token), timeout=10)
         expect_error(r, 501, "events_unavailable")
         assert rcpt.send().status_code == 201  # sends work as before
+
+
+def test_sends_do_not_wait_for_a_publisher_that_is_down():
+    """nginx's publisher unreachable: every send is still answered at once
+    (the notice is queued, the post fails on the publisher thread)."""
+    with stack.Stack(env={"SEALDROP_EVENTS_PUBLISH": "unix:/nonexistent/events.sock"}) as s:
+        rcpt = Recipient(s.url)
+        for _ in range(20):
+            t0 = time.monotonic()
+            assert rcpt.send().status_code == 201
+            assert time.monotonic() - t0 < 0.5
+        with EventStream(s.url, rcpt.link, rcpt.token) as es:
+            assert es.status == 200  # subscribing still works; it just stays quiet
+            rcpt.send()
+            with pytest.raises(queue.Empty):
+                es.next_event(timeout=0.5)
