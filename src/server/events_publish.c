@@ -12,6 +12,7 @@
 #include "core/event_channel.h"
 #include "core/events.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "server/events_key.h"
 
 /* Enough for a burst of sends between two posts; beyond it a notice is
@@ -57,6 +58,7 @@ static void on_stored(void *arg, const char *link_token, int64_t msg_id)
 		pthread_cond_signal(&pub.cv);
 	} else if (pub.running) {
 		pub.dropped++;
+		sd_metrics_event(SD_EVENT_DROPPED);
 	}
 	pthread_mutex_unlock(&pub.mu);
 }
@@ -151,9 +153,12 @@ static void *publish_run(void *arg)
 		pub.count--;
 		pthread_mutex_unlock(&pub.mu);
 		if (c == NULL || post(c, base, &n) != 0) {
+			sd_metrics_event(SD_EVENT_FAILED);
 			pthread_mutex_lock(&pub.mu);
 			pub.failed++;
 			pthread_mutex_unlock(&pub.mu);
+		} else {
+			sd_metrics_event(SD_EVENT_PUBLISHED);
 		}
 		report(time(NULL));
 		pthread_mutex_lock(&pub.mu);
