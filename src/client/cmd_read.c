@@ -16,6 +16,7 @@
 #define WATCH_INTERVAL_DEFAULT 15
 #define WATCH_INTERVAL_MAX     86400
 #define WATCH_EVENTS_RETRY     300 /* seconds of polling after events were unavailable */
+#define WATCH_EVENTS_GAP_MS    200 /* at least this between reads an event starts */
 #define WATCH_POLL_PAGES       5   /* newest-first pages a poll reads before a full round */
 #define WATCH_LAST_ACK_TIMEOUT 10  /* seconds for the ack of what was shown, after a signal */
 /* Pages of one full round at most: 100,000 messages, ten times the
@@ -245,7 +246,14 @@ static void watch_pause(const struct session *s, struct watch_live *live, long i
 
 	if (now >= live->off_until) {
 		switch (events_wait(s, &live->cursor, interval)) {
-		case EVENTS_ARRIVED:
+		case EVENTS_ARRIVED: {
+			/* A burst is read at once, and a server that answers every
+			 * wait at once cannot make watch read in a tight loop. */
+			struct timespec gap = {0, WATCH_EVENTS_GAP_MS * 1000L * 1000};
+
+			nanosleep(&gap, NULL);
+			return;
+		}
 		case EVENTS_QUIET:
 		case EVENTS_INTERRUPTED:
 			return;
