@@ -64,9 +64,13 @@ void api_events(struct sd_ctx *ctx)
 	}
 	if (auth_check_or_reply(ctx, &proof, &c, AUTH_EVENTS) != 0)
 		return;
-	sd_event_channel_id(link, channel);
-	snprintf(ctx->resp->accel_redirect, sizeof ctx->resp->accel_redirect,
-	         EVENTS_SUBSCRIBER_PREFIX "%s", channel);
+	/* HEAD: the answer a GET would start with, but nothing to hold (nchan
+	 * would keep a HEAD waiting like a long-poll). */
+	if (strcmp(ctx->req->method, "HEAD") != 0) {
+		sd_event_channel_id(link, channel);
+		snprintf(ctx->resp->accel_redirect, sizeof ctx->resp->accel_redirect,
+		         EVENTS_SUBSCRIBER_PREFIX "%s", channel);
+	}
 	reply_json_begin(ctx, 200);
 	sd_buf_puts(&ctx->resp->body, "\"message\":\"Subscribed\"");
 	reply_json_end(ctx);

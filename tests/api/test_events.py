@@ -238,3 +238,18 @@ def test_sends_do_not_wait_for_a_publisher_that_is_down():
             rcpt.send()
             with pytest.raises(queue.Empty):
                 es.next_event(timeout=0.5)
+
+
+def test_head_holds_nothing_and_other_methods_are_405(srv, rcpt):
+    t0 = time.monotonic()
+    r = requests.head(srv.url + "/events", params={"link_token": rcpt.link},
+                      headers=auth(rcpt.token), timeout=10)
+    assert r.status_code == 200 and time.monotonic() - t0 < 2.0
+    assert subscribers(srv, rcpt.link) == 0
+    r = requests.head(srv.url + "/events", params={"link_token": rcpt.link}, timeout=10)
+    assert r.status_code == 401
+    for method in ("POST", "PUT", "DELETE"):
+        r = requests.request(method, srv.url + "/events", params={"link_token": rcpt.link},
+                             headers=auth(rcpt.token), timeout=10)
+        expect_error(r, 405, "method_not_allowed")
+        assert r.headers["Allow"] == "GET, OPTIONS"
