@@ -110,10 +110,14 @@ class ProductionSite:
         self.cert = os.path.join(self.prefix, "cert.pem")
         self.url = "https://127.0.0.1:%d" % self.https_port
         self.daemon_args = list(daemon_args)
-        self.env = dict(os.environ, SEALDROP_DB=db or "sqlite:" +
-                        os.path.join(self.prefix, "db.sqlite"), BASE_URL=self.url,
+        db = db or "sqlite:" + os.path.join(self.prefix, "db.sqlite")
+        # The events key beside an SQLite database: a directory sealdropd
+        # may write also after --user (the package test's state directory).
+        key_dir = os.path.dirname(db[len("sqlite:"):]) if db.startswith("sqlite:") else self.prefix
+        self.events_key = os.path.join(key_dir, "events.key")
+        self.env = dict(os.environ, SEALDROP_DB=db, BASE_URL=self.url,
                         SEALDROP_EVENTS_PUBLISH="unix:" + os.path.join(self.prefix, "events.sock"),
-                        SEALDROP_EVENTS_KEY_FILE=os.path.join(self.prefix, "events.key"))
+                        SEALDROP_EVENTS_KEY_FILE=self.events_key)
         self.env.update(env or {})
         self.daemon = None
         self.nginx = None

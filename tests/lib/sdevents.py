@@ -25,7 +25,7 @@ import stack
 def _paths(srv):
     """(publisher socket, key file) of a stack.Stack or a prodsite.ProductionSite."""
     if hasattr(srv, "prefix"):
-        return (os.path.join(srv.prefix, "events.sock"), os.path.join(srv.prefix, "events.key"))
+        return (os.path.join(srv.prefix, "events.sock"), srv.events_key)
     return (os.path.join(srv.dir, "events-publish.sock"), os.path.join(srv.dir, "events.key"))
 
 
