@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "api/query.h"
@@ -113,12 +114,57 @@ static void test_key_file(void **state)
 	rmdir(dir);
 }
 
+/* Instances starting at once (scripts/run --db galera, a cluster's first
+ * boot) agree on one key: each writes its own and links it into place,
+ * and whoever loses reads the winner's. */
+static void test_key_file_race(void **state)
+{
+	char dir[] = "/tmp/sd-unit-events-XXXXXX", path[128], err[256];
+	unsigned char mine[SD_EVENT_KEY_BYTES], theirs[SD_EVENT_KEY_BYTES];
+	int pipes[8][2];
+	pid_t pids[8];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/events.key", dir);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(pipe(pipes[i]), 0);
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			unsigned char k[SD_EVENT_KEY_BYTES];
+			int ok = events_key_load(path, k, err, sizeof err) == 0 &&
+			         write(pipes[i][1], k, sizeof k) == (ssize_t)sizeof k;
+
+			_exit(ok ? 0 : 1);
+		}
+		close(pipes[i][1]);
+	}
+	for (int i = 0; i < 8; i++) {
+		int status;
+
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		assert_int_equal(read(pipes[i][0], i == 0 ? mine : theirs, sizeof mine),
+		                 (ssize_t)sizeof mine);
+		close(pipes[i][0]);
+		if (i > 0)
+			assert_memory_equal(mine, theirs, sizeof mine);
+	}
+	assert_int_equal(events_key_load(path, theirs, err, sizeof err), 0);
+	assert_memory_equal(mine, theirs, sizeof mine);
+	/* No temporary file is left behind: the directory empties. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_query_param),
 	    cmocka_unit_test(test_channel_id),
 	    cmocka_unit_test(test_key_file),
+	    cmocka_unit_test(test_key_file_race),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
