@@ -31,6 +31,8 @@ enum cfg_key {
 	K_METRICS_REFRESH,
 	K_STATUS_INTERVAL,
 	K_RECEIPT_DAYS,
+	K_EVENTS_PUBLISH,
+	K_EVENTS_KEY_FILE,
 	K_DB_HOST,
 	K_DB_PORT,
 	K_DB_USER,
@@ -66,6 +68,8 @@ static const struct {
     [K_METRICS_REFRESH] = {"SEALDROP_METRICS_REFRESH", "--metrics-refresh"},
     [K_STATUS_INTERVAL] = {"SEALDROP_STATUS_INTERVAL", "--status-interval"},
     [K_RECEIPT_DAYS] = {"SEALDROP_RECEIPT_DAYS", "--receipt-days"},
+    [K_EVENTS_PUBLISH] = {"SEALDROP_EVENTS_PUBLISH", "--events-publish"},
+    [K_EVENTS_KEY_FILE] = {"SEALDROP_EVENTS_KEY_FILE", "--events-key-file"},
     [K_DB_HOST] = {"DB_HOST", NULL},
     [K_DB_PORT] = {"DB_PORT", NULL},
     [K_DB_USER] = {"DB_USER", NULL},
@@ -114,6 +118,12 @@ const char *sd_config_usage(void)
 	       "                                plus a random delay of up to half (3600)\n"
 	       "  --receipt-days N              erase receipts and their replies N days after\n"
 	       "                                their last activity (30)\n"
+	       "  --events-publish unix:PATH|http://HOST:PORT\n"
+	       "                                nginx's nchan publisher: live events "
+	       "(docs/API.md)\n"
+	       "  --events-key-file FILE        the events channels' key (default "
+	       "STATE/events.key,\n"
+	       "                                made at first start; share it between instances)\n"
 	       "  --backup FILE                 copy the SQLite database to FILE (a new file)\n"
 	       "                                while it is in use, and exit\n"
 	       "  --migrate                     apply database migrations and exit\n"
@@ -418,6 +428,26 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	if (copy_str(cfg->metrics, sizeof cfg->metrics, v ? v : "", "metrics address", err,
 	             errlen) != 0)
 		goto out;
+	v = cfg_get(&src, K_EVENTS_PUBLISH);
+	if (copy_str(cfg->events_publish, sizeof cfg->events_publish, v ? v : "",
+	             "events publisher", err, errlen) != 0)
+		goto out;
+	if (cfg->events_publish[0] != '\0' && strncmp(cfg->events_publish, "unix:/", 6) != 0 &&
+	    strncmp(cfg->events_publish, "http://", 7) != 0 &&
+	    strncmp(cfg->events_publish, "https://", 8) != 0) {
+		snprintf(err, errlen,
+		         "SEALDROP_EVENTS_PUBLISH must be unix:/PATH or http(s)://HOST:PORT");
+		goto out;
+	}
+	if ((v = cfg_get(&src, K_EVENTS_KEY_FILE)) != NULL) {
+		if (copy_str(cfg->events_key_file, sizeof cfg->events_key_file, v,
+		             "events key file", err, errlen) != 0)
+			goto out;
+	} else if (snprintf(cfg->events_key_file, sizeof cfg->events_key_file, "%s/events.key",
+	                    cfg->state_dir) >= (int)sizeof cfg->events_key_file) {
+		snprintf(err, errlen, "state directory is too long");
+		goto out;
+	}
 	if ((v = cfg_get(&src, K_SOCKET_MODE)) != NULL) {
 		char *end;
 		long m = strtol(v, &end, 8);

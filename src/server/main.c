@@ -1,7 +1,7 @@
 /* sealdropd: flags and configuration, the start-up order, signals. Each
  * step lives in its own file: listen.c (the socket), privileges.c (--user,
  * no_new_privs), database.c (state directory, migrations), workers.c and
- * purge.c (the threads). SIGTERM/SIGINT: stop accepting, finish what is in
+ * purge.c (the threads), events_publish.c (live events). SIGTERM/SIGINT: stop accepting, finish what is in
  * flight, exit 0. */
 #include <fcgiapp.h>
 #include <pthread.h>
@@ -17,6 +17,7 @@
 #include "core/metrics.h"
 #include "server/backup.h"
 #include "server/database.h"
+#include "server/events_publish.h"
 #include "server/fcgi_io.h"
 #include "server/listen.h"
 #include "server/metrics_listen.h"
@@ -66,12 +67,17 @@ static int serve_fastcgi(const struct sd_config *cfg, int listen_fd, struct metr
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (workers_start(&pool, cfg, listen_fd, &stop_flag) != 0)
+	if (events_publish_start(cfg) != 0)
 		return 1;
+	if (workers_start(&pool, cfg, listen_fd, &stop_flag) != 0) {
+		events_publish_stop();
+		return 1;
+	}
 	if (pool.started == 0 || purger_start(&purger, cfg, &stop_flag) != 0) {
 		fprintf(stderr, "sealdropd: cannot start threads\n");
 		stop_flag = 1;
 		workers_join(&pool);
+		events_publish_stop();
 		return 1;
 	}
 	if (metrics_start(cfg, ml, &refresh) != 0) {
@@ -80,6 +86,7 @@ static int serve_fastcgi(const struct sd_config *cfg, int listen_fd, struct metr
 		metrics_listen_close(ml);
 		workers_join(&pool);
 		purger_join(&purger);
+		events_publish_stop();
 		return 1;
 	}
 	sd_log_info("sealdropd ready: %d threads, %s store", pool.started,
@@ -92,6 +99,7 @@ static int serve_fastcgi(const struct sd_config *cfg, int listen_fd, struct metr
 	metrics_listen_close(ml);
 	workers_join(&pool);
 	purger_join(&purger);
+	events_publish_stop();
 	sd_log_info("sealdropd stopped");
 	return 0;
 }
