@@ -1020,7 +1020,7 @@ static enum sd_err rcpt_put(struct fixture *f, const char *link, const char *rid
 
 	big.inbox_max_messages = 1000;
 	big.inbox_max_bytes = 1 << 20;
-	return store_msg_insert(f->st, link, &m, &big, NOW, id);
+	return store_msg_insert(f->st, link, &m, &big, NOW, id, NULL);
 }
 
 struct statuses {
@@ -1366,9 +1366,9 @@ static void receipts_expire_and_go_with_their_inbox(void **state)
 	{
 		struct sd_msg_new later = {"QUJD", NULL, 3, NULL, fresh, 0};
 
-		assert_int_equal(
-		    store_msg_insert(f->st, c.link_token, &later, &f->cfg.limits, NOW + 100, &m),
-		    SD_OK);
+		assert_int_equal(store_msg_insert(f->st, c.link_token, &later, &f->cfg.limits,
+		                                  NOW + 100, &m, NULL),
+		                 SD_OK);
 	}
 	do
 		assert_int_equal(store_receipts_purge(f->st, NOW + 50, &purged), SD_OK);
