@@ -81,6 +81,8 @@ static CURL *publisher_handle(const char *target, struct curl_slist *headers)
 	if (strncmp(target, "unix:", 5) == 0)
 		bad |= curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, target + 5) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	/* Straight to nginx: a proxy from the environment would see channels. */
+	bad |= curl_easy_setopt(c, CURLOPT_NOPROXY, "*") != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)POST_TIMEOUT_MS) != CURLE_OK;

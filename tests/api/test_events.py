@@ -194,8 +194,9 @@ def test_publisher_is_content_free_and_logs_hold_no_secrets(srv, rcpt):
 
 @pytest.fixture(scope="module")
 def tight():
-    """A stack whose nginx lets one caller hold 2 subscriptions."""
-    s = stack.Stack(events_per_address=2).start()
+    """A stack whose nginx lets one caller hold 2 subscriptions, and all
+    callers 3."""
+    s = stack.Stack(events_per_address=2, events_total=3).start()
     yield s
     s.stop()
 
@@ -214,6 +215,9 @@ def test_one_address_holds_a_bounded_number_of_subscriptions(tight):
         with EventStream(tight.url, rcpt.link, rcpt.token, source="127.0.0.2") as es:
             assert es.status == 200
             wait_subscribers(tight, rcpt.link, 3)
+            # The server-wide cap: a fresh caller finds no room either.
+            with EventStream(tight.url, rcpt.link, rcpt.token, source="127.0.0.3") as full:
+                assert full.status == 429
 
 
 def test_without_a_publisher_events_are_unavailable():

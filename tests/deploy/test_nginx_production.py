@@ -198,3 +198,5 @@ def live_events_round(site):
     assert not t.is_alive()
     assert got["r"].status_code == 200
     assert got["r"].json() == {"type": "message", "id": sent.json()["id"]}
+    # nchan's answer keeps the site's HSTS.
+    assert got["r"].headers.get("Strict-Transport-Security", "").startswith("max-age=")

@@ -121,7 +121,7 @@ def sealdropd_path():
 
 
 def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst=2000,
-                      extra="", events_per_address=2000):
+                      extra="", events_per_address=2000, events_total=3000):
     """Fill nginx/dev.conf.in for a stack rooted at prefix. sock is the
     sealdropd socket, or a list of them to balance over."""
     with open(os.path.join(ROOT, "nginx", "dev.conf.in")) as f:
@@ -139,6 +139,7 @@ def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst
         "@WRITE_BURST@": str(write_burst),
         "@EXTRA@": extra,
         "@EVENTS_PER_ADDRESS@": str(events_per_address),
+        "@EVENTS_TOTAL@": str(events_total),
     }
     for k, v in values.items():
         conf = conf.replace(k, v)
@@ -153,7 +154,7 @@ def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst
 class Stack:
     def __init__(self, threads=4, env=None, db=None, write_rate=1000, write_burst=2000,
                  sealdropd=None, keep=False, extra_nginx="", own_sqlite=False, dbs=None,
-                 events_per_address=2000):
+                 events_per_address=2000, events_total=3000):
         """own_sqlite: always the SQLite file in the stack's directory, even
         when $SEALDROP_DB names another database (for tests that read or
         change the stored rows themselves). dbs: one sealdropd per DSN of
@@ -161,6 +162,7 @@ class Stack:
         given), behind one nginx; the first is `daemon`, all are `daemons`."""
         self.extra_nginx = extra_nginx
         self.events_per_address = events_per_address
+        self.events_total = events_total
         self.own_sqlite = own_sqlite
         self.threads = threads
         self.extra_env = dict(env or {})
@@ -215,7 +217,8 @@ class Stack:
         conf = render_nginx_conf(self.dir, self.port, self.socks,
                                  write_rate=self.write_rate, write_burst=self.write_burst,
                                  extra=self.extra_nginx,
-                                 events_per_address=self.events_per_address)
+                                 events_per_address=self.events_per_address,
+                                 events_total=self.events_total)
         self.nginx = subprocess.Popen(
             ["nginx", "-p", self.dir, "-c", conf, "-e", os.path.join(self.dir, "nginx-error.log")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
