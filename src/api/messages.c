@@ -102,6 +102,7 @@ static void store_error(struct sd_ctx *ctx, const struct sd_msg_new *m, enum sd_
 
 void api_message_store(struct sd_ctx *ctx, const char *link, const struct sd_msg_new *m)
 {
+	char inbox_link[SD_LINK_TOKEN_MAX + 1];
 	int64_t id = 0, charge = (int64_t)(strlen(m->encrypted_b64) +
 	                                   (m->metadata ? strlen(m->metadata) : 0));
 	int stored = 0;
@@ -122,7 +123,8 @@ void api_message_store(struct sd_ctx *ctx, const char *link, const struct sd_msg
 	}
 	if (capacity_send_or_reply(ctx, charge) != 0)
 		return;
-	e = store_msg_insert(ctx->store, link, m, &ctx->cfg->limits, ctx->now, &id, &stored);
+	e = store_msg_insert(ctx->store, link, m, &ctx->cfg->limits, ctx->now, &id, &stored,
+	                     inbox_link);
 	if (e != SD_OK) {
 		store_error(ctx, m, e);
 		return;
@@ -131,7 +133,7 @@ void api_message_store(struct sd_ctx *ctx, const char *link, const struct sd_msg
 	 * and nothing to tell (one event per stored message). */
 	if (stored) {
 		capacity_added(0, charge);
-		sd_events_stored(link, id);
+		sd_events_stored(inbox_link, id);
 	}
 	send_reply(ctx, id);
 }

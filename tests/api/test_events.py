@@ -85,6 +85,24 @@ def test_no_event_for_the_repeat_of_an_idempotent_send(srv, rcpt):
             es.next_event(timeout=0.3)
 
 
+def test_a_send_naming_the_link_in_another_case_reaches_the_owners_channel(srv, rcpt):
+    """MariaDB matches link tokens case-insensitively (PyCrypt's collation):
+    a send spelling the link in another case lands in the inbox, and its
+    event must reach the channel the owner subscribed to. SQLite compares
+    exactly: there it finds no inbox and stores nothing."""
+    other = "link_" + rcpt.link[5:].swapcase()
+    assert other != rcpt.link
+    with EventStream(srv.url, rcpt.link, rcpt.token) as es:
+        wait_subscribers(srv, rcpt.link, 1)
+        r = rcpt.send(link_token=other)
+        if r.status_code == 404:
+            assert rcpt.fetch().json()["data"] == []
+            return
+        assert r.status_code == 201, r.text
+        _, event = es.next_event(timeout=5)
+        assert event == {"type": "message", "id": r.json()["id"]}
+
+
 def refused_at_once(srv, link, params=None, headers=None, status=401, code="unauthorized"):
     """A subscription that must be answered at once, with a JSON error, and
     leave nothing held on the inbox's channel."""
