@@ -67,7 +67,8 @@ void api_events(struct sd_ctx *ctx)
 	/* HEAD: the answer a GET would start with, but nothing to hold (nchan
 	 * would keep a HEAD waiting like a long-poll). */
 	if (strcmp(ctx->req->method, "HEAD") != 0) {
-		sd_event_channel_id(link, channel);
+		/* The stored spelling: MariaDB also matched another case. */
+		sd_event_channel_id(c.link_token, channel);
 		snprintf(ctx->resp->accel_redirect, sizeof ctx->resp->accel_redirect,
 		         EVENTS_SUBSCRIBER_PREFIX "%s", channel);
 	}

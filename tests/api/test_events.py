@@ -101,6 +101,13 @@ def test_a_send_naming_the_link_in_another_case_reaches_the_owners_channel(srv, 
         assert r.status_code == 201, r.text
         _, event = es.next_event(timeout=5)
         assert event == {"type": "message", "id": r.json()["id"]}
+    # And a subscription naming it in another case hears the owner's sends.
+    with EventStream(srv.url, other, rcpt.token) as es:
+        assert es.status == 200
+        wait_subscribers(srv, rcpt.link, 1)
+        r = rcpt.send()
+        _, event = es.next_event(timeout=5)
+        assert event == {"type": "message", "id": r.json()["id"]}
 
 
 def refused_at_once(srv, link, params=None, headers=None, status=401, code="unauthorized"):
