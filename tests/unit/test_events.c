@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,10 +99,13 @@ static void test_key_file(void **state)
 	assert_int_equal(events_key_load(path, k1, err, sizeof err), 0);
 	assert_int_equal(k1[0], 0);
 	assert_int_equal(k1[31], 31);
-	/* Readable by others, short, or not hex: refused. */
+	/* Open to others or to its group, short, or not hex: refused. */
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(events_key_load(path, k1, err, sizeof err), -1);
-	assert_non_null(strstr(err, "readable by others"));
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(events_key_load(path, k1, err, sizeof err), -1);
+	assert_non_null(strstr(err, "chmod 600"));
 	write_file(path, "0011", 0600);
 	assert_int_equal(events_key_load(path, k1, err, sizeof err), -1);
 	write_file(path, "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",
@@ -111,7 +115,37 @@ static void test_key_file(void **state)
 	           0600);
 	assert_int_equal(events_key_load(path, k1, err, sizeof err), -1);
 	unlink(path);
-	rmdir(dir);
+	/* A FIFO or a directory in its place: refused at once, not waited on. */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(events_key_load(path, k1, err, sizeof err), -1);
+	assert_non_null(strstr(err, "regular file"));
+	unlink(path);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(events_key_load(path, k1, err, sizeof err), -1);
+	assert_non_null(strstr(err, "regular file"));
+	rmdir(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* A crash between writing the temporary key and linking it left a file
+ * with this process's name for it (PID 1 again in a container): the next
+ * start still makes its key, and clears the stale file away. */
+static void test_key_file_after_a_crash(void **state)
+{
+	char dir[] = "/tmp/sd-unit-events-XXXXXX", path[128], stale[160], err[256];
+	unsigned char k[SD_EVENT_KEY_BYTES];
+	struct timeval old[2] = {{1000000000, 0}, {1000000000, 0}};
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/events.key", dir);
+	snprintf(stale, sizeof stale, "%s.new.%ld", path, (long)getpid());
+	write_file(stale, "half", 0600);
+	assert_int_equal(utimes(stale, old), 0);
+	assert_int_equal(events_key_load(path, k, err, sizeof err), 0);
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 /* Instances starting at once (scripts/run --db galera, a cluster's first
@@ -165,6 +199,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_id),
 	    cmocka_unit_test(test_key_file),
 	    cmocka_unit_test(test_key_file_race),
+	    cmocka_unit_test(test_key_file_after_a_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
