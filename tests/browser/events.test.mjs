@@ -52,6 +52,24 @@ test('the inbox shows a new message without waiting for its refresh', async () =
   await b.ctx.close();
 });
 
+test('a stream that opens and ends at once is retried with backoff, not every second', async () => {
+  const a = await lib.newPage(browser);
+  await a.page.addInitScript(NO_POLL);
+  // A proxy that answers the stream and cuts it straight away.
+  const tries = [];
+  await a.page.route((u) => u.pathname === '/events', (route) => {
+    tries.push(Date.now());
+    route.fulfill({ status: 200, contentType: 'text/event-stream', body: '' });
+  });
+  await lib.createInbox(a.page, url, 'Cut');
+  await lib.unlock(a.page, url);
+  await a.page.waitForTimeout(6500);
+  // Every second would be 6 or 7 tries; backoff (1, 2, 4 s) gives at most 4.
+  assert.ok(tries.length >= 2, 'tried ' + tries.length + ' times');
+  assert.ok(tries.length <= 4, 'tried ' + tries.length + ' times in 6.5 s');
+  await a.ctx.close();
+});
+
 test('without EventSource the inbox still reads (and polls)', async () => {
   const a = await lib.newPage(browser);
   await a.page.addInitScript(() => { delete window.EventSource; });

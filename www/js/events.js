@@ -9,7 +9,10 @@
  * but speed. */
 'use strict';
 
-SD.EVENTS_FAILURES_MAX = 5; /* connections in a row that never opened */
+SD.EVENTS_FAILURES_MAX = 5; /* connections in a row that failed */
+/* A stream that ends sooner than this counts as a failure too: a proxy or
+ * server that opens then drops it at once must not be asked every second. */
+SD.EVENTS_SHORT_STREAM_MS = 10000;
 
 /* Start listening; onEvent() is called for each event, and once each time
  * a stream opens (anything that arrived while it was down). Returns
@@ -35,11 +38,10 @@ SD.liveEvents = (keys, linkToken, onEvent) => {
     if (stopped) return;
     const query = new URLSearchParams(Object.assign({link_token: linkToken}, proof));
     const es = new EventSource('/events?' + query.toString());
-    let opened = false;
+    let openedAt = 0;
     source = es;
     es.onopen = () => {
-      opened = true;
-      failures = 0;
+      openedAt = Date.now();
       onEvent();
     };
     es.onmessage = (ev) => {
@@ -52,7 +54,8 @@ SD.liveEvents = (keys, linkToken, onEvent) => {
        * refused: close it and sign a fresh one instead. */
       es.close();
       if (source === es) source = null;
-      if (!opened) failures++;
+      if (openedAt && Date.now() - openedAt >= SD.EVENTS_SHORT_STREAM_MS) failures = 0;
+      else failures++;
       retry();
     };
   }
