@@ -261,7 +261,7 @@ static void watch_pause(const struct session *s, struct watch_live *live, long i
 			break;
 		case EVENTS_UNAVAILABLE:
 			live->off_until = now + WATCH_EVENTS_RETRY;
-			memset(&live->cursor, 0, sizeof live->cursor);
+			live->cursor.last_modified[0] = live->cursor.etag[0] = '\0';
 			break;
 		}
 	}
@@ -294,7 +294,9 @@ int cmd_watch(const struct cli_opts *o, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	while (watch_running) {
-		/* One full round, then only what is new. */
+		/* One full round, then only what is new. The time before it
+		 * is where a wait without a cursor starts (client/events.h). */
+		live.cursor.read_at = time(NULL);
 		rc = first ? reader_pages_read(&rd) : reader_new_read(&rd);
 		if (rc == CLI_OK)
 			first = 0;

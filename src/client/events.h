@@ -4,6 +4,8 @@
 #ifndef SD_CLIENT_EVENTS_H
 #define SD_CLIENT_EVENTS_H
 
+#include <time.h>
+
 #include "client/session.h"
 
 enum events_result {
@@ -15,10 +17,14 @@ enum events_result {
 };
 
 /* Where the last long-poll left off (nchan's Last-Modified and Etag): the
- * next one then also hears what was published in between. */
+ * next one then also hears what was published in between. Without them a
+ * wait asks from read_at, the time just before the caller's last read, so
+ * a message stored between that read and the wait is heard too (nchan
+ * otherwise starts at the newest event, after it). */
 struct events_cursor {
 	char last_modified[64];
 	char etag[64];
+	time_t read_at;
 };
 
 /* Wait at most seconds for the next event of s's inbox, authenticated by
