@@ -217,6 +217,16 @@ def test_publisher_is_content_free_and_logs_hold_no_secrets(srv, rcpt):
     assert status == 200 and json.loads(text)["messages"] == 1
 
 
+def test_publisher_takes_no_body_beyond_an_event(srv, rcpt):
+    """Anyone who reaches the publisher socket could post; nginx takes no
+    more than an event needs (1 KiB) into nchan's shared memory."""
+    channel = channel_id(srv, rcpt.link)
+    status, _ = publisher_request(srv, "POST", channel, body=b"x" * 2048)
+    assert status == 413
+    status, _ = publisher_request(srv, "POST", channel, body=b'{"type":"message","id":1}')
+    assert status in (201, 202)
+
+
 @pytest.fixture(scope="module")
 def tight():
     """A stack whose nginx lets one caller hold 2 subscriptions, and all
