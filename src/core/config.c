@@ -29,6 +29,10 @@ enum cfg_key {
 	K_MIN_FREE,
 	K_METRICS,
 	K_METRICS_REFRESH,
+	K_WEBHOOK_INTERVAL,
+	K_WEBHOOK_ALLOW,
+	K_WEBHOOK_RETRY,
+	K_WEBHOOK_ATTEMPTS,
 	K_DB_HOST,
 	K_DB_PORT,
 	K_DB_USER,
@@ -62,6 +66,10 @@ static const struct {
     [K_MIN_FREE] = {"SEALDROP_MIN_FREE_BYTES", "--min-free-bytes"},
     [K_METRICS] = {"SEALDROP_METRICS", "--metrics"},
     [K_METRICS_REFRESH] = {"SEALDROP_METRICS_REFRESH", "--metrics-refresh"},
+    [K_WEBHOOK_INTERVAL] = {"SEALDROP_WEBHOOK_INTERVAL", "--webhook-interval"},
+    [K_WEBHOOK_ALLOW] = {"SEALDROP_WEBHOOK_ALLOW", "--webhook-allow"},
+    [K_WEBHOOK_RETRY] = {"SEALDROP_WEBHOOK_RETRY", "--webhook-retry"},
+    [K_WEBHOOK_ATTEMPTS] = {"SEALDROP_WEBHOOK_ATTEMPTS", "--webhook-attempts"},
     [K_DB_HOST] = {"DB_HOST", NULL},
     [K_DB_PORT] = {"DB_PORT", NULL},
     [K_DB_USER] = {"DB_USER", NULL},
@@ -106,6 +114,11 @@ const char *sd_config_usage(void)
 	       "                                serve GET /metrics (Prometheus) there; loopback\n"
 	       "                                or a unix socket only\n"
 	       "  --metrics-refresh SECONDS     how often the metrics' totals are read (30)\n"
+	       "  --webhook-interval SECONDS    at most one webhook ping per inbox per this (60)\n"
+	       "  --webhook-allow LIST          IPs/CIDRs (comma list) webhooks may reach though\n"
+	       "                                loopback or private (default: none)\n"
+	       "  --webhook-retry SECONDS       first retry of a failed ping; doubles (5)\n"
+	       "  --webhook-attempts N          tries before a webhook is marked failing (8)\n"
 	       "  --backup FILE                 copy the SQLite database to FILE (a new file)\n"
 	       "                                while it is in use, and exit\n"
 	       "  --migrate                     apply database migrations and exit\n"
@@ -311,6 +324,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	cfg->limits.requests_per_caller = 20;
 	cfg->limits.min_free_bytes = INT64_C(256) << 20;
 	cfg->limits.retention_days = 0;
+	cfg->limits.webhook_interval = 60;
+	cfg->webhook.retry_base = 5;
+	cfg->webhook.attempts = 8;
+	cfg->webhook.timeout = 10;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -406,6 +423,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	if (copy_str(cfg->metrics, sizeof cfg->metrics, v ? v : "", "metrics address", err,
 	             errlen) != 0)
 		goto out;
+	v = cfg_get(&src, K_WEBHOOK_ALLOW);
+	if (copy_str(cfg->webhook.allow, sizeof cfg->webhook.allow, v ? v : "",
+	             "webhook allow-list", err, errlen) != 0)
+		goto out;
 	if ((v = cfg_get(&src, K_SOCKET_MODE)) != NULL) {
 		char *end;
 		long m = strtol(v, &end, 8);
@@ -445,7 +466,11 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	    get_num(&src, K_MAX_STORED, 0, INT64_C(1) << 60, &cfg->limits.max_stored_bytes, err,
 	            errlen) != 0 ||
 	    get_num(&src, K_MIN_FREE, 0, INT64_C(1) << 60, &cfg->limits.min_free_bytes, err,
-	            errlen) != 0)
+	            errlen) != 0 ||
+	    get_num(&src, K_WEBHOOK_INTERVAL, 1, 86400, &cfg->limits.webhook_interval, err,
+	            errlen) != 0 ||
+	    get_num(&src, K_WEBHOOK_RETRY, 1, 3600, &cfg->webhook.retry_base, err, errlen) != 0 ||
+	    get_num(&src, K_WEBHOOK_ATTEMPTS, 1, 100, &cfg->webhook.attempts, err, errlen) != 0)
 		goto out;
 	if (cfg->backup[0] != '\0' && cfg->migrate_only) {
 		snprintf(err, errlen, "--backup and --migrate are separate runs");

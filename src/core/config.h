@@ -20,6 +20,15 @@ struct sd_limits {
 	int64_t max_inboxes;           /* inboxes in all (0: no bound) */
 	int64_t max_stored_bytes;      /* charged bytes of every inbox (0: no bound) */
 	int64_t min_free_bytes;        /* free space kept on the SQLite file system */
+	int64_t webhook_interval;      /* seconds: at most one webhook ping per inbox per this */
+};
+
+/* The webhook sender (server/webhooks.c). */
+struct sd_webhook_config {
+	char allow[1024];   /* IPs/CIDRs a ping may reach although private (comma list) */
+	int64_t retry_base; /* seconds before the first retry; doubles each time */
+	int64_t attempts;   /* tries before the webhook is marked failing */
+	int64_t timeout;    /* seconds a whole request may take */
 };
 
 struct sd_config {
@@ -38,6 +47,7 @@ struct sd_config {
 	int recount; /* --recount, with --migrate */
 	int show_help;
 	struct sd_limits limits;
+	struct sd_webhook_config webhook;
 };
 
 /* Load everything. Returns 0, or -1 with a message for people in err (which

@@ -31,6 +31,7 @@ static const struct route routes[] = {
      "POST, OPTIONS"},
     {"/respond_message_request", 0, "POST", api_respond_message_request, SD_SMALL_BODY_MAX,
      "POST, OPTIONS"},
+    {"/webhook", 0, "POST", api_webhook, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
 };
 
 static const struct route *route_find(const char *path)

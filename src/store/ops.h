@@ -120,4 +120,11 @@ static inline enum sd_err inbox_claim(const struct on *o, const char *link)
 	return rc != SD_OK ? rc : n == 1 ? SD_OK : SD_ENOTFOUND;
 }
 
+/* webhooks.c: in a send's transaction, leave the inbox's ping pending
+ * (coalesced) when it has a webhook; in an inbox's erase, forget its
+ * webhook and ping. */
+enum sd_err webhook_enqueue_tx(const struct on *o, const char *link, time_t now,
+                               const struct sd_limits *lim);
+enum sd_err webhook_forget_tx(const struct on *o, const char *link);
+
 #endif

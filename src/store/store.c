@@ -381,6 +381,7 @@ static enum sd_err client_delete_tx(struct sd_conn *c, void *arg)
 	    (rc = run_changes(&o, SQ_CLIENT_DELETE_CHALLENGES, ARGS(TXT(j->link)), &n)) != SD_OK ||
 	    (rc = run_changes(&o, SQ_CLIENT_DELETE_REQUESTS, ARGS(TXT(j->link), TXT(j->link)),
 	                      &n)) != SD_OK ||
+	    (rc = webhook_forget_tx(&o, j->link)) != SD_OK ||
 	    (rc = run_changes(&o, SQ_CLIENT_DELETE, ARGS(TXT(j->link)), &n)) != SD_OK)
 		return rc;
 	return n == 1 ? SD_OK : SD_ENOTFOUND;
@@ -448,7 +449,7 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 	              I64(j->m->size_bytes), I64(j->charge), TXT(j->m->idempotency_key)),
 	         NULL, NULL, &res);
 	j->id = res.last_id;
-	return rc;
+	return rc != SD_OK ? rc : webhook_enqueue_tx(&o, j->link, j->now, j->lim);
 }
 
 enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct sd_msg_new *m,
