@@ -1,0 +1,344 @@
+"""Webhooks (docs/API.md, POST /webhook): the owner's notification URL and the
+content-free pings sealdropd sends from its durable outbox. A local HTTP
+receiver on 127.0.0.1 (allow-listed in the stack's environment) counts every
+connection and request; a second stack without the allow-list shows the
+address rules (docs/SECURITY.md, "Webhooks")."""
+
+import http.server
+import json
+import signal
+import threading
+import time
+
+import pytest
+
+import stack
+from sdclient import Recipient, b64
+from sdclient import expect_error as err
+
+INTERVAL = 2  # SEALDROP_WEBHOOK_INTERVAL of the stack: one ping per inbox per 2 s
+ATTEMPTS = 4  # SEALDROP_WEBHOOK_ATTEMPTS
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 answering each POST with the next status of
+    plan (then `default`), recording what it got."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests = []  # dicts: t, path, headers, body, status
+        self.connections = 0
+        self.plan = []
+        self.default = 200
+        self.location = None
+        rec = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(min(n, 65536))
+                with rec.lock:
+                    status = rec.plan.pop(0) if rec.plan else rec.default
+                    rec.requests.append({"t": time.monotonic(), "path": self.path,
+                                         "headers": dict(self.headers), "body": body,
+                                         "status": status})
+                self.send_response(status)
+                if status in (301, 302, 303, 307, 308) and rec.location:
+                    self.send_header("Location", rec.location)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *a):
+                pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+
+            def verify_request(self, request, client_address):
+                with rec.lock:
+                    rec.connections += 1
+                return True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path="/hook"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def got(self, status=None):
+        with self.lock:
+            return [r for r in self.requests if status is None or r["status"] == status]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def bound(rc, purpose):
+    """A challenge issued for purpose, signed in sealdrop's bound form."""
+    r = rc.http.post(rc.url + "/challenge_request",
+                     json={"link_token": rc.link, "purpose": purpose})
+    assert r.status_code == 200, r.text
+    j = r.json()
+    signed = "\n".join(["sealdrop-v1", purpose, j["origin"], rc.link, j["challenge"]])
+    return {"challenge": j["challenge"], "challenge_form": "sealdrop-v1",
+            "challenge_signature": b64(rc.sk.sign(signed.encode()).signature)}
+
+
+def hook(rc, creds=None, headers=None, **body):
+    body.setdefault("link_token", rc.link)
+    body.update(creds or {})
+    return rc.http.post(rc.url + "/webhook", json=body, headers=headers or {})
+
+
+def set_hook(rc, url, **kw):
+    r = hook(rc, bound(rc, "webhook"), action="set", url=url, **kw)
+    assert r.status_code == 200, r.text
+    return r.json()["webhook"]
+
+
+def status(rc):
+    r = hook(rc, headers={"Authorization": "Bearer " + rc.token})
+    assert r.status_code == 200, r.text
+    return r.json()["webhook"]
+
+
+def sent(rc, n=1):
+    for i in range(n):
+        r = rc.send(b"secret text %d" % i)
+        assert r.status_code == 201, r.text
+
+
+@pytest.fixture(scope="module")
+def hooks():
+    s = stack.Stack(threads=4, env={
+        "SEALDROP_WEBHOOK_INTERVAL": str(INTERVAL),
+        "SEALDROP_WEBHOOK_RETRY": "1",
+        "SEALDROP_WEBHOOK_ATTEMPTS": str(ATTEMPTS),
+        "SEALDROP_WEBHOOK_ALLOW": "127.0.0.1",
+    }).start()
+    yield s
+    rc = s.stop_daemon()
+    log = s.log()
+    s.stop()
+    assert rc == 0, log[-4000:]
+
+
+@pytest.fixture(scope="module")
+def strict():
+    """A stack whose operator allow-listed nothing."""
+    s = stack.Stack(threads=2, env={"SEALDROP_WEBHOOK_INTERVAL": "1"}).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def owner(hooks):
+    return Recipient(hooks.url)
+
+
+def test_set_status_clear(owner, receiver):
+    assert status(owner) is None
+    w = set_hook(owner, receiver.url())
+    assert w["url"] == receiver.url() and w["state"] == "ok" and w["kind"] == "generic"
+    assert w["pending"] is False and w["attempts"] == 0 and w["last_sent_at"] is None
+    assert status(owner) == w
+    r = hook(owner, bound(owner, "webhook"), action="clear")
+    assert r.status_code == 200 and r.json()["webhook"] is None, r.text
+    assert status(owner) is None
+
+
+def test_fails_twice_then_one_ping_per_window(owner, receiver):
+    receiver.plan = [500, 503]
+    set_hook(owner, receiver.url())
+    sent(owner, 5)
+    stack.wait_until(lambda: receiver.got(200), timeout=15, what="a delivered ping")
+    time.sleep(INTERVAL + 1.5)
+    # Two failures, then the one ping that stands for all five messages.
+    assert [r["status"] for r in receiver.got()] == [500, 503, 200]
+    w = status(owner)
+    assert w["state"] == "ok" and w["pending"] is False and w["last_sent_at"] is not None
+    assert w["last_error"] == "http_status"  # the last failure's class stays visible
+
+    # A steady stream of sends: pings at least a window apart, never one per send.
+    first = receiver.got(200)[-1]["t"]
+    end = time.monotonic() + 3 * INTERVAL
+    sends = 0
+    while time.monotonic() < end:
+        sent(owner)
+        sends += 1
+        time.sleep(0.2)
+    stack.wait_until(lambda: not status(owner)["pending"], timeout=INTERVAL + 5,
+                     what="the last window's ping")
+    times = [first] + [r["t"] for r in receiver.got(200)[1:]]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert 2 <= len(gaps) <= 4 and sends >= 10, (gaps, sends)
+    # Due times are whole seconds: a window is at least INTERVAL - 1 s.
+    assert all(g >= INTERVAL - 1 for g in gaps), gaps
+
+
+def test_ping_body_is_content_free(owner, receiver):
+    set_hook(owner, receiver.url("/generic"))
+    sent(owner)
+    stack.wait_until(lambda: receiver.got(200), timeout=10, what="a ping")
+    r = receiver.got()[0]
+    assert r["path"] == "/generic"
+    assert json.loads(r["body"]) == {"event": "new_message"}
+    assert r["headers"]["Content-Type"] == "application/json"
+    everything = r["body"] + json.dumps(r["headers"]).encode()
+    for secret in (owner.link.encode(), owner.token.encode(), b"secret text"):
+        assert secret not in everything
+
+    other = Recipient(owner.url)
+    set_hook(other, receiver.url("/topic"), kind="ntfy")
+    sent(other)
+    stack.wait_until(lambda: len(receiver.got(200)) == 2, timeout=10, what="an ntfy ping")
+    r = receiver.got()[1]
+    assert r["path"] == "/topic" and r["body"] == b"New message"
+    assert r["headers"]["Content-Type"] == "text/plain"
+
+
+def test_attempts_run_out_then_failing_then_recovers(owner, receiver):
+    receiver.default = 500
+    set_hook(owner, receiver.url())
+    sent(owner)
+    w = stack.wait_until(lambda: (lambda w: w if w["state"] == "failing" else None)(status(owner)),
+                         timeout=30, what="the webhook marked failing")
+    assert len(receiver.got()) == ATTEMPTS
+    assert w["pending"] is False and w["last_error"] == "http_status"
+    assert w["last_failure_at"] is not None
+    # Backoff: each pause at least as long as the one before.
+    t = [r["t"] for r in receiver.got()]
+    pauses = [b - a for a, b in zip(t, t[1:])]
+    assert pauses[-1] > pauses[0], pauses
+    time.sleep(2)
+    assert len(receiver.got()) == ATTEMPTS  # given up: no more tries
+    # A later delivery clears the state.
+    receiver.default = 204
+    sent(owner)
+    stack.wait_until(lambda: status(owner)["state"] == "ok", timeout=10 + INTERVAL,
+                     what="the webhook ok again")
+    assert receiver.got(204)
+
+
+def test_redirects_are_not_followed(owner, receiver):
+    receiver.default = 302
+    receiver.location = receiver.url("/elsewhere")
+    set_hook(owner, receiver.url("/moved"))
+    sent(owner)
+    stack.wait_until(lambda: len(receiver.got()) >= 2, timeout=10, what="a retry")
+    assert {r["path"] for r in receiver.got()} == {"/moved"}
+    assert status(owner)["last_error"] == "http_status"
+
+
+def test_killed_during_retries_delivers_after_restart(hooks, receiver):
+    rc = Recipient(hooks.url)
+    receiver.default = 503
+    set_hook(rc, receiver.url())
+    sent(rc)
+    # The failure is recorded (the ping waits, unclaimed) before the kill.
+    stack.wait_until(lambda: status(rc)["attempts"] >= 1, timeout=10, what="a failed try")
+    hooks.stop_daemon(sig=signal.SIGKILL)
+    receiver.default = 200
+    hooks.restart_daemon()
+    stack.wait_until(lambda: receiver.got(200), timeout=15, what="the ping after restart")
+    assert len(receiver.got(200)) == 1
+    w = status(rc)
+    assert w["state"] == "ok" and w["pending"] is False
+
+
+@pytest.mark.parametrize("url", [
+    "https://127.0.0.2/hook",          # loopback, not the allow-listed 127.0.0.1
+    "https://169.254.169.254/latest",  # cloud metadata
+    "https://10.0.0.1/",
+    "https://192.168.1.1/",
+    "https://100.64.0.1/",
+    "https://[::1]/",
+    "https://[::ffff:127.0.0.2]/",     # IPv4-mapped loopback
+    "https://[fe80::1]/",
+    "https://0.0.0.0/",
+])
+def test_private_addresses_refused_at_registration(owner, url):
+    r = hook(owner, bound(owner, "webhook"), action="set", url=url)
+    err(r, 400, "webhook_address_refused")
+    assert status(owner) is None
+
+
+def test_literal_loopback_refused_without_allow_list(strict):
+    rc = Recipient(strict.url)
+    r = hook(rc, bound(rc, "webhook"), action="set", url="https://127.0.0.1:8443/")
+    err(r, 400, "webhook_address_refused")
+    r = hook(rc, bound(rc, "webhook"), action="set", url="http://example.org/")
+    err(r, 400, "invalid_url")  # http:// needs an allow-list
+
+
+def test_name_resolving_to_loopback_is_never_contacted(strict, receiver):
+    rc = Recipient(strict.url)
+    set_hook(rc, "https://localhost:%d/hook" % receiver.port)
+    sent(rc)
+    w = stack.wait_until(lambda: (lambda w: w if w["state"] == "failing" else None)(status(rc)),
+                         timeout=10, what="the webhook refused")
+    assert w["last_error"] == "address_refused"
+    assert receiver.connections == 0 and receiver.got() == []
+
+
+BAD = [
+    ({"action": "set"}, "invalid_url"),
+    ({"action": "set", "url": 5}, "invalid_url"),
+    ({"action": "set", "url": ""}, "invalid_url"),
+    ({"action": "set", "url": "ftp://example.org/"}, "invalid_url"),
+    ({"action": "set", "url": "https://user:pw@example.org/"}, "invalid_url"),
+    ({"action": "set", "url": "https://exa mple.org/"}, "invalid_url"),
+    ({"action": "set", "url": "https:///nohost"}, "invalid_url"),
+    ({"action": "set", "url": "https://example.org:0/"}, "invalid_url"),
+    ({"action": "set", "url": "https://example.org:99999/"}, "invalid_url"),
+    ({"action": "set", "url": "https://example.org/" + "a" * 2040}, "invalid_url"),
+    ({"action": "set", "url": "https://example.org/", "kind": "slack"}, "invalid_kind"),
+    ({"action": "fire"}, "invalid_action"),
+    ({"action": "clear", "url": "https://example.org/"}, "invalid_url"),
+]
+
+
+@pytest.mark.parametrize("body,code", BAD)
+def test_bad_input_is_400_and_changes_nothing(owner, receiver, body, code):
+    set_hook(owner, receiver.url())
+    before = status(owner)
+    err(hook(owner, bound(owner, "webhook"), **body), 400, code)
+    assert status(owner) == before
+
+
+def test_only_a_bound_owner_signature_sets_it(owner, receiver):
+    set_hook(owner, receiver.url())
+    before = status(owner)
+    evil = {"action": "set", "url": "https://evil.example/"}
+    # A link holder: no credential at all.
+    err(hook(owner, **evil), 401)
+    # The fetch token reads the state but may not point the server anywhere.
+    err(hook(owner, headers={"Authorization": "Bearer " + owner.token}, **evil), 401)
+    # PyCrypt's bare signature, and a signature bound to another purpose.
+    err(hook(owner, owner.signed(), **evil), 401)
+    err(hook(owner, bound(owner, "fetch"), **evil), 401)
+    # Another inbox's owner.
+    other = Recipient(owner.url)
+    creds = bound(other, "webhook")
+    err(hook(owner, creds, **evil), 401)
+    err(hook(owner, headers={"Authorization": "Bearer " + other.token}), 401)
+    assert status(owner) == before
+
+
+def test_unregister_forgets_the_webhook(owner, receiver):
+    set_hook(owner, receiver.url())
+    r = owner.http.post(owner.url + "/unregister",
+                        json=dict(link_token=owner.link, **bound(owner, "unregister")))
+    assert r.status_code == 200, r.text
+    err(hook(owner, headers={"Authorization": "Bearer " + owner.token}), 404)
