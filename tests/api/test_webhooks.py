@@ -129,8 +129,10 @@ def hooks():
 
 @pytest.fixture(scope="module")
 def strict():
-    """A stack whose operator allow-listed nothing."""
-    s = stack.Stack(threads=2, env={"SEALDROP_WEBHOOK_INTERVAL": "1"}).start()
+    """A stack whose operator allow-listed nothing, on a database of its own:
+    instances sharing one database send each other's pings, so they share
+    one allow-list (docs/DEPLOY.md)."""
+    s = stack.Stack(threads=2, own_sqlite=True, env={"SEALDROP_WEBHOOK_INTERVAL": "1"}).start()
     yield s
     s.stop()
 
@@ -182,7 +184,7 @@ def test_fails_twice_then_one_ping_per_window(owner, receiver):
                      what="the last window's ping")
     times = [first] + [r["t"] for r in receiver.got(200)[1:]]
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert 2 <= len(gaps) <= 4 and sends >= 10, (gaps, sends)
+    assert sends >= 10 and 2 <= len(gaps) <= sends // 3, (gaps, sends)
     # Due times are whole seconds: a window is at least INTERVAL - 1 s.
     assert all(g >= INTERVAL - 1 for g in gaps), gaps
 
