@@ -4,10 +4,8 @@ receiver on 127.0.0.1 (allow-listed in the stack's environment) counts every
 connection and request; a second stack without the allow-list shows the
 address rules (docs/SECURITY.md, "Webhooks")."""
 
-import http.server
 import json
 import signal
-import threading
 import time
 
 import pytest
@@ -15,66 +13,10 @@ import pytest
 import stack
 from sdclient import Recipient, b64
 from sdclient import expect_error as err
+from webhook_receiver import Receiver
 
 INTERVAL = 2  # SEALDROP_WEBHOOK_INTERVAL of the stack: one ping per inbox per 2 s
 ATTEMPTS = 4  # SEALDROP_WEBHOOK_ATTEMPTS
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 answering each POST with the next status of
-    plan (then `default`), recording what it got."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.requests = []  # dicts: t, path, headers, body, status
-        self.connections = 0
-        self.plan = []
-        self.default = 200
-        self.location = None
-        rec = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(min(n, 65536))
-                with rec.lock:
-                    status = rec.plan.pop(0) if rec.plan else rec.default
-                    rec.requests.append({"t": time.monotonic(), "path": self.path,
-                                         "headers": dict(self.headers), "body": body,
-                                         "status": status})
-                self.send_response(status)
-                if status in (301, 302, 303, 307, 308) and rec.location:
-                    self.send_header("Location", rec.location)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *a):
-                pass
-
-        class Server(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-
-            def verify_request(self, request, client_address):
-                with rec.lock:
-                    rec.connections += 1
-                return True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path="/hook"):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def got(self, status=None):
-        with self.lock:
-            return [r for r in self.requests if status is None or r["status"] == status]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def bound(rc, purpose):
