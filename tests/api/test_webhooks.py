@@ -5,7 +5,10 @@ connection and request; a second stack without the allow-list shows the
 address rules (docs/SECURITY.md, "Webhooks")."""
 
 import json
+import os
 import signal
+import ssl
+import subprocess
 import time
 
 import pytest
@@ -286,3 +289,72 @@ def test_unregister_forgets_the_webhook(owner, receiver):
                         json=dict(link_token=owner.link, **bound(owner, "unregister")))
     assert r.status_code == 200, r.text
     err(hook(owner, headers={"Authorization": "Bearer " + owner.token}), 404)
+
+
+def test_tls_is_verified(owner, tmp_path):
+    """A receiver whose certificate no CA signed: no request is ever made."""
+    key, cert = str(tmp_path / "key.pem"), str(tmp_path / "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    receiver = Receiver(tls_context=ctx)
+    try:
+        set_hook(owner, receiver.url(scheme="https"))
+        sent(owner)
+        w = stack.wait_until(lambda: (lambda w: w if w["attempts"] >= 1 else None)(status(owner)),
+                             timeout=10, what="a failed try")
+        assert w["last_error"] == "tls" and w["state"] == "ok" and w["pending"]
+        assert receiver.got() == []
+    finally:
+        receiver.close()
+
+
+def test_reply_is_capped(owner, receiver):
+    receiver.reply = b"x" * 200000
+    receiver.default = 500
+    set_hook(owner, receiver.url())
+    sent(owner)
+    w = stack.wait_until(lambda: (lambda w: w if w["attempts"] >= 1 else None)(status(owner)),
+                         timeout=10, what="a failed try")
+    assert w["last_error"] == "reply_too_large"
+    # A 2xx is delivered even when its reply runs past the cap.
+    receiver.default = 200
+    stack.wait_until(lambda: not status(owner)["pending"], timeout=10, what="the delivery")
+    assert status(owner)["last_sent_at"] is not None
+
+
+def test_two_instances_send_each_ping_once(tmp_path, receiver):
+    """Two sealdropd on one database, nginx balancing between them: both look
+    at the outbox, one sends."""
+    db = os.environ.get("SEALDROP_DB") or "sqlite:" + str(tmp_path / "shared.db")
+    env = {"SEALDROP_WEBHOOK_INTERVAL": "3", "SEALDROP_WEBHOOK_ALLOW": "127.0.0.1"}
+    with stack.Stack(threads=2, dbs=[db, db], env=env) as s:
+        inboxes = [Recipient(s.url) for _ in range(4)]
+        for rc in inboxes:
+            set_hook(rc, receiver.url("/" + rc.link[-8:]))
+        for _ in range(3):
+            for rc in inboxes:
+                sent(rc)
+        stack.wait_until(lambda: len(receiver.got()) >= 4, timeout=10, what="four pings")
+        time.sleep(4)  # past the window: a send after the first ping makes one more
+        for rc in inboxes:
+            t = [r["t"] for r in receiver.got() if r["path"] == "/" + rc.link[-8:]]
+            # One ping per window, never the same ping from both instances.
+            assert 1 <= len(t) <= 2 and all(b - a >= 2 for a, b in zip(t, t[1:])), t
+
+
+def test_sigterm_abandons_a_ping_in_flight(receiver):
+    """A receiver that does not answer holds no shutdown: the request is
+    abandoned (its claim expires and the ping is sent again later)."""
+    receiver.delay = 30
+    env = {"SEALDROP_WEBHOOK_ALLOW": "127.0.0.1"}
+    with stack.Stack(threads=2, own_sqlite=True, env=env) as s:
+        rc = Recipient(s.url)
+        set_hook(rc, receiver.url())
+        sent(rc)
+        stack.wait_until(lambda: receiver.connections >= 1, timeout=10, what="the ping sent")
+        t0 = time.monotonic()
+        assert s.stop_daemon() == 0
+        assert time.monotonic() - t0 < 5

@@ -11,13 +11,15 @@ class Receiver:
     """An HTTP server on 127.0.0.1 answering each POST with the next status of
     plan (then `default`), recording what it got."""
 
-    def __init__(self):
+    def __init__(self, tls_context=None):
         self.lock = threading.Lock()
         self.requests = []  # dicts: t, path, headers, body, status
         self.connections = 0
         self.plan = []
         self.default = 200
         self.location = None
+        self.reply = b"ok"  # the body of every answer
+        self.delay = 0.0  # seconds before answering
         rec = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -29,12 +31,16 @@ class Receiver:
                     rec.requests.append({"t": time.monotonic(), "path": self.path,
                                          "headers": dict(self.headers), "body": body,
                                          "status": status})
+                time.sleep(rec.delay)
                 self.send_response(status)
                 if status in (301, 302, 303, 307, 308) and rec.location:
                     self.send_header("Location", rec.location)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(rec.reply)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.wfile.write(rec.reply)
+                except OSError:
+                    pass  # the client stopped reading (a capped reply)
 
             def log_message(self, *a):
                 pass
@@ -48,12 +54,14 @@ class Receiver:
                 return True
 
         self.server = Server(("127.0.0.1", 0), Handler)
+        if tls_context is not None:
+            self.server.socket = tls_context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def url(self, path="/hook"):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+    def url(self, path="/hook", scheme="http"):
+        return "%s://127.0.0.1:%d%s" % (scheme, self.port, path)
 
     def got(self, status=None):
         with self.lock:
