@@ -330,6 +330,10 @@ def test_two_instances_send_each_ping_once(tmp_path, receiver):
     at the outbox, one sends."""
     db = os.environ.get("SEALDROP_DB") or "sqlite:" + str(tmp_path / "shared.db")
     env = {"SEALDROP_WEBHOOK_INTERVAL": "3", "SEALDROP_WEBHOOK_ALLOW": "127.0.0.1"}
+    # Migrated first: two processes creating one SQLite file at once find
+    # it locked (MariaDB's migration lease makes that case safe there).
+    subprocess.run([stack.sealdropd_path(), "--migrate"], check=True, cwd=str(tmp_path),
+                   env=dict(os.environ, SEALDROP_DB=db), capture_output=True)
     with stack.Stack(threads=2, dbs=[db, db], env=env) as s:
         inboxes = [Recipient(s.url) for _ in range(4)]
         for rc in inboxes:
