@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/num.h"
+#include "core/outbound.h"
 
 /* Settings that may come from a flag, the environment or the .env file. */
 enum cfg_key {
@@ -121,6 +122,8 @@ const char *sd_config_usage(void)
 	       "  --webhook-attempts N          tries before a webhook is marked failing (8)\n"
 	       "  --backup FILE                 copy the SQLite database to FILE (a new file)\n"
 	       "                                while it is in use, and exit\n"
+	       "  --send-webhooks               send the webhook pings that are due, and exit\n"
+	       "                                (for CGI installs, which run no sender: cron)\n"
 	       "  --migrate                     apply database migrations and exit\n"
 	       "  --recount                     with --migrate: compute every inbox's counters\n"
 	       "                                from its rows (after PyCrypt ran on the database;\n"
@@ -307,6 +310,7 @@ static void src_free(struct cfg_src *src)
 int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
 	struct cfg_src src;
+	struct sd_allow allow;
 	const char *env_file = getenv("SEALDROP_ENV_FILE"), *v;
 	int env_file_given = env_file != NULL, rc = -1;
 
@@ -344,6 +348,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 		}
 		if (strcmp(a, "--recount") == 0) {
 			cfg->recount = 1;
+			continue;
+		}
+		if (strcmp(a, "--send-webhooks") == 0) {
+			cfg->send_webhooks = 1;
 			continue;
 		}
 		if (strcmp(a, "--backup") == 0) {
@@ -474,6 +482,16 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 		goto out;
 	if (cfg->backup[0] != '\0' && cfg->migrate_only) {
 		snprintf(err, errlen, "--backup and --migrate are separate runs");
+		goto out;
+	}
+	if (cfg->send_webhooks && (cfg->migrate_only || cfg->backup[0] != '\0')) {
+		snprintf(err, errlen, "--send-webhooks is a run of its own");
+		goto out;
+	}
+	if (sd_allow_parse(cfg->webhook.allow, &allow) != 0) {
+		snprintf(err, errlen,
+		         "SEALDROP_WEBHOOK_ALLOW must be a comma list of at most %d IPs or CIDRs",
+		         SD_OUTBOUND_ALLOW_MAX);
 		goto out;
 	}
 	if (cfg->recount && !cfg->migrate_only) {

@@ -44,7 +44,8 @@ struct sd_config {
 	int64_t socket_mode;
 	int sqlite_sync_full; /* PRAGMA synchronous=FULL rather than NORMAL */
 	int migrate_only;
-	int recount; /* --recount, with --migrate */
+	int recount;       /* --recount, with --migrate */
+	int send_webhooks; /* --send-webhooks: send the due pings once, exit */
 	int show_help;
 	struct sd_limits limits;
 	struct sd_webhook_config webhook;

@@ -165,6 +165,14 @@ int main(int argc, char **argv)
 			return EXIT_CONFIG;
 		return backup_run(&cfg);
 	}
+	if (cfg.send_webhooks) {
+		if (privileges_drop(&cfg) != 0)
+			return EXIT_CONFIG;
+		database_dir_make(&cfg);
+		if (database_migrate(&cfg, 0) != 0)
+			return EXIT_CONFIG;
+		return webhook_send_due(&cfg) == 0 ? 0 : 1;
+	}
 	if (cfg.listen[0] != '\0' && !cfg.migrate_only) {
 		listen_fd = listen_open(&cfg, &unix_path);
 		if (listen_fd < 0)

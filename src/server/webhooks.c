@@ -344,3 +344,25 @@ void webhook_sender_join(struct webhook_sender *s)
 	pthread_join(s->tid, NULL);
 	curl_global_cleanup();
 }
+
+int webhook_send_due(const struct sd_config *cfg)
+{
+	static volatile sig_atomic_t never;
+	struct webhook_sender s = {.cfg = cfg, .stop = &never};
+	struct sd_store *st = NULL;
+	char err[256];
+	int rc;
+
+	if (sd_allow_parse(cfg->webhook.allow, &s.allow) != 0 ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -1;
+	if (store_open(cfg->db, cfg, &st, err, sizeof err) != SD_OK) {
+		fprintf(stderr, "sealdropd: %s\n", err);
+		curl_global_cleanup();
+		return -1;
+	}
+	rc = send_round(&s, st);
+	store_close(st);
+	curl_global_cleanup();
+	return rc;
+}

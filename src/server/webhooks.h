@@ -33,4 +33,9 @@ void webhook_sender_stop(struct webhook_sender *s);
 /* Wait for the thread to finish (after webhook_sender_stop). */
 void webhook_sender_join(struct webhook_sender *s);
 
+/* --send-webhooks: send every ping due now in this process, without a
+ * thread (a CGI install runs no sender; cron runs this). 0, or -1 when the
+ * store or libcurl failed. */
+int webhook_send_due(const struct sd_config *cfg);
+
 #endif
