@@ -25,6 +25,7 @@
 
 #include "core/events.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "store/store.h"
 
 #define POLL_SECONDS        1  /* a look at the outbox at least this often */
@@ -39,7 +40,8 @@
 /* Why a ping failed: a class for the owner, never a reply's content. */
 struct outcome {
 	int delivered;
-	int final; /* no use retrying */
+	int final;   /* no use retrying */
+	int refused; /* ... because of the address */
 	const char *error;
 };
 
@@ -111,7 +113,7 @@ static int resolve_checked(const struct webhook_sender *s, const struct sd_url *
 		if (!addr_allowed(s, !u->https, ai->ai_addr)) {
 			freeaddrinfo(res);
 			o->error = "address_refused";
-			o->final = 1;
+			o->final = o->refused = 1;
 			return -1;
 		}
 		bytes =
@@ -142,7 +144,7 @@ static void classify(CURLcode rc, long status, const struct transfer *t, struct 
 	}
 	if (t->refused) {
 		o->error = "address_refused";
-		o->final = 1;
+		o->final = o->refused = 1;
 	} else if (rc == CURLE_OK) {
 		o->error = "http_status";
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
@@ -161,7 +163,7 @@ static void classify(CURLcode rc, long status, const struct transfer *t, struct 
 /* POST one ping to job's URL. */
 static struct outcome ping(const struct webhook_sender *s, const struct sd_webhook_job *job)
 {
-	struct outcome o = {0, 0, NULL};
+	struct outcome o = {0, 0, 0, NULL};
 	struct transfer t = {s, 0, 0, 0};
 	struct curl_slist *pins = NULL, *headers = NULL;
 	struct sd_url u;
@@ -258,10 +260,14 @@ static int send_round(struct webhook_sender *s, struct sd_store *st)
 			return 0; /* abandoned: the claim expires, the ping stays */
 		now = time(NULL);
 		if (o.delivered) {
+			sd_metrics_webhook(SD_WEBHOOK_DELIVERED);
 			e = store_webhook_delivered(st, &job, now, s->cfg->limits.webhook_interval);
 		} else {
 			if (!o.final && job.attempts + 1 < s->cfg->webhook.attempts)
 				next = retry_at(s, job.attempts + 1, now);
+			sd_metrics_webhook(next        ? SD_WEBHOOK_RETRY
+			                   : o.refused ? SD_WEBHOOK_REFUSED
+			                               : SD_WEBHOOK_GAVE_UP);
 			sd_log_info("webhook: ping failed (%s), %s", o.error,
 			            next ? "will retry" : "webhook marked failing");
 			e = store_webhook_failed(st, &job, o.error, now, next);
