@@ -96,7 +96,8 @@ static int resolve_checked(const struct webhook_sender *s, const struct sd_url *
                            size_t cap, struct outcome *o)
 {
 	struct addrinfo hints, *res = NULL;
-	int n = 0, at;
+	int n = 0, w;
+	size_t at;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
@@ -105,7 +106,8 @@ static int resolve_checked(const struct webhook_sender *s, const struct sd_url *
 		o->error = "dns";
 		return -1;
 	}
-	at = snprintf(pin, cap, "%s:%d:", u->host, u->port);
+	w = snprintf(pin, cap, "%s:%d:", u->host, u->port);
+	at = w > 0 ? (size_t)w : cap;
 	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
 		char text[INET6_ADDRSTRLEN];
 		const void *bytes;
@@ -121,15 +123,16 @@ static int resolve_checked(const struct webhook_sender *s, const struct sd_url *
 		        ? (const void *)&((const struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr
 		        : (const void *)&((const struct sockaddr_in6 *)(void *)ai->ai_addr)
 		              ->sin6_addr;
-		if (n >= RESOLVE_MAX || inet_ntop(ai->ai_family, bytes, text, sizeof text) == NULL)
-			continue;
-		at +=
-		    snprintf(pin + at, at < (int)cap ? cap - (size_t)at : 0,
-		             ai->ai_family == AF_INET6 ? "%s[%s]" : "%s%s", n > 0 ? "," : "", text);
+		if (n >= RESOLVE_MAX || at >= cap ||
+		    inet_ntop(ai->ai_family, bytes, text, sizeof text) == NULL)
+			continue; /* every address is still checked */
+		w = snprintf(pin + at, cap - at, ai->ai_family == AF_INET6 ? "%s[%s]" : "%s%s",
+		             n > 0 ? "," : "", text);
+		at = w > 0 ? at + (size_t)w : cap;
 		n++;
 	}
 	freeaddrinfo(res);
-	if (n == 0 || at >= (int)cap) {
+	if (n == 0 || at >= cap) {
 		o->error = "dns";
 		return -1;
 	}
@@ -182,14 +185,18 @@ static struct outcome ping(const struct webhook_sender *s, const struct sd_webho
 	t.plain_http = !u.https;
 	if (resolve_checked(s, &u, pin, sizeof pin, &o) != 0)
 		return o;
-	if ((curl = curl_easy_init()) == NULL || (pins = curl_slist_append(NULL, pin)) == NULL ||
+	/* An IP literal needs no lookup (and has no name to pin); it was
+	 * checked above all the same. */
+	if ((curl = curl_easy_init()) == NULL ||
+	    (!u.host_is_ip && (pins = curl_slist_append(NULL, pin)) == NULL) ||
 	    (headers = curl_slist_append(NULL, ntfy ? "Content-Type: text/plain"
 	                                            : "Content-Type: application/json")) == NULL) {
 		o.error = "internal";
 		goto out;
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, job->url);
-	curl_easy_setopt(curl, CURLOPT_RESOLVE, pins);
+	if (pins != NULL)
+		curl_easy_setopt(curl, CURLOPT_RESOLVE, pins);
 	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_checked);
 	curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &t);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, ntfy ? BODY_NTFY : BODY_GENERIC);
