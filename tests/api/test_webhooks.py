@@ -111,8 +111,13 @@ def test_fails_twice_then_one_ping_per_window(owner, receiver):
     sent(owner, 5)
     stack.wait_until(lambda: receiver.got(200), timeout=15, what="a delivered ping")
     time.sleep(INTERVAL + 1.5)
-    # Two failures, then the one ping that stands for all five messages.
-    assert [r["status"] for r in receiver.got()] == [500, 503, 200]
+    # Two failures, then the one ping that stands for all five messages (one
+    # more, a window later, only if a send was still arriving while the
+    # ping was in flight: never on time).
+    statuses = [r["status"] for r in receiver.got()]
+    assert statuses[:3] == [500, 503, 200] and statuses[3:] in ([], [200]), statuses
+    t = [r["t"] for r in receiver.got(200)]
+    assert all(b - a >= INTERVAL - 1 for a, b in zip(t, t[1:])), t
     w = status(owner)
     assert w["state"] == "ok" and w["pending"] is False and w["last_sent_at"] is not None
     assert w["last_error"] == "http_status"  # the last failure's class stays visible
@@ -127,9 +132,9 @@ def test_fails_twice_then_one_ping_per_window(owner, receiver):
         time.sleep(0.2)
     stack.wait_until(lambda: not status(owner)["pending"], timeout=INTERVAL + 5,
                      what="the last window's ping")
-    times = [first] + [r["t"] for r in receiver.got(200)[1:]]
+    times = [r["t"] for r in receiver.got(200) if r["t"] >= first]
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert sends >= 10 and 2 <= len(gaps) <= sends // 3, (gaps, sends)
+    assert sends >= 5 and 2 <= len(gaps) < sends, (gaps, sends)
     # Due times are whole seconds: a window is at least INTERVAL - 1 s.
     assert all(g >= INTERVAL - 1 for g in gaps), gaps
 
@@ -188,20 +193,27 @@ def test_redirects_are_not_followed(owner, receiver):
     assert status(owner)["last_error"] == "http_status"
 
 
-def test_killed_during_retries_delivers_after_restart(hooks, receiver):
-    rc = Recipient(hooks.url)
-    receiver.default = 503
-    set_hook(rc, receiver.url())
-    sent(rc)
-    # The failure is recorded (the ping waits, unclaimed) before the kill.
-    stack.wait_until(lambda: status(rc)["attempts"] >= 1, timeout=10, what="a failed try")
-    hooks.stop_daemon(sig=signal.SIGKILL)
-    receiver.default = 200
-    hooks.restart_daemon()
-    stack.wait_until(lambda: receiver.got(200), timeout=15, what="the ping after restart")
-    assert len(receiver.got(200)) == 1
-    w = status(rc)
-    assert w["state"] == "ok" and w["pending"] is False
+def test_killed_during_retries_delivers_after_restart(receiver):
+    """SIGKILL while a ping waits for its next try (retries 3 s apart, so the
+    kill lands between tries, not during one: a claim held by a killed
+    process is taken again only after its 60 s lease, as the store contract
+    tests show); the restarted sealdropd delivers it."""
+    env = {"SEALDROP_WEBHOOK_ALLOW": "127.0.0.1", "SEALDROP_WEBHOOK_RETRY": "3"}
+    with stack.Stack(threads=2, own_sqlite=True, env=env) as s:
+        rc = Recipient(s.url)
+        receiver.default = 503
+        set_hook(rc, receiver.url())
+        sent(rc)
+        stack.wait_until(lambda: status(rc)["attempts"] >= 1, timeout=10, what="a failed try")
+        s.stop_daemon(sig=signal.SIGKILL)
+        assert len(receiver.got()) == 1
+        receiver.default = 200
+        s.restart_daemon()
+        stack.wait_until(lambda: receiver.got(200), timeout=15, what="the ping after restart")
+        time.sleep(1)
+        assert [r["status"] for r in receiver.got()] == [503, 200]
+        w = status(rc)
+        assert w["state"] == "ok" and w["pending"] is False
 
 
 @pytest.mark.parametrize("url", [
