@@ -135,7 +135,7 @@ def run_backend(name, args, db_dsn=None, mariadb=None):
     small_sock, page_sock = os.path.join(rdir, "small.sock"), os.path.join(rdir, "page.sock")
     responders = []
     try:
-        return measure_backend(args, db_dsn, mariadb, tmp, small_sock, page_sock, responders)
+        return measure_backend(args, db_dsn, mariadb, tmp, small_sock, page_sock, responders, name)
     finally:
         # Also on SIGTERM: main() turns it into SystemExit.
         for r in responders:
@@ -144,7 +144,7 @@ def run_backend(name, args, db_dsn=None, mariadb=None):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def measure_backend(args, db_dsn, mariadb, tmp, small_sock, page_sock, responders):
+def measure_backend(args, db_dsn, mariadb, tmp, small_sock, page_sock, responders, name):
     results = []
     with stack.Stack(threads=args.threads, env=LIMITS, db=db_dsn,
                      extra_nginx=BASELINE + responder_locations(small_sock, page_sock),
@@ -202,7 +202,11 @@ def measure_backend(args, db_dsn, mariadb, tmp, small_sock, page_sock, responder
         ]
         by_name = {}
         for title, script, env, path, ceiling in scen:
+            if args.only and ceiling and args.only not in title:
+                continue
+            rec = profile_start(args.perf, name, title, sec) if ceiling else None
             r = wrk(url, script, sec, env, path=path, threads=2, conns=args.conns)
+            profile_report(rec)
             r["name"] = title
             r["nginx"] = r["req_s"] / results[0]["req_s"] if results else 1.0
             r["ceiling"] = ceiling
@@ -217,6 +221,34 @@ def measure_backend(args, db_dsn, mariadb, tmp, small_sock, page_sock, responder
                                                                             "nginx"))))
     results[0]["bodies"] = (len(sent.content), len(page.content))
     return results, rss
+
+
+def profile_start(outdir, backend, title, seconds):
+    """With --perf DIR: a whole-machine `perf record -g` over the middle of
+    the scenario, so the report shows which process (nginx, sealdropd, the
+    database, wrk) and which functions the time goes to."""
+    if not outdir:
+        return None
+    os.makedirs(outdir, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", (backend + " " + title).lower()).strip("-")
+    data = os.path.join(outdir, slug + ".data")
+    proc = subprocess.Popen(["perf", "record", "-a", "-g", "-q", "-o", data, "--", "sleep",
+                             str(max(1, seconds - 2))], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    return proc, data, os.path.join(outdir, slug + ".txt")
+
+
+def profile_report(rec):
+    if rec is None:
+        return
+    proc, data, txt = rec
+    proc.wait(timeout=120)
+    with open(txt, "w") as f:
+        for sort in ("comm", "comm,dso,sym"):
+            f.write(subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                                    "-g", "none", "--percent-limit", "0.7", "--sort", sort],
+                                   capture_output=True, text=True, timeout=300).stdout)
+    print("  perf: " + txt, flush=True)
 
 
 def scale(args, db_dsn=None, mariadb=None):
@@ -289,6 +321,10 @@ def main():
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--signed", type=int, default=60000)
     ap.add_argument("--scale", action="store_true", help="also the 10^4 -> 10^6 scaling run")
+    ap.add_argument("--only", default="", metavar="TEXT",
+                    help="only the scenarios whose title holds TEXT (and their ceilings)")
+    ap.add_argument("--perf", default="", metavar="DIR",
+                    help="a whole-machine perf profile of each scenario, written to DIR")
     ap.add_argument("--soak", type=int, default=0, metavar="N",
                     help="only the memory soak: N requests through 8 threads")
     ap.add_argument("--db", choices=["galera"],

@@ -25,6 +25,9 @@
 /* The idempotency key: base64url of this many random bytes. */
 #define API_IDEMPOTENCY_BYTES 16
 
+/* Capabilities a GET /key reply may list; a longer list is nonsense. */
+#define API_CAPS_MAX          32
+
 /* Below the server's SD_FETCH_MAX_LIMIT: a page of the largest messages
  * must fit in one reply. */
 #define API_FETCH_PAGE        100
@@ -118,6 +121,22 @@ static int api_post(const char *what, const char *server, const char *path, json
 	return rc;
 }
 
+/* POST body to server+path, a rate limit waited out: the reply whatever
+ * its status (api_reply_check judges it). */
+static int api_exchange_post(const char *server, const char *path, json_object *body,
+                             struct http_reply *r)
+{
+	char url[API_URL_MAX];
+
+	memset(r, 0, sizeof *r);
+	api_status_last = 0;
+	if (api_url_make(url, server, path, NULL) != 0) {
+		cli_err("the server URL is too long");
+		return CLI_EUSAGE;
+	}
+	return api_exchange("POST", url, body, NULL, r);
+}
+
 static json_object *api_body_new(const char *token)
 {
 	json_object *body = json_object_new_object();
@@ -134,26 +153,47 @@ static void api_b64_add(json_object *o, const char *name, const unsigned char *p
 	json_object_object_add(o, name, json_object_new_string(enc));
 }
 
-int api_register_post(const char *server, const struct identity *id, const char *name, char *token,
-                      char *fetch)
+int api_register_post(const char *server, const struct identity *id, const char *name,
+                      int padded_only, char *token, char *fetch)
 {
 	unsigned char echoed[crypto_box_PUBLICKEYBYTES];
 	json_object *body = json_object_new_object(), *caps = json_object_new_array();
 	struct http_reply r;
 	const char *t, *box, *ft;
-	int rc;
+	int rc, envelopes = 1;
 
 	fetch[0] = '\0';
+again:
 	api_b64_add(body, "public_key", id->sign_pk, sizeof id->sign_pk);
 	api_b64_add(body, "box_public_key", id->box_pk, sizeof id->box_pk);
 	json_object_object_add(body, "key_type", json_object_new_string("ed25519"));
 	/* Destructive calls on this inbox then need purpose-bound signatures. */
 	json_object_array_add(caps, json_object_new_string("bound-signatures"));
+	/* Our clients open envelopes: senders add a receipt and pad. */
+	if (envelopes)
+		json_object_array_add(caps, json_object_new_string("envelope-v1"));
+	if (padded_only)
+		json_object_array_add(caps, json_object_new_string("padded-only"));
 	json_object_object_add(body, "capabilities", caps);
 	if (name != NULL)
 		json_object_object_add(body, "display_name", json_object_new_string(name));
-	rc = api_post("register", server, "/register", body, NULL, &r);
+	rc = api_exchange_post(server, "/register", body, &r);
+	/* A server from before receipts knows no envelope-v1: an inbox
+	 * without them is what it can give (not with --padded-only). */
+	if (rc == CLI_OK && r.status == 400 && envelopes && !padded_only &&
+	    api_code_is(&r, "invalid_capabilities")) {
+		http_reply_free(&r);
+		json_object_put(body);
+		body = json_object_new_object();
+		caps = json_object_new_array();
+		envelopes = 0;
+		cli_err("warning: the server takes no envelopes; the inbox gets messages without "
+		        "receipts");
+		goto again;
+	}
 	json_object_put(body);
+	if (rc == CLI_OK && (rc = api_reply_check("register", &r)) != CLI_OK)
+		http_reply_free(&r);
 	if (rc != CLI_OK)
 		return rc;
 	rc = CLI_ESERVER;
@@ -180,7 +220,36 @@ out:
 	return rc;
 }
 
-int api_key_get(const char *server, const char *token, unsigned char key[crypto_box_PUBLICKEYBYTES])
+/* The API_CAP_* bits of a GET /key reply into *caps: none when it lists
+ * none (PyCrypt's server), unknown names skipped. -1 for a list that is
+ * not an array or longer than a server would send. */
+static int api_caps_take(json_object *reply, unsigned *caps)
+{
+	json_object *list;
+	const char *name;
+
+	*caps = 0;
+	if (!json_object_object_get_ex(reply, "capabilities", &list) || list == NULL)
+		return 0;
+	if (!json_object_is_type(list, json_type_array) ||
+	    json_object_array_length(list) > API_CAPS_MAX)
+		return -1;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *c = json_object_array_get_idx(list, i);
+
+		if (!json_object_is_type(c, json_type_string))
+			continue;
+		name = json_object_get_string(c);
+		if (strcmp(name, "envelope-v1") == 0)
+			*caps |= API_CAP_ENVELOPE;
+		else if (strcmp(name, "padded-only") == 0)
+			*caps |= API_CAP_PADDED_ONLY;
+	}
+	return 0;
+}
+
+int api_key_get(const char *server, const char *token, unsigned char key[crypto_box_PUBLICKEYBYTES],
+                unsigned *caps)
 {
 	unsigned char ed[crypto_sign_PUBLICKEYBYTES];
 	char url[API_URL_MAX];
@@ -209,6 +278,10 @@ int api_key_get(const char *server, const char *token, unsigned char key[crypto_
 		cli_err("key: the server's answer has no usable key");
 		goto out;
 	}
+	if (api_caps_take(r.json, caps) != 0) {
+		cli_err("key: the server's capabilities are not a short list");
+		goto out;
+	}
 	rc = CLI_OK;
 out:
 	http_reply_free(&r);
@@ -222,12 +295,15 @@ static int api_send_retryable(const struct http_reply *r)
 	return r->status == 502 || r->status == 503 || r->status == 504;
 }
 
-int api_message_post(const char *server, const char *token, const unsigned char *sealed, size_t n,
-                     int64_t *id)
+/* POST a sealed box (in field, with the rest of body) to path with a
+ * fresh idempotency key, sent again with the same key when the server
+ * answers 502/503/504 or no answer came. Takes body. */
+static int api_sealed_post(const char *what, const char *server, const char *path,
+                           json_object *body, const char *field, const unsigned char *sealed,
+                           size_t n, int64_t *id)
 {
 	unsigned char key[API_IDEMPOTENCY_BYTES];
 	char url[API_URL_MAX], key_text[B64_URL_SIZE(sizeof key)];
-	json_object *body = api_body_new(token);
 	struct http_reply r = {0, NULL, 0};
 	char *enc = malloc(B64_STD_SIZE(n));
 	int rc = CLI_EINTERNAL;
@@ -237,13 +313,13 @@ int api_message_post(const char *server, const char *token, const unsigned char 
 		cli_err("out of memory");
 		goto out;
 	}
-	if (api_url_make(url, server, "/send", NULL) != 0) {
+	if (api_url_make(url, server, path, NULL) != 0) {
 		cli_err("the link is too long");
 		rc = CLI_EUSAGE;
 		goto out;
 	}
 	b64_std_encode(sealed, n, enc, B64_STD_SIZE(n));
-	json_object_object_add(body, "encrypted_message", json_object_new_string(enc));
+	json_object_object_add(body, field, json_object_new_string(enc));
 	/* One key per message, the same on every retry of it. */
 	randombytes_buf(key, sizeof key);
 	b64_url_encode(key, sizeof key, key_text, sizeof key_text);
@@ -255,10 +331,9 @@ int api_message_post(const char *server, const char *token, const unsigned char 
 			if (!http_last_unanswered() || http_cancelled())
 				goto out;
 			if (attempt >= API_SEND_RETRIES) {
-				cli_err(
-				    "send: no answer after %d tries; the message may or may not "
-				    "have been delivered",
-				    attempt);
+				cli_err("%s: no answer after %d tries; the message may or may not "
+				        "have been delivered",
+				        what, attempt);
 				goto out;
 			}
 			http_reply_free(&r);
@@ -277,7 +352,7 @@ int api_message_post(const char *server, const char *token, const unsigned char 
 			goto out;
 		}
 	}
-	if ((rc = api_reply_check("send", &r)) != CLI_OK)
+	if ((rc = api_reply_check(what, &r)) != CLI_OK)
 		goto out;
 	if (reply_sent_id_take(r.json, id) != 0)
 		rc = CLI_ESERVER;
@@ -285,6 +360,40 @@ out:
 	http_reply_free(&r);
 	json_object_put(body);
 	free(enc);
+	return rc;
+}
+
+int api_message_post(const char *server, const char *token, const unsigned char *sealed, size_t n,
+                     const char *receipt_id, int64_t *id)
+{
+	json_object *body = api_body_new(token);
+
+	if (receipt_id != NULL)
+		json_object_object_add(body, "receipt_id", json_object_new_string(receipt_id));
+	return api_sealed_post("send", server, "/send", body, "encrypted_message", sealed, n, id);
+}
+
+static json_object *api_receipt_body_new(const char *auth)
+{
+	json_object *body = json_object_new_object();
+
+	json_object_object_add(body, "receipt_auth", json_object_new_string(auth));
+	return body;
+}
+
+int api_answer_post(const char *server, const char *auth, const unsigned char *sealed, size_t n,
+                    int64_t *id)
+{
+	return api_sealed_post("answer", server, "/receipt/answer", api_receipt_body_new(auth),
+	                       "encrypted_message", sealed, n, id);
+}
+
+int api_receipt_post(const char *server, const char *auth, struct http_reply *r)
+{
+	json_object *body = api_receipt_body_new(auth);
+	int rc = api_post("receipt", server, "/receipt", body, NULL, r);
+
+	json_object_put(body);
 	return rc;
 }
 
@@ -384,6 +493,69 @@ int api_messages_fetch(struct session *s, int include_seen, int desc, int64_t cu
 		return CLI_ESERVER;
 	}
 	return CLI_OK;
+}
+
+int api_message_get(struct session *s, int64_t id, struct http_reply *r, json_object **m)
+{
+	json_object *body = api_body_new(s->id.link_token), *data;
+	int64_t got = 0;
+	int rc;
+
+	/* The first message after id - 1, read or not: id itself if it is
+	 * there. One request, one message. */
+	*m = NULL;
+	json_object_object_add(body, "include_seen", json_object_new_boolean(1));
+	json_object_object_add(body, "limit", json_object_new_int(1));
+	json_object_object_add(body, "order", json_object_new_string("ASC"));
+	if (id > 1)
+		json_object_object_add(body, "since_id", json_object_new_int64(id - 1));
+	rc = api_auth_post("fetch", s, "/fetch", "fetch", 0, body, r);
+	json_object_put(body);
+	if (rc != CLI_OK)
+		return rc;
+	if (!json_object_object_get_ex(r->json, "data", &data) ||
+	    !json_object_is_type(data, json_type_array)) {
+		cli_err("fetch: the server's answer has no message list");
+		http_reply_free(r);
+		return CLI_ESERVER;
+	}
+	if (json_object_array_length(data) == 0 ||
+	    jsonv_int_get(json_object_array_get_idx(data, 0), "id", 1, INT64_MAX, &got) != 0 ||
+	    got != id) {
+		cli_err("no message %lld in this inbox", (long long)id);
+		http_reply_free(r);
+		return CLI_EUSAGE;
+	}
+	*m = json_object_array_get_idx(data, 0);
+	return CLI_OK;
+}
+
+int api_reply_post(struct session *s, int64_t message_id, const unsigned char *sealed, size_t n,
+                   int64_t *id)
+{
+	json_object *body = api_body_new(s->id.link_token);
+	struct http_reply r;
+	char *enc = malloc(B64_STD_SIZE(n));
+	int rc;
+
+	*id = 0;
+	if (enc == NULL) {
+		json_object_put(body);
+		cli_err("out of memory");
+		return CLI_EINTERNAL;
+	}
+	b64_std_encode(sealed, n, enc, B64_STD_SIZE(n));
+	json_object_object_add(body, "message_id", json_object_new_int64(message_id));
+	json_object_object_add(body, "encrypted_reply", json_object_new_string(enc));
+	free(enc);
+	rc = api_auth_post("reply", s, "/reply", "reply", 1, body, &r);
+	json_object_put(body);
+	if (rc != CLI_OK)
+		return rc;
+	if (reply_sent_id_take(r.json, id) != 0)
+		rc = CLI_ESERVER;
+	http_reply_free(&r);
+	return rc;
 }
 
 int api_newest_id(struct session *s, int64_t *id)

@@ -30,24 +30,49 @@ int api_reply_check(const char *what, const struct http_reply *r);
  * that decide whether to retry). */
 long api_last_status(void);
 
+/* Inbox capabilities (docs/RECEIPTS.md) as GET /key names them. */
+#define API_CAP_ENVELOPE    1 /* "envelope-v1": the owner opens envelopes */
+#define API_CAP_PADDED_ONLY 2 /* "padded-only": only bucket-sized boxes */
+
 /* POST /register with the Ed25519 key, its X25519 conversion as
- * box_public_key and the capability "bound-signatures". The new link
- * token goes to token (IDENTITY_TOKEN_MAX+1), the fetch token to fetch
- * (IDENTITY_FETCH_MAX+1; "" when the server gave none we can use). */
-int api_register_post(const char *server, const struct identity *id, const char *name, char *token,
-                      char *fetch);
+ * box_public_key and the capabilities "bound-signatures", "envelope-v1"
+ * (and "padded-only" when padded_only). The new link token goes to token
+ * (IDENTITY_TOKEN_MAX+1), the fetch token to fetch (IDENTITY_FETCH_MAX+1;
+ * "" when the server gave none we can use). */
+int api_register_post(const char *server, const struct identity *id, const char *name,
+                      int padded_only, char *token, char *fetch);
 
 /* GET /key/<token>: the key senders seal to, box_public_key when the
- * recipient registered one, else the conversion of public_key. */
-int api_key_get(const char *server, const char *token,
-                unsigned char key[crypto_box_PUBLICKEYBYTES]);
+ * recipient registered one, else the conversion of public_key; *caps the
+ * API_CAP_* bits of its capabilities (0 when it names none). */
+int api_key_get(const char *server, const char *token, unsigned char key[crypto_box_PUBLICKEYBYTES],
+                unsigned *caps);
 
 /* POST /send of a sealed box with a fresh idempotency key, sent again with
  * the same key when the server answers 502/503/504 (the message may have
- * been stored: the key makes the retry answer the first id). *id is the
- * new message's id; a reply without a valid one is an error. */
+ * been stored: the key makes the retry answer the first id). receipt_id
+ * (base64url) is sent along when not NULL. *id is the new message's id; a
+ * reply without a valid one is an error. */
 int api_message_post(const char *server, const char *token, const unsigned char *sealed, size_t n,
-                     int64_t *id);
+                     const char *receipt_id, int64_t *id);
+
+/* POST /receipt with receipt_auth (base64url): the reply is the caller's to
+ * read (reply_receipt_take) and free. */
+int api_receipt_post(const char *server, const char *auth, struct http_reply *r);
+
+/* POST /receipt/answer of a sealed box under receipt_auth, retried like
+ * api_message_post. */
+int api_answer_post(const char *server, const char *auth, const unsigned char *sealed, size_t n,
+                    int64_t *id);
+
+/* Message id of the inbox, read or not, into *r / *m (borrowed from r's
+ * reply; free r afterwards). A message that is not there is CLI_EUSAGE. */
+int api_message_get(struct session *s, int64_t id, struct http_reply *r, json_object **m);
+
+/* POST /reply of a sealed reply to message_id, signed for "reply"; *id is
+ * the reply's id. */
+int api_reply_post(struct session *s, int64_t message_id, const unsigned char *sealed, size_t n,
+                   int64_t *id);
 
 /* One page of POST /fetch: oldest first after cursor (since_id), or with
  * desc newest first below cursor (before_id; 0: from the newest). On

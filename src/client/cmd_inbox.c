@@ -28,7 +28,7 @@ int cmd_register(const struct cli_opts *o, int argc, char **argv)
 	char server[IDENTITY_SERVER_MAX + 1], token[IDENTITY_TOKEN_MAX + 1];
 	char fetch[IDENTITY_FETCH_MAX + 1], origin[LINK_ORIGIN_MAX];
 	struct session s;
-	int force = 0, rc;
+	int force = 0, padded_only = 0, rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
@@ -37,6 +37,8 @@ int cmd_register(const struct cli_opts *o, int argc, char **argv)
 			name = argv[++i];
 		else if (strcmp(argv[i], "--force") == 0)
 			force = 1;
+		else if (strcmp(argv[i], "--padded-only") == 0)
+			padded_only = 1;
 		else
 			return cli_usage_err(argv[0]);
 	}
@@ -64,7 +66,7 @@ int cmd_register(const struct cli_opts *o, int argc, char **argv)
 	}
 	if (s.id.server[0] != '\0')
 		cli_err("warning: the inbox at %s is forgotten here, not erased", s.id.server);
-	if ((rc = api_register_post(server, &s.id, name, token, fetch)) != CLI_OK)
+	if ((rc = api_register_post(server, &s.id, name, padded_only, token, fetch)) != CLI_OK)
 		goto out;
 	rc = identity_inbox_set(o->identity, &s.id, server, token, name,
 	                        fetch[0] != '\0' ? fetch : NULL);

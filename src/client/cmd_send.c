@@ -5,17 +5,30 @@
 #include <unistd.h>
 
 #include "client/api.h"
+#include "client/b64.h"
 #include "client/commands.h"
+#include "client/envelope.h"
+#include "client/file.h"
 #include "client/link.h"
+#include "client/text.h"
 #include "proto/limits.h"
 
 /* The server takes sealed boxes of at most SD_MSG_MAX_BYTES; sealing adds
  * crypto_box_SEALBYTES to the message. */
-#define SEND_PLAIN_MAX (SD_MSG_MAX_BYTES - crypto_box_SEALBYTES)
+#define SEND_PLAIN_MAX   (SD_MSG_MAX_BYTES - crypto_box_SEALBYTES)
+/* "BASE/r#R" and its NUL. */
+#define SEND_RECEIPT_MAX (IDENTITY_SERVER_MAX + 4 + RECEIPT_B64_LEN + 1)
 _Static_assert(SD_MSG_MIN_BYTES == crypto_box_SEALBYTES, "the server's minimum is an empty box");
 
-/* The message: the argument, or standard input for "-" or none. */
-static int cmd_send_message_read(const char *arg, unsigned char **msg, size_t *len)
+void send_message_free(unsigned char *msg)
+{
+	if (msg == NULL)
+		return;
+	sodium_memzero(msg, SEND_PLAIN_MAX + 1);
+	free(msg);
+}
+
+int send_message_read(const char *arg, unsigned char **msg, size_t *len)
 {
 	size_t n = arg != NULL && strcmp(arg, "-") != 0 ? strlen(arg) : 0;
 
@@ -44,19 +57,116 @@ static int cmd_send_message_read(const char *arg, unsigned char **msg, size_t *l
 	return CLI_OK;
 }
 
+/* What send makes of the text for an inbox: the plain text sealed as it
+ * is, or (envelope-v1) an envelope with a fresh receipt's reply key. */
+struct outgoing {
+	unsigned char *sealed;
+	size_t n;
+	int receipt; /* a receipt goes with it */
+	unsigned char r[RECEIPT_BYTES];
+	struct receipt_keys keys;
+};
+
+static void outgoing_wipe(struct outgoing *out)
+{
+	free(out->sealed);
+	sodium_memzero(out, sizeof *out);
+}
+
+int send_seal(const unsigned char *msg, size_t len, int envelope, const unsigned char *reply_pk,
+              const unsigned char key[crypto_box_PUBLICKEYBYTES], unsigned char **sealed, size_t *n)
+{
+	unsigned char *plain = NULL;
+	size_t plen = len;
+	int rc = CLI_EDATA;
+
+	*sealed = NULL;
+	*n = 0;
+	if (envelope) {
+		if (!text_utf8_valid(msg, len)) {
+			cli_err("the message is not UTF-8 text, and an envelope carries text only");
+			return CLI_EUSAGE;
+		}
+		if (envelope_build(msg, len, reply_pk, &plain, &plen) != 0) {
+			cli_err("the message is longer than the %d bytes an envelope carries",
+			        ENVELOPE_TEXT_MAX(reply_pk != NULL));
+			return CLI_EUSAGE;
+		}
+	}
+	if ((*sealed = malloc(plen + crypto_box_SEALBYTES)) == NULL) {
+		cli_err("out of memory");
+		rc = CLI_EINTERNAL;
+		goto out;
+	}
+	if (crypto_box_seal(*sealed, plain != NULL ? plain : msg, plen, key) != 0) {
+		cli_err("cannot seal the message to this key");
+		free(*sealed);
+		*sealed = NULL;
+		goto out;
+	}
+	*n = plen + crypto_box_SEALBYTES;
+	rc = CLI_OK;
+out:
+	if (plain != NULL) {
+		sodium_memzero(plain, plen);
+		free(plain);
+	}
+	return rc;
+}
+
+/* "BASE/r#R" into out: what the sender keeps. */
+static int send_receipt_format(const char *server, const unsigned char r[RECEIPT_BYTES], char *out,
+                               size_t cap)
+{
+	char enc[B64_URL_SIZE(RECEIPT_BYTES)];
+	int n;
+
+	b64_url_encode(r, RECEIPT_BYTES, enc, sizeof enc);
+	n = snprintf(out, cap, "%s/r#%s", server, enc);
+	sodium_memzero(enc, sizeof enc);
+	return n >= 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* The receipt after a send: printed, or saved to file alone. */
+static int send_receipt_keep(const char *server, const unsigned char r[RECEIPT_BYTES],
+                             const char *file)
+{
+	char line[SEND_RECEIPT_MAX];
+	int rc = CLI_OK;
+
+	if (send_receipt_format(server, r, line, sizeof line) != 0) {
+		cli_err("the receipt link does not fit in %d bytes", SEND_RECEIPT_MAX);
+		return CLI_EINTERNAL;
+	}
+	if (file == NULL)
+		printf("receipt: %s\n", line);
+	else if ((rc = file_private_write(file, line, 1)) == CLI_OK)
+		printf("receipt saved to %s\n", file);
+	sodium_memzero(line, sizeof line);
+	return rc;
+}
+
 int cmd_send(const struct cli_opts *o, int argc, char **argv)
 {
-	unsigned char served[crypto_box_PUBLICKEYBYTES], *msg = NULL, *sealed = NULL;
-	const char *pos[2] = {NULL, NULL};
+	unsigned char served[crypto_box_PUBLICKEYBYTES], *msg = NULL;
+	const char *pos[2] = {NULL, NULL}, *receipt_file = NULL;
+	char receipt_id[B64_URL_SIZE(RECEIPT_BYTES)];
+	struct outgoing out;
 	struct link_parts lp;
+	unsigned caps = 0;
 	size_t len = 0;
 	int64_t id = 0;
 	int n = 0, rc;
 
 	(void)o;
+	memset(&out, 0, sizeof out);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0 && i + 1 < argc && n < 2) {
 			pos[n++] = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--receipt-file") == 0 && i + 1 < argc) {
+			receipt_file = argv[++i];
 			continue;
 		}
 		if ((argv[i][0] == '-' && strcmp(argv[i], "-") != 0) || n == 2)
@@ -67,38 +177,51 @@ int cmd_send(const struct cli_opts *o, int argc, char **argv)
 		return cli_usage_err(argv[0]);
 	if ((rc = link_parse(pos[0], &lp)) != CLI_OK)
 		return rc;
-	if ((rc = cmd_send_message_read(pos[1], &msg, &len)) != CLI_OK)
+	/* A receipt is never written over another one. */
+	if (receipt_file != NULL && (rc = file_existing_refuse(receipt_file)) != CLI_OK)
+		return rc;
+	if ((rc = send_message_read(pos[1], &msg, &len)) != CLI_OK)
 		goto out;
 	if (len == 0) {
 		cli_err("the message is empty; nothing sent");
 		rc = CLI_EUSAGE;
 		goto out;
 	}
-	if ((rc = api_key_get(lp.server, lp.token, served)) != CLI_OK)
+	if ((rc = api_key_get(lp.server, lp.token, served, &caps)) != CLI_OK)
 		goto out;
 	if (lp.has_key && sodium_memcmp(served, lp.key, sizeof served) != 0) {
 		cli_err("the server serves a different key than the link names: not sending");
 		rc = CLI_EDATA;
 		goto out;
 	}
-	if ((sealed = malloc(len + crypto_box_SEALBYTES)) == NULL) {
-		cli_err("out of memory");
-		rc = CLI_EINTERNAL;
+	/* An inbox whose owner opens envelopes gets one, padded, with a
+	 * fresh receipt; any other the plain text as before, no receipt. */
+	if (caps & API_CAP_ENVELOPE) {
+		out.receipt = 1;
+		randombytes_buf(out.r, sizeof out.r);
+		if (receipt_derive(out.r, &out.keys) != 0) {
+			cli_err("cannot derive the receipt's keys");
+			rc = CLI_EINTERNAL;
+			goto out;
+		}
+		b64_url_encode(out.keys.id, sizeof out.keys.id, receipt_id, sizeof receipt_id);
+	} else if (receipt_file != NULL) {
+		cli_err("this inbox takes no envelopes, so a message to it has no receipt; "
+		        "nothing sent");
+		rc = CLI_EUSAGE;
 		goto out;
 	}
-	if (crypto_box_seal(sealed, msg, len, lp.has_key ? lp.key : served) != 0) {
-		cli_err("cannot seal the message to this key");
-		rc = CLI_EDATA;
+	if ((rc = send_seal(msg, len, out.receipt, out.receipt ? out.keys.reply_pk : NULL,
+	                    lp.has_key ? lp.key : served, &out.sealed, &out.n)) != CLI_OK)
 		goto out;
-	}
-	if ((rc = api_message_post(lp.server, lp.token, sealed, len + crypto_box_SEALBYTES, &id)) ==
-	    CLI_OK)
-		printf("sent (id %lld)\n", (long long)id);
+	if ((rc = api_message_post(lp.server, lp.token, out.sealed, out.n,
+	                           out.receipt ? receipt_id : NULL, &id)) != CLI_OK)
+		goto out;
+	printf("sent (id %lld)\n", (long long)id);
+	if (out.receipt)
+		rc = send_receipt_keep(lp.server, out.r, receipt_file);
 out:
-	if (msg != NULL) {
-		sodium_memzero(msg, SEND_PLAIN_MAX + 1);
-		free(msg);
-	}
-	free(sealed);
+	send_message_free(msg);
+	outgoing_wipe(&out);
 	return rc;
 }

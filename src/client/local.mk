@@ -5,7 +5,8 @@ bin_PROGRAMS += sealdrop
 sealdrop_SOURCES = \
 	src/client/main.c src/client/cli.c src/client/cli.h src/client/commands.h \
 	src/client/cmd_identity.c src/client/cmd_inbox.c src/client/cmd_send.c \
-	src/client/cmd_read.c src/client/cmd_ack.c src/client/cmd_webhook.c \
+	src/client/cmd_read.c src/client/cmd_ack.c src/client/cmd_receipt.c src/client/cmd_reply.c \
+	src/client/cmd_webhook.c \
 	src/client/session.c src/client/session.h \
 	src/client/identity.c src/client/identity.h \
 	src/client/passphrase.c src/client/passphrase.h \
@@ -13,6 +14,7 @@ sealdrop_SOURCES = \
 	src/client/reply.c src/client/reply.h \
 	src/client/http.c src/client/http.h \
 	src/client/message.c src/client/message.h \
+	src/client/envelope.c src/client/envelope.h \
 	src/client/link.c src/client/link.h \
 	src/client/ids.c src/client/ids.h \
 	src/client/jsonv.c src/client/jsonv.h \

@@ -28,26 +28,48 @@ static const struct command commands[] = {
      "Create a new identity (an Ed25519 seed) in a passphrase-protected file.\n"
      "The passphrase (at least 8 characters) is asked twice on the terminal.\n"
      "An existing identity is never replaced unless --force is given."},
-    {"register", cmd_register, 1, "register --server URL [--name NAME] [--force]",
+    {"register", cmd_register, 1, "register --server URL [--name NAME] [--padded-only] [--force]",
      "Create an inbox for this identity on the server at URL and print its\n"
      "self-authenticating link, URL/l/TOKEN#KEY: share it with senders. Only\n"
      "public keys are sent. --name sets the name the send page shows. An\n"
      "identity that already has an inbox needs --force (the old inbox is\n"
      "forgotten here, not erased on its server: 'unregister' does that).\n"
+     "The inbox takes envelopes with receipts (docs/RECEIPTS.md); with\n"
+     "--padded-only the server stores padded messages only.\n"
      "The inbox's fetch token is kept in the identity file, sealed to the\n"
      "identity's own key: fetch and ack read with it."},
     {"link", cmd_link, 1, "link", "Print the self-authenticating link of this identity's inbox."},
-    {"send", cmd_send, 0, "send LINK [TEXT|-]",
+    {"send", cmd_send, 0, "send LINK [TEXT|-] [--receipt-file FILE]",
      "Seal a message to the inbox of LINK and drop it there. The message is\n"
      "TEXT, or standard input when TEXT is '-' or missing (a TEXT starting\n"
      "with '-' goes after '--'). No identity is needed. When LINK carries a\n"
      "key after '#', the message is sealed to that key, and nothing is sent\n"
-     "if the server serves a different one."},
+     "if the server serves a different one.\n"
+     "To an inbox that takes envelopes, the text goes padded with a receipt:\n"
+     "the last line is 'receipt: URL/r#SECRET'; keep it to see the message's\n"
+     "status and the owner's replies ('receipt') and to answer ('answer').\n"
+     "--receipt-file FILE saves it there (mode 0600, never over a file)\n"
+     "instead of printing it. Other inboxes get the plain text, no receipt."},
+    {"receipt", cmd_receipt, 0, "receipt RECEIPT [--json] [--link LINK]",
+     "Show what became of the messages sent with RECEIPT (stored, read,\n"
+     "deleted, expired: the server shows changes late, on purpose) and the\n"
+     "owner's replies, decrypted. No identity is needed.\n"
+     "  --json  one JSON object: link_token, thread_id, status, messages,\n"
+     "          replies (text, or error when a reply does not open)\n"
+     "  --link  the inbox's link: refuse an answer about another inbox"},
+    {"answer", cmd_answer, 0, "answer RECEIPT [TEXT|-] [--link LINK]",
+     "Send another message to the inbox of RECEIPT, in the same thread: the\n"
+     "owner's replies to it come to the same receipt. --link LINK: check the\n"
+     "inbox and its key against the link first."},
+    {"reply", cmd_reply, 1, "reply ID [TEXT|-]",
+     "Reply to message ID of your inbox (as 'fetch' shows it), when it came\n"
+     "with a receipt: sealed to the key its sender keeps, padded."},
     {"fetch", cmd_fetch, 1, "fetch [--all] [--json] [--ack]",
      "Fetch and decrypt the unread messages, oldest first, every page.\n"
      "  --all   read messages too\n"
      "  --json  one JSON array: id, created_at, seen, text (or data_base64 when\n"
-     "          a message is not UTF-8), metadata\n"
+     "          a message is not UTF-8), metadata, reply_key (whether 'reply'\n"
+     "          can answer it), and thread_id and replies for a thread\n"
      "  --ack   then mark the messages shown as read\n"
      "In text form, control characters in a message are shown as '?'."},
     {"ack", cmd_ack, 1, "ack IDS|--all [--delete]",

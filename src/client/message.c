@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "client/b64.h"
+#include "client/envelope.h"
 #include "client/jsonv.h"
 #include "client/message.h"
 #include "client/text.h"
@@ -52,17 +53,34 @@ out:
 	return rc;
 }
 
-static void message_json_print(struct message_out *o, int64_t id, const char *when, int seen,
+/* What a message is, besides its text: its thread (docs/RECEIPTS.md) as
+ * the server labels it, and what its envelope says. */
+struct message_view {
+	int64_t id;
+	const char *when;
+	int seen;
+	int64_t thread_id; /* 0: not in a thread */
+	int64_t replies;   /* replies the owner stored under the thread */
+	int reply_key;     /* the envelope carries a reply key */
+	const char *error; /* why it is not shown, or NULL */
+};
+
+static void message_json_print(struct message_out *o, const struct message_view *v,
                                json_object *meta, const unsigned char *plain, size_t n)
 {
 	json_object *j = json_object_new_object();
 	char *enc;
 
-	json_object_object_add(j, "id", json_object_new_int64(id));
-	json_object_object_add(j, "created_at", json_object_new_string(when));
-	json_object_object_add(j, "seen", json_object_new_boolean(seen));
-	if (plain == NULL) {
-		json_object_object_add(j, "error", json_object_new_string("cannot decrypt"));
+	json_object_object_add(j, "id", json_object_new_int64(v->id));
+	json_object_object_add(j, "created_at", json_object_new_string(v->when));
+	json_object_object_add(j, "seen", json_object_new_boolean(v->seen));
+	if (v->thread_id > 0) {
+		json_object_object_add(j, "thread_id", json_object_new_int64(v->thread_id));
+		json_object_object_add(j, "replies", json_object_new_int64(v->replies));
+	}
+	json_object_object_add(j, "reply_key", json_object_new_boolean(v->reply_key));
+	if (v->error != NULL) {
+		json_object_object_add(j, "error", json_object_new_string(v->error));
 	} else if (text_utf8_valid(plain, n)) {
 		json_object_object_add(j, "text",
 		                       json_object_new_string_len((const char *)plain, (int)n));
@@ -85,47 +103,102 @@ static void message_json_print(struct message_out *o, int64_t id, const char *wh
 	json_object_put(j);
 }
 
-static void message_text_print(int64_t id, const char *when, int seen, const unsigned char *plain,
-                               size_t n)
+static void message_text_print(const struct message_view *v, const unsigned char *plain, size_t n)
 {
-	printf("--- #%lld ", (long long)id);
-	text_safe_write(stdout, (const unsigned char *)when, strlen(when), 0);
-	if (plain == NULL) {
-		fputs(": cannot decrypt\n", stdout);
+	printf("--- #%lld ", (long long)v->id);
+	text_safe_write(stdout, (const unsigned char *)v->when, strlen(v->when), 0);
+	if (v->thread_id > 0)
+		printf(" [thread #%lld, %lld repl%s]", (long long)v->thread_id,
+		       (long long)v->replies, v->replies == 1 ? "y" : "ies");
+	if (v->error != NULL) {
+		printf(": %s\n", v->error);
 		return;
 	}
-	fputs(seen ? " (seen)\n" : "\n", stdout);
+	if (v->reply_key)
+		fputs(" (can reply)", stdout);
+	fputs(v->seen ? " (seen)\n" : "\n", stdout);
 	text_body_write(stdout, plain, n);
 	if (n == 0 || plain[n - 1] != '\n')
 		fputc('\n', stdout);
 }
 
+/* The text to show of a decrypted plaintext: an envelope's text (never its
+ * padding), a plaintext that is not one (a client that does not know the
+ * envelope) as it is. -1 for a malformed envelope: shown as unreadable. */
+static int message_text_take(const unsigned char *plain, size_t n, const unsigned char **text,
+                             size_t *len, int *reply_key)
+{
+	const unsigned char *key;
+
+	*reply_key = 0;
+	switch (envelope_open(plain, n, text, len, &key)) {
+	case ENVELOPE_OPENED:
+		*reply_key = key != NULL;
+		return 0;
+	case ENVELOPE_NOT_ONE:
+		*text = plain;
+		*len = n;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int message_reply_key(const struct session *s, json_object *m,
+                      unsigned char pk[crypto_box_PUBLICKEYBYTES])
+{
+	const char *ct = jsonv_str_get(m, "encrypted_message");
+	const unsigned char *text, *key = NULL;
+	unsigned char *plain = NULL;
+	size_t n = 0, len;
+	int rc = -1;
+
+	if (ct == NULL || message_open(s, ct, &plain, &n) != 0)
+		return -1;
+	if (envelope_open(plain, n, &text, &len, &key) == ENVELOPE_OPENED && key != NULL) {
+		memcpy(pk, key, crypto_box_PUBLICKEYBYTES);
+		rc = 0;
+	}
+	sodium_memzero(plain, n);
+	free(plain);
+	return rc;
+}
+
 int message_show(struct message_out *o, const struct session *s, json_object *m, int64_t *id)
 {
 	const char *ct = jsonv_str_get(m, "encrypted_message");
-	const char *when = jsonv_str_get(m, "created_at");
+	struct message_view v = {
+	    0, jsonv_str_get(m, "created_at"), jsonv_bool_get(m, "seen", 0), 0, 0, 0, NULL};
+	const unsigned char *text = NULL;
 	json_object *meta = NULL;
 	unsigned char *plain = NULL;
-	size_t n = 0;
-	int seen = jsonv_bool_get(m, "seen", 0);
+	size_t n = 0, len = 0;
 
 	*id = 0;
 	(void)jsonv_int_get(m, "id", 1, INT64_MAX, id);
+	v.id = *id;
+	/* The thread labels; mistyped ones count as absent. */
+	if (jsonv_int_get(m, "thread_id", 1, INT64_MAX - 1, &v.thread_id) == 0)
+		(void)jsonv_int_get(m, "replies", 0, INT64_MAX - 1, &v.replies);
 	if (m != NULL)
 		json_object_object_get_ex(m, "metadata", &meta);
 	if (*id == 0 || ct == NULL || message_open(s, ct, &plain, &n) != 0)
+		v.error = "cannot decrypt";
+	else if (message_text_take(plain, n, &text, &len, &v.reply_key) != 0)
+		v.error = "unreadable (a malformed envelope)";
+	if (v.error != NULL)
 		o->failed++;
-	if (when == NULL)
-		when = "";
+	if (v.when == NULL)
+		v.when = "";
 	if (o->format == MESSAGE_TEXT)
-		message_text_print(*id, when, seen, plain, n);
+		message_text_print(&v, text, len);
 	else
-		message_json_print(o, *id, when, seen, meta, plain, n);
+		message_json_print(o, &v, meta, text, len);
 	o->printed++;
 	fflush(stdout);
-	if (plain == NULL)
-		return 0;
-	sodium_memzero(plain, n);
-	free(plain);
-	return 1;
+	if (plain != NULL) {
+		sodium_memzero(plain, n);
+		free(plain);
+	}
+	return v.error == NULL;
 }

@@ -23,9 +23,16 @@ struct message_out {
 void message_out_begin(struct message_out *o, enum message_format format);
 void message_out_end(struct message_out *o);
 
-/* Open one message of a /fetch reply with the session's keys and print it.
- * Returns 1 when it was opened, 0 when it could not be (printed as such and
+/* Open one message of a /fetch reply with the session's keys and print it:
+ * an envelope's text (docs/RECEIPTS.md), any other plaintext as it is, and
+ * the thread the server labels it with. Returns 1 when it was opened, 0
+ * when it could not be or is a malformed envelope (printed as such and
  * counted in o->failed). *id is its id, 0 when the server gave none. */
 int message_show(struct message_out *o, const struct session *s, json_object *m, int64_t *id);
+
+/* The reply key of message m's envelope (decrypted with the session's
+ * keys) into pk. Returns 0, or -1 when it does not open or has none. */
+int message_reply_key(const struct session *s, json_object *m,
+                      unsigned char pk[crypto_box_PUBLICKEYBYTES]);
 
 #endif

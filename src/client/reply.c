@@ -3,7 +3,9 @@
 
 #include "client/b64.h"
 #include "client/cli.h"
+#include "client/envelope.h"
 #include "client/jsonv.h"
+#include "client/link.h"
 #include "client/reply.h"
 #include "proto/limits.h" /* the server's input limits: #defines only */
 
@@ -122,5 +124,89 @@ int reply_sent_id_take(json_object *reply, int64_t *id)
 		return 0;
 	*id = 0;
 	cli_err("send: the server's answer has no valid message id");
+	return -1;
+}
+
+int reply_time_valid(json_object *v)
+{
+	int64_t t;
+
+	if (!json_object_is_type(v, json_type_int))
+		return 0;
+	t = json_object_get_int64(v);
+	return t >= 0 && t < INT64_MAX;
+}
+
+int reply_status_valid(const char *s)
+{
+	static const char *const statuses[] = {"stored", "read", "deleted", "expired"};
+
+	for (size_t i = 0; s != NULL && i < sizeof statuses / sizeof statuses[0]; i++)
+		if (strcmp(s, statuses[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 when s is base64 of a sealed box of a bucket's size. */
+static int reply_sealed_bucket(const char *s)
+{
+	static unsigned char raw[ENVELOPE_SEALED_MAX];
+	size_t n;
+
+	return s != NULL && strlen(s) <= B64_STD_SIZE(ENVELOPE_SEALED_MAX) &&
+	       b64_std_decode(s, raw, sizeof raw, &n) == 0 && envelope_sealed_is_bucket(n);
+}
+
+/* The array member name of o, every element an object with a valid id
+ * and created_at, at most max of them; with replies, encrypted_reply
+ * must be a bucket, else status a released status. */
+static json_object *reply_thread_list(json_object *o, const char *name, size_t max, int replies)
+{
+	json_object *list, *m, *t;
+	int64_t id;
+
+	if (!json_object_object_get_ex(o, name, &list) ||
+	    !json_object_is_type(list, json_type_array) || json_object_array_length(list) > max)
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		m = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(m, json_type_object) ||
+		    jsonv_int_get(m, "id", 1, INT64_MAX - 1, &id) != 0 ||
+		    !json_object_object_get_ex(m, "created_at", &t) || !reply_time_valid(t))
+			return NULL;
+		if (replies ? !reply_sealed_bucket(jsonv_str_get(m, "encrypted_reply"))
+		            : !reply_status_valid(jsonv_str_get(m, "status")))
+			return NULL;
+	}
+	return list;
+}
+
+int reply_receipt_take(json_object *reply, struct receipt_reply *out)
+{
+	memset(out, 0, sizeof *out);
+	out->link_token = jsonv_str_get(reply, "link_token");
+	out->status = jsonv_str_get(reply, "status");
+	if (out->link_token == NULL || !link_token_valid(out->link_token) ||
+	    jsonv_int_get(reply, "thread_id", 1, INT64_MAX - 1, &out->thread_id) != 0 ||
+	    !reply_status_valid(out->status) ||
+	    !json_object_object_get_ex(reply, "status_released_at", &out->released_at) ||
+	    !reply_time_valid(out->released_at)) {
+		cli_err("receipt: the server's answer lacks a valid link token, thread or status");
+		goto bad;
+	}
+	if ((out->messages = reply_thread_list(reply, "messages", REPLY_RECEIPT_MESSAGES_MAX, 0)) ==
+	    NULL) {
+		cli_err("receipt: the server's list of messages is not valid");
+		goto bad;
+	}
+	if ((out->replies = reply_thread_list(reply, "replies", REPLY_RECEIPT_REPLIES_MAX, 1)) ==
+	    NULL) {
+		cli_err("receipt: the server's list of replies is not valid (each one a padded "
+		        "sealed box)");
+		goto bad;
+	}
+	return 0;
+bad:
+	memset(out, 0, sizeof *out);
 	return -1;
 }

@@ -35,4 +35,34 @@ const char *reply_challenge_take(json_object *reply, const char *purpose, const 
  * the reason printed. */
 int reply_sent_id_take(json_object *reply, int64_t *id);
 
+/* The most messages and replies a POST /receipt answer may list: a thread
+ * longer than that is a server's nonsense (the server keeps 20 replies). */
+#define REPLY_RECEIPT_MESSAGES_MAX 1000
+#define REPLY_RECEIPT_REPLIES_MAX  100
+
+/* A POST /receipt answer, every field checked; pointers borrow from the
+ * reply. messages and replies are arrays whose every element is an object
+ * with an id >= 1, a created_at (reply_time_valid) and, for messages, a
+ * status of REPLY_STATUSES; for replies an encrypted_reply that is base64
+ * of a bucket-sized sealed box (docs/RECEIPTS.md). */
+struct receipt_reply {
+	const char *link_token;
+	int64_t thread_id;
+	const char *status;
+	json_object *released_at;
+	json_object *messages;
+	json_object *replies;
+};
+
+/* 1 when v is a time as /receipt gives it: unix seconds, an integer in
+ * 0..INT64_MAX-1. */
+int reply_time_valid(json_object *v);
+
+/* 1 when s is a released status: stored, read, deleted or expired. */
+int reply_status_valid(const char *s);
+
+/* Fill *out from a POST /receipt answer. Returns 0, or -1 with the reason
+ * printed. */
+int reply_receipt_take(json_object *reply, struct receipt_reply *out);
+
 #endif

@@ -30,6 +30,8 @@ enum cfg_key {
 	K_MIN_FREE,
 	K_METRICS,
 	K_METRICS_REFRESH,
+	K_STATUS_INTERVAL,
+	K_RECEIPT_DAYS,
 	K_WEBHOOK_INTERVAL,
 	K_WEBHOOK_ALLOW,
 	K_WEBHOOK_RETRY,
@@ -67,6 +69,8 @@ static const struct {
     [K_MIN_FREE] = {"SEALDROP_MIN_FREE_BYTES", "--min-free-bytes"},
     [K_METRICS] = {"SEALDROP_METRICS", "--metrics"},
     [K_METRICS_REFRESH] = {"SEALDROP_METRICS_REFRESH", "--metrics-refresh"},
+    [K_STATUS_INTERVAL] = {"SEALDROP_STATUS_INTERVAL", "--status-interval"},
+    [K_RECEIPT_DAYS] = {"SEALDROP_RECEIPT_DAYS", "--receipt-days"},
     [K_WEBHOOK_INTERVAL] = {"SEALDROP_WEBHOOK_INTERVAL", "--webhook-interval"},
     [K_WEBHOOK_ALLOW] = {"SEALDROP_WEBHOOK_ALLOW", "--webhook-allow"},
     [K_WEBHOOK_RETRY] = {"SEALDROP_WEBHOOK_RETRY", "--webhook-retry"},
@@ -115,6 +119,10 @@ const char *sd_config_usage(void)
 	       "                                serve GET /metrics (Prometheus) there; loopback\n"
 	       "                                or a unix socket only\n"
 	       "  --metrics-refresh SECONDS     how often the metrics' totals are read (30)\n"
+	       "  --status-interval SECONDS     receipts show status changes at most this often,\n"
+	       "                                plus a random delay of up to half (3600)\n"
+	       "  --receipt-days N              erase receipts and their replies N days after\n"
+	       "                                their last activity (30)\n"
 	       "  --webhook-interval SECONDS    at most one webhook ping per inbox per this (60)\n"
 	       "  --webhook-allow LIST          IPs/CIDRs (comma list) webhooks may reach though\n"
 	       "                                loopback or private (default: none)\n"
@@ -328,6 +336,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	cfg->limits.requests_per_caller = 20;
 	cfg->limits.min_free_bytes = INT64_C(256) << 20;
 	cfg->limits.retention_days = 0;
+	cfg->limits.status_interval = 3600;
+	cfg->limits.receipt_days = 30;
+	cfg->limits.replies_per_receipt = 20;
+	cfg->limits.replies_per_inbox = 1000;
 	cfg->limits.webhook_interval = 60;
 	cfg->webhook.retry_base = 5;
 	cfg->webhook.attempts = 8;
@@ -475,6 +487,9 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	            errlen) != 0 ||
 	    get_num(&src, K_MIN_FREE, 0, INT64_C(1) << 60, &cfg->limits.min_free_bytes, err,
 	            errlen) != 0 ||
+	    get_num(&src, K_STATUS_INTERVAL, 1, SD_STATUS_INTERVAL_MAX,
+	            &cfg->limits.status_interval, err, errlen) != 0 ||
+	    get_num(&src, K_RECEIPT_DAYS, 1, 36500, &cfg->limits.receipt_days, err, errlen) != 0 ||
 	    get_num(&src, K_WEBHOOK_INTERVAL, 1, 86400, &cfg->limits.webhook_interval, err,
 	            errlen) != 0 ||
 	    get_num(&src, K_WEBHOOK_RETRY, 1, 3600, &cfg->webhook.retry_base, err, errlen) != 0 ||

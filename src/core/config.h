@@ -9,6 +9,9 @@
 
 #include "core/sd.h"
 
+/* The longest SEALDROP_STATUS_INTERVAL, seconds. */
+#define SD_STATUS_INTERVAL_MAX (7 * 86400)
+
 struct sd_limits {
 	int64_t inbox_max_messages;    /* stored messages per inbox */
 	int64_t inbox_max_bytes;       /* stored ciphertext+metadata bytes per inbox */
@@ -20,6 +23,10 @@ struct sd_limits {
 	int64_t max_inboxes;           /* inboxes in all (0: no bound) */
 	int64_t max_stored_bytes;      /* charged bytes of every inbox (0: no bound) */
 	int64_t min_free_bytes;        /* free space kept on the SQLite file system */
+	int64_t status_interval;       /* seconds between releases of receipt statuses */
+	int64_t receipt_days;          /* receipts kept this long after their last activity */
+	int64_t replies_per_receipt;   /* replies stored under one receipt */
+	int64_t replies_per_inbox;     /* replies stored by one inbox */
 	int64_t webhook_interval;      /* seconds: at most one webhook ping per inbox per this */
 };
 

@@ -295,12 +295,13 @@ struct wjob {
 	void *arg;
 	enum sd_err rc; /* SD_OK until run */
 	int done;
+	pthread_cond_t done_cv; /* its worker alone waits here */
 	struct wjob *next;
 };
 
 struct sq_writer {
 	pthread_mutex_t mu;
-	pthread_cond_t work, done;
+	pthread_cond_t work;
 	struct wjob *head, *tail;
 	int stopping;
 	int refs;
@@ -397,13 +398,15 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&wr->mu);
 		batch_run(wr->conn, batch);
 		pthread_mutex_lock(&wr->mu);
-		/* A job lives on its worker's stack: read next before done. */
+		/* A job lives on its worker's stack: read next before done.
+		 * Waking each worker on its own condition wakes only the
+		 * workers of this batch, not every thread with a job queued. */
 		for (j = batch, jobs = 0; j != NULL; j = next, jobs++) {
 			next = j->next;
 			j->done = 1;
+			pthread_cond_signal(&j->done_cv);
 		}
 		sd_metrics_commit_batch(jobs);
-		pthread_cond_broadcast(&wr->done);
 	}
 	pthread_mutex_unlock(&wr->mu);
 	return NULL;
@@ -412,7 +415,7 @@ static void *writer_main(void *arg)
 /* Queue a job for the writer and wait for its commit. */
 static enum sd_err writer_submit(struct sq_writer *wr, sd_write_fn fn, void *arg)
 {
-	struct wjob j = {.fn = fn, .arg = arg, .rc = SD_OK};
+	struct wjob j = {.fn = fn, .arg = arg, .rc = SD_OK, .done_cv = PTHREAD_COND_INITIALIZER};
 
 	/* From a job (on the writer thread) this would wait for itself. */
 	if (pthread_equal(pthread_self(), wr->tid)) {
@@ -427,8 +430,9 @@ static enum sd_err writer_submit(struct sq_writer *wr, sd_write_fn fn, void *arg
 	wr->tail = &j;
 	pthread_cond_signal(&wr->work);
 	while (!j.done)
-		pthread_cond_wait(&wr->done, &wr->mu);
+		pthread_cond_wait(&j.done_cv, &wr->mu);
 	pthread_mutex_unlock(&wr->mu);
+	pthread_cond_destroy(&j.done_cv);
 	return j.rc;
 }
 
@@ -552,14 +556,12 @@ static struct sq_writer *writer_start(const char *path, const char *real,
 	snprintf(wr->path, sizeof wr->path, "%s", real);
 	pthread_mutex_init(&wr->mu, NULL);
 	pthread_cond_init(&wr->work, NULL);
-	pthread_cond_init(&wr->done, NULL);
 	wr->refs = 1;
 	if (pthread_create(&wr->tid, NULL, writer_main, wr) != 0) {
 		snprintf(err, errlen, "cannot start the SQLite writer thread");
 		conn_free(wr->conn);
 		pthread_mutex_destroy(&wr->mu);
 		pthread_cond_destroy(&wr->work);
-		pthread_cond_destroy(&wr->done);
 		free(wr);
 		return NULL;
 	}
@@ -611,7 +613,6 @@ static void writer_release(struct sq_writer *wr)
 	conn_free(wr->conn);
 	pthread_mutex_destroy(&wr->mu);
 	pthread_cond_destroy(&wr->work);
-	pthread_cond_destroy(&wr->done);
 	free(wr);
 }
 

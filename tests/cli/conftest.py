@@ -23,6 +23,12 @@ from sdclient import b64, b64url, unb64url  # noqa: E402,F401 - the tests import
 PASS = "correct horse battery staple"
 
 
+@pytest.fixture(scope="session")
+def stack_options():
+    """Receipts release status changes every second here (test_receipts)."""
+    return {"threads": 4, "env": {"SEALDROP_STATUS_INTERVAL": "1"}}
+
+
 def link_parts(link):
     """(server, token, fragment or None) of a sealdrop link."""
     server, rest = link.split("/l/", 1)

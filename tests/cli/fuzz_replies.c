@@ -10,6 +10,8 @@
  *      control character but newline and tab, no invisible format character
  *      and no line that starts with "---", also behind zero-width ones
  *   4  a link and a server URL: link_parse, link_origin
+ * except that a first byte of 0xF0..0xF7 feeds a POST /receipt answer to
+ * reply_receipt_take, and 0xF8..0xFF a plaintext to envelope_open.
  * Besides the sanitizers, each target checks what its function promises. */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "client/b64.h"
+#include "client/envelope.h"
 #include "client/jsonv.h"
 #include "client/link.h"
 #include "client/message.h"
@@ -161,6 +164,51 @@ static void fuzz_body(const uint8_t *p, size_t n)
 	free(text);
 }
 
+/* Taken: every field there and checked, the lists within their bounds;
+ * refused: nothing left pointing into the reply. */
+static void fuzz_receipt(json_object *o)
+{
+	struct receipt_reply v;
+
+	if (reply_receipt_take(o, &v) != 0) {
+		if (v.link_token != NULL || v.status != NULL || v.messages != NULL ||
+		    v.replies != NULL || v.thread_id != 0)
+			abort();
+		return;
+	}
+	if (!link_token_valid(v.link_token) || v.thread_id < 1 || !reply_status_valid(v.status) ||
+	    !reply_time_valid(v.released_at) ||
+	    json_object_array_length(v.messages) > REPLY_RECEIPT_MESSAGES_MAX ||
+	    json_object_array_length(v.replies) > REPLY_RECEIPT_REPLIES_MAX)
+		abort();
+}
+
+/* Opened: the text lies inside the plaintext, is UTF-8, and everything
+ * after it is zero. */
+static void fuzz_envelope(const uint8_t *p, size_t n)
+{
+	const unsigned char *text, *key;
+	size_t len;
+
+	switch (envelope_open(p, n, &text, &len, &key)) {
+	case ENVELOPE_OPENED:
+		if (text < p || text + len > p + n || !text_utf8_valid(text, len) ||
+		    (key != NULL && key != p + ENVELOPE_HEAD))
+			abort();
+		for (const unsigned char *z = text + len; z < p + n; z++)
+			if (*z != 0)
+				abort();
+		break;
+	case ENVELOPE_NOT_ONE:
+		if (n > 0 && p[0] == ENVELOPE_VERSION)
+			abort();
+		break;
+	default:
+		if (text != NULL || key != NULL)
+			abort();
+	}
+}
+
 static void fuzz_link(const uint8_t *p, size_t n)
 {
 	char *s = malloc(n + 1), origin[LINK_ORIGIN_MAX];
@@ -193,6 +241,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_init();
 	if (size < 1 || size > 1 << 20)
 		return 0;
+	if (data[0] >= 0xF8) {
+		fuzz_envelope(data + 1, size - 1);
+		return 0;
+	}
+	if (data[0] >= 0xF0) {
+		if ((o = jsonv_object_parse((const char *)data + 1, size - 1)) != NULL)
+			fuzz_receipt(o);
+		json_object_put(o);
+		return 0;
+	}
 	switch (data[0] % 5) {
 	case 0:
 	case 1:

@@ -92,16 +92,24 @@ def test_unknown_link_unreachable_server_bad_link(cli, srv):
         assert_one_clean_line(r.stderr)
 
 
-def test_message_size_limits(cli, inbox):
-    assert cli("send", inbox, "-", input=b"x" * (16384 - 48)).returncode == 0
-    r = cli("send", inbox, "-", input=b"x" * (16384 - 47), check=False)
-    assert r.returncode == 64 and "longer than 16336" in r.stderr.decode()
+def test_message_size_limits(cli, inbox, srv):
+    # An envelope with a reply key carries 16300 bytes of UTF-8 text.
+    assert cli("send", inbox, "-", input=b"x" * 16300).returncode == 0
+    r = cli("send", inbox, "-", input=b"x" * 16301, check=False)
+    assert r.returncode == 64 and "longer than the 16300" in r.stderr.decode()
+    r = cli("send", inbox, "-", input=b"\xff", check=False)
+    assert r.returncode == 64 and "not UTF-8" in r.stderr.decode()
     r = cli("send", inbox, "-", input=b"", check=False)
     assert r.returncode == 64 and "empty" in r.stderr.decode()
     # Text that looks like an option goes after "--".
     cli("send", inbox, "--", "--not-an-option")
     texts = [m["text"] for m in json.loads(cli("fetch", "--json").stdout)]
-    assert texts == ["x" * (16384 - 48), "--not-an-option"]
+    assert texts == ["x" * 16300, "--not-an-option"]
+    # An inbox without envelopes takes 16336 bytes, any bytes, as before.
+    plain = srv.url + "/l/" + Recipient(srv.url).link
+    assert cli("send", plain, "-", input=b"\xff" * (16384 - 48)).returncode == 0
+    r = cli("send", plain, "-", input=b"x" * (16384 - 47), check=False)
+    assert r.returncode == 64 and "longer than 16336" in r.stderr.decode()
 
 
 def test_usage_errors(cli):

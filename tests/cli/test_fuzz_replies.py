@@ -1,19 +1,23 @@
 """The client's reply and text handling under libFuzzer (tests/cli/
 fuzz_replies.c), with ASan and UBSan, from a corpus made here: real pages
 with messages sealed to the harness's fixed identity, challenge replies,
-send replies, message bodies and links. FUZZ_SECONDS sets the time
+send replies, message bodies, links, receipt answers and envelopes. FUZZ_SECONDS sets the time
 (default 20)."""
 
 import json
 import os
 import subprocess
+import sys
 
 from nacl.public import SealedBox
 from nacl.signing import SigningKey
 
 from conftest import ROOT, b64
 
-SOURCES = ["reply", "jsonv", "b64", "text", "message", "link", "cli"]
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import envelope  # noqa: E402
+
+SOURCES = ["reply", "jsonv", "b64", "text", "message", "link", "cli", "envelope"]
 
 
 def corpus(d):
@@ -27,6 +31,12 @@ def corpus(d):
             "has_more": True, "next_cursor": 3}
     challenge = {"challenge": b64(os.urandom(32)), "expires_in": 300, "purpose": "delete",
                  "origin": "http://127.0.0.1:8080", "form": "sealdrop-v1"}
+    rk = envelope.reply_keypair(b"r" * 32)[0]
+    receipt = {"link_token": "link_" + "A" * 32, "thread_id": 5, "status": "read",
+               "status_released_at": 1764000000,
+               "messages": [{"id": 5, "status": "read", "created_at": 1}],
+               "replies": [{"id": 1, "created_at": 2,
+                            "encrypted_reply": b64(envelope.seal(envelope.envelope("hi"), rk))}]}
     seeds = [bytes([0]) + json.dumps(page).encode(),
              bytes([5]) + json.dumps(dict(page, has_more=False)).encode(),
              bytes([1]) + json.dumps(challenge).encode(),
@@ -34,7 +44,14 @@ def corpus(d):
              bytes([3]) + b"line\n---\n--- #1\r\x1b]0;x\x07\xc2\x9b\xe2\x80\xae",
              bytes([3]) + "a\n\u200b--- #9\n\u200d\ufe0f--- #8\n\u2066---".encode(),
              bytes([4]) + b"HTTPS://User@Example.ORG:443/l/link_abc#" + b"A" * 43,
-             bytes([4]) + b"http://[::1]:8080/sub"]
+             bytes([4]) + b"http://[::1]:8080/sub",
+             bytes([0xF0]) + json.dumps(receipt).encode(),
+             bytes([0xF8]) + envelope.envelope("hé\n", b"k" * 32),
+             bytes([0xF9]) + envelope.envelope("x" * 1000)]
+    # Envelopes inside messages too: a page of them.
+    page["data"][0]["encrypted_message"] = seal(envelope.envelope("in a thread", b"k" * 32))
+    page["data"][0].update(thread_id=1, replies=2)
+    seeds.append(bytes([10]) + json.dumps(page).encode())
     for i, s in enumerate(seeds):
         with open(os.path.join(d, "seed%d" % i), "wb") as f:
             f.write(s)

@@ -88,7 +88,7 @@ def test_register_works_with_a_server_that_ignores_box_keys(cli, fake):
     assert link.startswith(fake.url + "/l/" + TOKEN + "#")
     sent = [b for m, p, b in fake.requests if p == "/register"][0]
     assert set(sent) == {"public_key", "box_public_key", "key_type", "capabilities"}
-    assert sent["capabilities"] == ["bound-signatures"]
+    assert sent["capabilities"] == ["bound-signatures", "envelope-v1"]
     assert "sealed_fetch_token" not in cli.doc()["inbox"]
 
 

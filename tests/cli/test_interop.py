@@ -61,7 +61,8 @@ def test_pynacl_sealed_message_is_read_by_cli(cli, inbox, srv):
     assert r.status_code == 201
     msgs = json.loads(cli("fetch", "--json").stdout)
     assert msgs == [{"id": r.json()["id"], "created_at": msgs[0]["created_at"], "seen": False,
-                     "text": "sealed by PyNaCl ✓ – ünïcödé", "metadata": {"client": "pynacl"}}]
+                     "reply_key": False, "text": "sealed by PyNaCl ✓ – ünïcödé",
+                     "metadata": {"client": "pynacl"}}]
     assert "sealed by PyNaCl ✓ – ünïcödé" in cli("fetch").stdout.decode()
 
 

@@ -1,7 +1,7 @@
 # cmocka unit tests; tests/unit/run executes every unit_* binary.
 if HAVE_CMOCKA
 UNIT_TESTS = unit_buf unit_crypto unit_jsonin unit_fields unit_config unit_router unit_store \
-	unit_leases unit_metrics unit_outbound
+	unit_leases unit_metrics unit_envelope unit_outbound
 check_PROGRAMS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LDADD = $(SD_LIBS) $(CMOCKA_LIBS)
@@ -29,6 +29,13 @@ unit_store_LDADD = $(UNIT_LDADD)
 unit_leases_SOURCES = tests/unit/test_leases.c
 unit_leases_CFLAGS = $(UNIT_CFLAGS)
 unit_leases_LDADD = $(UNIT_LDADD)
+# The CLI's envelope code, built from its sources (the client is not in
+# libsealdrop.a), against the reference vectors.
+unit_envelope_SOURCES = tests/unit/test_envelope.c src/client/envelope.c src/client/text.c \
+	src/client/b64.c
+unit_envelope_CFLAGS = $(UNIT_CFLAGS) \
+	-DRECEIPT_VECTORS='"$(abs_top_srcdir)/tests/api/vectors/receipts.json"'
+unit_envelope_LDADD = $(SODIUM_LIBS) $(JSONC_LIBS) $(CMOCKA_LIBS)
 unit_outbound_SOURCES = tests/unit/test_outbound.c
 unit_outbound_CFLAGS = $(UNIT_CFLAGS)
 unit_outbound_LDADD = $(UNIT_LDADD)

@@ -1,0 +1,222 @@
+"""Receipts against a scripted fake server: every field of a /receipt
+answer, /key's capabilities, the thread labels of /fetch and replies that
+are not padded boxes, of the wrong type or size. The client never crashes
+(the suite runs under ASan too), shows nothing it could not check, and
+answers nowhere but where it should."""
+
+import base64
+import json
+import os
+import re
+
+import pytest
+from nacl.public import PrivateKey
+
+import envelope
+from conftest import assert_one_clean_line, b64
+from hostile import TOKEN, key_reply, registered
+from test_hostile_replies import WRONG, message, no_crash, page
+
+R = bytes(range(32))
+RECEIPT_SECRET = envelope.b64url(R)
+
+
+def receipt_link(fake):
+    return fake.url + "/r#" + RECEIPT_SECRET
+
+
+def sealed_reply(text, r=R):
+    return b64(envelope.seal(envelope.envelope(text), envelope.reply_keypair(r)[0]))
+
+
+def receipt_reply(**fields):
+    doc = {"link_token": TOKEN, "thread_id": 5, "status": "stored",
+           "status_released_at": 1764000000,
+           "messages": [{"id": 5, "status": "stored", "created_at": 1764000000}],
+           "replies": [{"id": 1, "encrypted_reply": sealed_reply("hello"),
+                        "created_at": 1767225600}]}
+    doc.update(fields)
+    return doc
+
+
+def test_a_good_receipt_answer_is_shown(cli, fake):
+    fake.reply("POST", "/receipt", 200, receipt_reply())
+    out = cli("receipt", receipt_link(fake)).stdout.decode()
+    assert out == ("thread #5: stored (as of 2025-11-24T16:00:00Z)\n"
+                   "message #5: stored, sent 2025-11-24T16:00:00Z\n"
+                   "--- reply #1 2026-01-01T00:00:00Z\nhello\n")
+    # Only auth travels: never R, nor the receipt id.
+    body = fake.requests[-1][2]
+    assert body == {"receipt_auth": envelope.b64url(envelope.receipt_auth(R))}
+    assert RECEIPT_SECRET not in json.dumps(fake.requests) + str(fake.headers)
+
+
+@pytest.mark.parametrize("field", ["link_token", "thread_id", "status", "status_released_at",
+                                   "messages", "replies"])
+def test_every_receipt_field_of_the_wrong_type(cli, fake, field):
+    for value in WRONG + ["link_" + "A" * 200, "lost"]:
+        if field == "status_released_at" and value == 0:
+            continue  # a valid time
+        if field in ("messages", "replies") and value == []:
+            continue  # an empty list is a valid one
+        fake.reply("POST", "/receipt", 200, receipt_reply(**{field: value}))
+        r = cli("receipt", receipt_link(fake), check=False)
+        no_crash(r)
+        assert r.returncode == 70 and r.stdout == b"", (field, value)
+        assert_one_clean_line(r.stderr, RECEIPT_SECRET)
+
+
+@pytest.mark.parametrize("field", ["id", "status", "created_at"])
+def test_every_thread_message_field_of_the_wrong_type(cli, fake, field):
+    for value in WRONG:
+        if field == "created_at" and value == 0 and value is not False:
+            continue  # a valid time
+        m = {"id": 5, "status": "read", "created_at": 1}
+        m[field] = value
+        fake.reply("POST", "/receipt", 200, receipt_reply(messages=[m]))
+        r = cli("receipt", receipt_link(fake), "--json", check=False)
+        no_crash(r)
+        assert r.returncode == 70 and r.stdout == b"", (field, value)
+
+
+@pytest.mark.parametrize("size", [0, 48, 1023, 1025, 2048, 4095, 16383, 16385, 20000])
+def test_a_reply_that_is_not_a_bucket_is_refused(cli, fake, size):
+    reply = {"id": 1, "encrypted_reply": b64(os.urandom(size)), "created_at": 1}
+    fake.reply("POST", "/receipt", 200, receipt_reply(replies=[reply]))
+    r = cli("receipt", receipt_link(fake), check=False)
+    no_crash(r)
+    assert r.returncode == 70 and r.stdout == b""
+
+
+def test_too_many_messages_or_replies_are_refused(cli, fake):
+    reply = {"id": 1, "encrypted_reply": sealed_reply("x"), "created_at": 1}
+    fake.reply("POST", "/receipt", 200, receipt_reply(replies=[reply] * 101))
+    assert cli("receipt", receipt_link(fake), check=False).returncode == 70
+    m = {"id": 5, "status": "read", "created_at": 1}
+    fake.reply("POST", "/receipt", 200, receipt_reply(messages=[m] * 1001))
+    assert cli("receipt", receipt_link(fake), check=False).returncode == 70
+    fake.reply("POST", "/receipt", 200, receipt_reply(replies=[reply] * 100,
+                                                      messages=[m] * 1000))
+    assert cli("receipt", receipt_link(fake)).stdout.decode().count("\nx\n") == 100
+
+
+def test_replies_that_do_not_open_are_unreadable_never_text(cli, fake):
+    other = envelope.seal(envelope.envelope("for someone else"),
+                          bytes(PrivateKey.generate().public_key))
+    keyed = envelope.seal(envelope.envelope("with a key", b"k" * 32),
+                          envelope.reply_keypair(R)[0])
+    plain = envelope.seal(b"not an envelope".ljust(976, b"\0"), envelope.reply_keypair(R)[0])
+    replies = [{"id": i + 1, "encrypted_reply": b64(c), "created_at": 1}
+               for i, c in enumerate([other, keyed, plain])]
+    fake.reply("POST", "/receipt", 200, receipt_reply(replies=replies))
+    r = cli("receipt", receipt_link(fake), check=False)
+    assert r.returncode == 65 and r.stdout.decode().count(": unreadable\n") == 3
+    assert b"someone" not in r.stdout and b"with a key" not in r.stdout
+    assert b"not an envelope" not in r.stdout
+
+
+def test_a_receipt_for_another_link_is_refused(cli, fake):
+    box = PrivateKey.generate().public_key
+    link = fake.url + "/l/" + TOKEN
+    fake.reply("POST", "/receipt", 200, receipt_reply(link_token="link_" + "B" * 32))
+    fake.reply("GET", "/key/", 200, dict(key_reply(bytes(box)), capabilities=["envelope-v1"]))
+    fake.reply("POST", "/receipt/answer", 201, {"message": "ok", "id": 9})
+    r = cli("receipt", receipt_link(fake), "--link", link, check=False)
+    assert r.returncode == 70 and b"another inbox" in r.stderr
+    r = cli("answer", receipt_link(fake), "hi", "--link", link, check=False)
+    assert r.returncode == 70 and "/receipt/answer" not in fake.paths()
+    # Without --link, the answer goes to the inbox the receipt names.
+    fake.reply("POST", "/receipt", 200, receipt_reply())
+    assert cli("answer", receipt_link(fake), "hi").stdout == b"sent (id 9)\n"
+    assert fake.paths()[-2:] == ["/key/" + TOKEN, "/receipt/answer"]
+
+
+def test_an_answer_is_a_padded_envelope_with_the_receipts_key(cli, fake):
+    box = PrivateKey.generate()
+    fake.reply("POST", "/receipt", 200, receipt_reply())
+    fake.reply("GET", "/key/", 200, dict(key_reply(bytes(box.public_key)),
+                                         capabilities=["envelope-v1", 7, None]))
+    answers = iter([(503, {"error": "down"})])
+
+    def answer(path, body):
+        status, reply = next(answers, (201, {"message": "ok", "id": 9}))
+        return status, {}, reply
+    fake.route("POST", "/receipt/answer", answer)
+    cli("answer", receipt_link(fake), "more ✓")
+    bodies = [b for m, p, b in fake.requests if p == "/receipt/answer"]
+    assert len(bodies) == 2 and bodies[0] == bodies[1]
+    assert bodies[0]["receipt_auth"] == envelope.b64url(envelope.receipt_auth(R))
+    sealed = base64.b64decode(bodies[0]["encrypted_message"])
+    assert len(sealed) == 1024
+    assert envelope.open_envelope(envelope.unseal(sealed, bytes(box))) == \
+        ("more ✓", envelope.reply_keypair(R)[0])
+
+
+@pytest.mark.parametrize("caps", ["envelope-v1", {"envelope-v1": True}, 1,
+                                  ["envelope-v1"] * 33])
+def test_capabilities_that_are_not_a_short_list_send_nothing(cli, fake, caps):
+    fake.reply("GET", "/key/", 200, dict(key_reply(os.urandom(32)), capabilities=caps))
+    fake.reply("POST", "/send", 201, {"message": "ok", "id": 1})
+    r = cli("send", fake.url + "/l/" + TOKEN, "hi", check=False)
+    no_crash(r)
+    assert r.returncode == 70 and "/send" not in fake.paths()
+
+
+def test_send_to_an_envelope_inbox_sends_a_receipt_id(cli, fake):
+    box = PrivateKey.generate()
+    fake.reply("GET", "/key/", 200, dict(key_reply(bytes(box.public_key)),
+                                         capabilities=[None, "envelope-v1"]))
+    fake.reply("POST", "/send", 201, {"message": "ok", "id": 3})
+    out = cli("send", fake.url + "/l/" + TOKEN, "hi").stdout.decode().splitlines()
+    r = envelope.unb64url(re.match(r"^receipt: .*/r#(\S{43})$", out[1]).group(1))
+    body = fake.requests[-1][2]
+    assert body["receipt_id"] == envelope.b64url(envelope.receipt_id(r))
+    plain = envelope.unseal(base64.b64decode(body["encrypted_message"]), bytes(box))
+    assert envelope.open_envelope(plain) == ("hi", envelope.reply_keypair(r)[0])
+
+
+@pytest.mark.parametrize("field", ["thread_id", "replies"])
+def test_thread_labels_of_the_wrong_type_are_left_out(cli, fake, field):
+    registered(cli, fake, fetch_token="T" * 64)
+    for value in WRONG:
+        fields = {"thread_id": 1, "replies": 2}
+        fields[field] = value
+        fake.reply("POST", "/fetch", 200, page(message(cli, "hi", **fields)))
+        r = cli("fetch", "--json", check=False)
+        no_crash(r)
+        assert r.returncode == 0
+        shown = json.loads(r.stdout)[0]
+        if field == "thread_id":
+            assert "thread_id" not in shown and "replies" not in shown
+        else:
+            assert shown["thread_id"] == 1 and shown["replies"] == 0
+
+
+def test_a_malformed_envelope_in_the_inbox_is_unreadable(cli, fake):
+    registered(cli, fake, fetch_token="T" * 64)
+    bad = bytearray(envelope.envelope("\x1b[2Jhidden"))
+    bad[1] = 0x80  # an unknown flag
+    fake.reply("POST", "/fetch", 200, page(message(cli, bytes(bad))))
+    r = cli("fetch", check=False)
+    assert r.returncode == 65 and b"hidden" not in r.stdout
+    assert b"unreadable" in r.stdout
+
+
+def test_a_server_from_before_receipts_gets_an_inbox_without_envelopes(cli, fake):
+    """400 invalid_capabilities to envelope-v1: registered again without it,
+    once, with a warning; with --padded-only nothing is retried."""
+    cli("init")
+
+    def register(path, body):
+        if set(body["capabilities"]) - {"bound-signatures"}:
+            return 400, {}, {"error": "unknown capability", "code": "invalid_capabilities"}
+        return 201, {}, {"link_token": TOKEN}
+    fake.route("POST", "/register", register)
+    r = cli("register", "--server", fake.url, "--padded-only", check=False)
+    assert r.returncode == 70 and len(fake.requests) == 1
+    r = cli("register", "--server", fake.url)
+    assert r.stdout.decode().startswith(fake.url + "/l/" + TOKEN + "#")
+    assert b"without receipts" in r.stderr
+    sent = [b["capabilities"] for m, p, b in fake.requests if p == "/register"]
+    assert sent == [["bound-signatures", "envelope-v1", "padded-only"],
+                    ["bound-signatures", "envelope-v1"], ["bound-signatures"]]
