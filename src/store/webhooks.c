@@ -146,6 +146,20 @@ static int target_row(void *p, const struct sd_row *r)
 	return 1;
 }
 
+struct hook_drop_job {
+	const struct sd_driver *drv;
+	const struct sd_webhook_job *job;
+};
+
+static enum sd_err hook_drop_tx(struct sd_conn *c, void *arg)
+{
+	struct hook_drop_job *j = arg;
+	struct on o = {j->drv, c};
+	int64_t n = 0;
+
+	return run_changes(&o, SQ_HOOK_DROP, ARGS(TXT(j->job->link), TXT(j->job->claim)), &n);
+}
+
 enum sd_err store_webhook_claim(struct sd_store *st, const char *claim, time_t now, int64_t lease,
                                 struct sd_webhook_job *job)
 {
@@ -158,6 +172,7 @@ enum sd_err store_webhook_claim(struct sd_store *st, const char *claim, time_t n
 		return rc;
 	for (int i = 0; i < d.n; i++) {
 		struct hook_claim_job j = {st->drv, d.link[i], claim, now, lease, 0};
+		struct hook_drop_job drop = {st->drv, job};
 
 		/* A conditional write: of two instances claiming at once, one
 		 * changes the row; the other finds it claimed and moves on. */
@@ -173,7 +188,10 @@ enum sd_err store_webhook_claim(struct sd_store *st, const char *claim, time_t n
 			return rc;
 		if (job->url[0] != '\0')
 			return SD_OK;
-		/* The webhook went (cleared) after the ping was queued. */
+		/* A ping without a webhook (none should outlive it): dropped, so
+		 * it is not claimed again every lease. */
+		if ((rc = write_lone(st, hook_drop_tx, &drop)) != SD_OK)
+			return rc;
 	}
 	return SD_ENOTFOUND;
 }
