@@ -19,8 +19,9 @@ _Static_assert(SD_WEBHOOK_URL_MAX == SD_OUTBOUND_URL_MAX, "one URL cap");
 struct hook_body {
 	char link[SD_LINK_TOKEN_MAX + 1];
 	int action;
+	int has_action;
 	char url[SD_WEBHOOK_URL_MAX + 1];
-	int has_url;
+	int has_url; /* 1 a string, API_GIVEN_NULL null, 0 absent */
 	int kind;
 	struct auth_proof proof;
 };
@@ -32,10 +33,12 @@ static const struct api_field hook_fields[] = {
      .choices = actions,
      .dflt = HOOK_STATUS,
      API_AT(struct hook_body, action),
+     API_PRESENT(struct hook_body, has_action),
      .code = "invalid_action",
      .msg = "action must be one of status, set, clear"},
     {.name = "url",
      .type = API_STRING,
+     .flags = API_NULLABLE,
      .min = 1,
      .max = SD_WEBHOOK_URL_MAX,
      API_AT(struct hook_body, url),
@@ -148,11 +151,14 @@ void api_webhook(struct sd_ctx *ctx)
 
 	if (api_fields_or_reply(ctx, hook_fields, SD_ARRAY_LEN(hook_fields), &f) != 0)
 		return;
-	if (f.action == HOOK_SET && !f.has_url) {
+	/* Without an action the url says it: a string sets, null clears. */
+	if (!f.has_action && f.has_url)
+		f.action = f.has_url == API_GIVEN_NULL ? HOOK_CLEAR : HOOK_SET;
+	if (f.action == HOOK_SET && f.has_url != 1) {
 		reply_error(ctx, 400, "invalid_url", "action set needs a url");
 		return;
 	}
-	if (f.action != HOOK_SET && f.has_url) {
+	if (f.action != HOOK_SET && f.has_url == 1) {
 		reply_error(ctx, 400, "invalid_url", "url goes only with action set");
 		return;
 	}

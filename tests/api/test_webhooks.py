@@ -103,6 +103,13 @@ def test_set_status_clear(owner, receiver):
     r = hook(owner, bound(owner, "webhook"), action="clear")
     assert r.status_code == 200 and r.json()["webhook"] is None, r.text
     assert status(owner) is None
+    # Without an action, the url says it: a string sets, null clears.
+    r = hook(owner, bound(owner, "webhook"), url=receiver.url("/by-url"))
+    assert r.status_code == 200 and r.json()["message"] == "Webhook set", r.text
+    assert status(owner)["url"] == receiver.url("/by-url")
+    r = hook(owner, bound(owner, "webhook"), url=None)
+    assert r.status_code == 200 and r.json()["message"] == "Webhook cleared", r.text
+    assert status(owner) is None
 
 
 def test_fails_twice_then_one_ping_per_window(owner, receiver):
@@ -253,6 +260,7 @@ def test_name_resolving_to_loopback_is_never_contacted(strict, receiver):
 
 BAD = [
     ({"action": "set"}, "invalid_url"),
+    ({"action": "set", "url": None}, "invalid_url"),
     ({"action": "set", "url": 5}, "invalid_url"),
     ({"action": "set", "url": ""}, "invalid_url"),
     ({"action": "set", "url": "ftp://example.org/"}, "invalid_url"),
