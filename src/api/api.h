@@ -41,6 +41,8 @@ int api_padding_or_reply(struct sd_ctx *ctx, const char *link, size_t n);
 int api_receipt_b64url_ok(const void *s, size_t n);
 /* auth.c */
 void api_challenge_request(struct sd_ctx *ctx);
+/* events.c: the owner's live-events subscription (nginx holds it) */
+void api_events(struct sd_ctx *ctx);
 /* account.c */
 void api_rotate_token(struct sd_ctx *ctx);
 void api_unregister(struct sd_ctx *ctx);

@@ -34,7 +34,8 @@ const char *const auth_purpose_names[AUTH__PURPOSES + 1] = {
     [AUTH_DELETE] = "delete",         [AUTH_ROTATE_TOKEN] = "rotate_token",
     [AUTH_UNREGISTER] = "unregister", [AUTH_REQUEST_PERMISSION] = "request_permission",
     [AUTH_REQUESTS] = "requests",     [AUTH_REPLY] = "reply",
-    [AUTH_WEBHOOK] = "webhook",       [AUTH__PURPOSES] = NULL,
+    [AUTH_EVENTS] = "events",         [AUTH_WEBHOOK] = "webhook",
+    [AUTH__PURPOSES] = NULL,
 };
 
 /* Copy n bytes of s, lower case, into out at *at (bounded by cap). */
@@ -108,7 +109,7 @@ static const struct api_field challenge_fields[] = {
      API_PRESENT(struct challenge_body, has_purpose),
      .code = "invalid_purpose",
      .msg = "purpose must be one of fetch, ack, delete, rotate_token, unregister, "
-            "request_permission, requests, reply, webhook"},
+            "request_permission, requests, reply, events, webhook"},
 };
 
 static void challenge_reply(struct sd_ctx *ctx, const char *challenge, const char *purpose)
@@ -291,13 +292,13 @@ static int needs_bound(const struct sd_client *c, enum auth_purpose op)
 	        (op == AUTH_DELETE || op == AUTH_ROTATE_TOKEN || op == AUTH_UNREGISTER));
 }
 
-/* What the fetch token may do: read and mark read always; delete as in
+/* What the fetch token may do: read, mark read and listen always; delete as in
  * PyCrypt, unless the owner's client declared bound signatures. Rotating
  * and erasing always need a signature, so a leaked token can neither lock
  * the owner out nor erase the inbox. */
 static int token_allowed(const struct sd_client *c, enum auth_purpose op)
 {
-	return op == AUTH_FETCH || op == AUTH_ACK || op == AUTH_REQUESTS ||
+	return op == AUTH_FETCH || op == AUTH_ACK || op == AUTH_REQUESTS || op == AUTH_EVENTS ||
 	       (op == AUTH_DELETE && !needs_bound(c, op));
 }
 

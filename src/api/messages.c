@@ -104,6 +104,7 @@ void api_message_store(struct sd_ctx *ctx, const char *link, const struct sd_msg
 {
 	int64_t id = 0, charge = (int64_t)(strlen(m->encrypted_b64) +
 	                                   (m->metadata ? strlen(m->metadata) : 0));
+	int stored = 0;
 	enum sd_err e;
 
 	/* A retry of a stored message is answered before any bound: it adds
@@ -121,13 +122,17 @@ void api_message_store(struct sd_ctx *ctx, const char *link, const struct sd_msg
 	}
 	if (capacity_send_or_reply(ctx, charge) != 0)
 		return;
-	e = store_msg_insert(ctx->store, link, m, &ctx->cfg->limits, ctx->now, &id);
+	e = store_msg_insert(ctx->store, link, m, &ctx->cfg->limits, ctx->now, &id, &stored);
 	if (e != SD_OK) {
 		store_error(ctx, m, e);
 		return;
 	}
-	capacity_added(0, charge);
-	sd_events_stored(link, id);
+	/* A retry that raced the first send stored nothing: nothing to count
+	 * and nothing to tell (one event per stored message). */
+	if (stored) {
+		capacity_added(0, charge);
+		sd_events_stored(link, id);
+	}
 	send_reply(ctx, id);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api_util.h"
+#include "api/capacity.h"
 #include "api/auth.h"
 #include "core/b64.h"
 #include "core/fault.h"
@@ -288,12 +289,18 @@ static const struct api_field reply_fields[] = {
 
 static void reply_store(struct sd_ctx *ctx, const struct reply_body *f)
 {
-	int64_t id = 0;
-	enum sd_err e = store_reply_insert(ctx->store, f->link, f->message_id, f->reply,
-	                                   &ctx->cfg->limits, ctx->now, &id);
+	int64_t id = 0, charge = (int64_t)strlen(f->reply);
+	enum sd_err e;
 
+	/* Replies fill the disk like sends: the same global bounds refuse them
+	 * (free space, stored bytes), or a flood of replies could fill it. */
+	if (capacity_send_or_reply(ctx, charge) != 0)
+		return;
+	e = store_reply_insert(ctx->store, f->link, f->message_id, f->reply, &ctx->cfg->limits,
+	                       ctx->now, &id);
 	switch (e) {
 	case SD_OK:
+		capacity_added(0, charge);
 		reply_json_begin(ctx, 201);
 		sd_buf_printf(&ctx->resp->body, "\"id\":%lld", (long long)id);
 		reply_json_end(ctx);

@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/api.h"
 #include "client/commands.h"
+#include "client/events.h"
 #include "client/ids.h"
 #include "client/jsonv.h"
 #include "client/message.h"
@@ -13,8 +15,10 @@
 
 #define WATCH_INTERVAL_DEFAULT 15
 #define WATCH_INTERVAL_MAX     86400
-#define WATCH_POLL_PAGES       5  /* newest-first pages a poll reads before a full round */
-#define WATCH_LAST_ACK_TIMEOUT 10 /* seconds for the ack of what was shown, after a signal */
+#define WATCH_EVENTS_RETRY     300 /* seconds of polling after events were unavailable */
+#define WATCH_EVENTS_GAP_MS    200 /* at least this between reads an event starts */
+#define WATCH_POLL_PAGES       5   /* newest-first pages a poll reads before a full round */
+#define WATCH_LAST_ACK_TIMEOUT 10  /* seconds for the ack of what was shown, after a signal */
 /* Pages of one full round at most: 100,000 messages, ten times the
  * server's default inbox cap. A server that pages on and on is refused. */
 #define READ_PAGES_MAX         1000
@@ -227,10 +231,48 @@ static int watch_transient(int rc)
 	return rc == CLI_ENETWORK || (rc == CLI_ESERVER && (st == 0 || st == 429 || st >= 500));
 }
 
+/* Live events (client/events.c), while the server offers them. */
+struct watch_live {
+	struct events_cursor cursor;
+	time_t off_until; /* after "unavailable": poll only until then */
+};
+
+/* Between two reads: until the next live event, or the interval when the
+ * server has none (then events are tried again after a while, in case it
+ * was only restarting). */
+static void watch_pause(const struct session *s, struct watch_live *live, long interval)
+{
+	time_t now = time(NULL);
+
+	if (now >= live->off_until) {
+		switch (events_wait(s, &live->cursor, interval)) {
+		case EVENTS_ARRIVED: {
+			/* A burst is read at once, and a server that answers every
+			 * wait at once cannot make watch read in a tight loop. */
+			struct timespec gap = {0, WATCH_EVENTS_GAP_MS * 1000L * 1000};
+
+			nanosleep(&gap, NULL);
+			return;
+		}
+		case EVENTS_QUIET:
+		case EVENTS_INTERRUPTED:
+			return;
+		case EVENTS_BUSY:
+			break;
+		case EVENTS_UNAVAILABLE:
+			live->off_until = now + WATCH_EVENTS_RETRY;
+			memset(&live->cursor, 0, sizeof live->cursor);
+			break;
+		}
+	}
+	(void)http_wait(interval);
+}
+
 int cmd_watch(const struct cli_opts *o, int argc, char **argv)
 {
 	struct sigaction sa;
 	struct reader rd;
+	struct watch_live live = {0};
 	enum message_format format;
 	long interval = WATCH_INTERVAL_DEFAULT;
 	int rc, first = 1;
@@ -259,7 +301,7 @@ int cmd_watch(const struct cli_opts *o, int argc, char **argv)
 		if (rc != CLI_OK && !watch_transient(rc))
 			break;
 		if (watch_running)
-			(void)http_wait(interval);
+			watch_pause(&rd.s, &live, interval);
 	}
 	if (!watch_running) {
 		/* Shown but not marked read yet (the signal cut that request

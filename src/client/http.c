@@ -199,9 +199,26 @@ static int http_handle_setup(CURL *c, const char *url)
 	return bad ? -1 : 0;
 }
 
+CURL *http_handle_new(const char *url, long timeout)
+{
+	CURL *c;
+
+	if (http_cancel_flag || http_deadline_passed())
+		return NULL;
+	http_plain_warn(url);
+	if ((c = curl_easy_init()) == NULL)
+		return NULL;
+	if (http_handle_setup(c, url) != 0 ||
+	    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout) != CURLE_OK) {
+		curl_easy_cleanup(c);
+		return NULL;
+	}
+	return c;
+}
+
 /* "Authorization: Bearer <token>" for a token of the base64url alphabet
  * only: a token read from a file must not add header lines. */
-static struct curl_slist *http_bearer_add(struct curl_slist *h, const char *bearer)
+struct curl_slist *http_bearer_add(struct curl_slist *h, const char *bearer)
 {
 	char line[sizeof "Authorization: Bearer " + HTTP_BEARER_MAX];
 	struct curl_slist *out;

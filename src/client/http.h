@@ -2,6 +2,7 @@
 #ifndef SD_CLIENT_HTTP_H
 #define SD_CLIENT_HTTP_H
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 #include <signal.h>
 
@@ -47,6 +48,16 @@ void http_cancel_reset(long seconds);
 int http_wait(long seconds);
 
 void http_reply_free(struct http_reply *r);
+
+/* A libcurl handle for url set up as every request's (verified TLS, http
+ * and https only, no redirects, a cancel aborts it), with a total time-out
+ * of timeout seconds: for a caller that reads a reply its own way (live
+ * events). NULL when cancelled or on failure. */
+CURL *http_handle_new(const char *url, long timeout);
+
+/* Append "Authorization: Bearer <bearer>" to h; NULL when bearer is not a
+ * token (base64url, 1..256 characters) or out of memory. */
+struct curl_slist *http_bearer_add(struct curl_slist *h, const char *bearer);
 
 /* Wipe the string value of key in r's JSON (a token) before it is freed. */
 void http_reply_secret_wipe(struct http_reply *r, const char *key);

@@ -7,6 +7,7 @@ sealdrop_SOURCES = \
 	src/client/cmd_identity.c src/client/cmd_inbox.c src/client/cmd_send.c \
 	src/client/cmd_read.c src/client/cmd_ack.c src/client/cmd_receipt.c src/client/cmd_reply.c \
 	src/client/cmd_webhook.c \
+	src/client/events.c src/client/events.h \
 	src/client/session.c src/client/session.h \
 	src/client/identity.c src/client/identity.h \
 	src/client/passphrase.c src/client/passphrase.h \

@@ -36,6 +36,8 @@ enum cfg_key {
 	K_WEBHOOK_ALLOW,
 	K_WEBHOOK_RETRY,
 	K_WEBHOOK_ATTEMPTS,
+	K_EVENTS_PUBLISH,
+	K_EVENTS_KEY_FILE,
 	K_DB_HOST,
 	K_DB_PORT,
 	K_DB_USER,
@@ -75,6 +77,8 @@ static const struct {
     [K_WEBHOOK_ALLOW] = {"SEALDROP_WEBHOOK_ALLOW", "--webhook-allow"},
     [K_WEBHOOK_RETRY] = {"SEALDROP_WEBHOOK_RETRY", "--webhook-retry"},
     [K_WEBHOOK_ATTEMPTS] = {"SEALDROP_WEBHOOK_ATTEMPTS", "--webhook-attempts"},
+    [K_EVENTS_PUBLISH] = {"SEALDROP_EVENTS_PUBLISH", "--events-publish"},
+    [K_EVENTS_KEY_FILE] = {"SEALDROP_EVENTS_KEY_FILE", "--events-key-file"},
     [K_DB_HOST] = {"DB_HOST", NULL},
     [K_DB_PORT] = {"DB_PORT", NULL},
     [K_DB_USER] = {"DB_USER", NULL},
@@ -128,6 +132,12 @@ const char *sd_config_usage(void)
 	       "                                loopback or private (default: none)\n"
 	       "  --webhook-retry SECONDS       first retry of a failed ping; doubles (5)\n"
 	       "  --webhook-attempts N          tries before a webhook is marked failing (8)\n"
+	       "  --events-publish unix:PATH|http://HOST:PORT\n"
+	       "                                nginx's nchan publisher: live events "
+	       "(docs/API.md)\n"
+	       "  --events-key-file FILE        the events channels' key (default "
+	       "STATE/events.key,\n"
+	       "                                made at first start; share it between instances)\n"
 	       "  --backup FILE                 copy the SQLite database to FILE (a new file)\n"
 	       "                                while it is in use, and exit\n"
 	       "  --send-webhooks               send the webhook pings that are due, and exit\n"
@@ -447,6 +457,26 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	if (copy_str(cfg->webhook.allow, sizeof cfg->webhook.allow, v ? v : "",
 	             "webhook allow-list", err, errlen) != 0)
 		goto out;
+	v = cfg_get(&src, K_EVENTS_PUBLISH);
+	if (copy_str(cfg->events_publish, sizeof cfg->events_publish, v ? v : "",
+	             "events publisher", err, errlen) != 0)
+		goto out;
+	if (cfg->events_publish[0] != '\0' && strncmp(cfg->events_publish, "unix:/", 6) != 0 &&
+	    strncmp(cfg->events_publish, "http://", 7) != 0 &&
+	    strncmp(cfg->events_publish, "https://", 8) != 0) {
+		snprintf(err, errlen,
+		         "SEALDROP_EVENTS_PUBLISH must be unix:/PATH or http(s)://HOST:PORT");
+		goto out;
+	}
+	if ((v = cfg_get(&src, K_EVENTS_KEY_FILE)) != NULL) {
+		if (copy_str(cfg->events_key_file, sizeof cfg->events_key_file, v,
+		             "events key file", err, errlen) != 0)
+			goto out;
+	} else if (snprintf(cfg->events_key_file, sizeof cfg->events_key_file, "%s/events.key",
+	                    cfg->state_dir) >= (int)sizeof cfg->events_key_file) {
+		snprintf(err, errlen, "state directory is too long");
+		goto out;
+	}
 	if ((v = cfg_get(&src, K_SOCKET_MODE)) != NULL) {
 		char *end;
 		long m = strtol(v, &end, 8);

@@ -43,10 +43,12 @@ struct sd_config {
 	char base_url[512]; /* no trailing slash */
 	char listen[512];   /* unix:PATH, HOST:PORT, or empty (fd 0 / CGI) */
 	char state_dir[512];
-	char user[64];           /* drop to this user after binding (started as root) */
-	char metrics[512];       /* --metrics unix:PATH or loopback HOST:PORT; empty: none */
-	char backup[1024];       /* --backup FILE: copy the SQLite database there, exit */
-	int64_t metrics_refresh; /* seconds between reads of the metrics' totals */
+	char user[64];             /* drop to this user after binding (started as root) */
+	char metrics[512];         /* --metrics unix:PATH or loopback HOST:PORT; empty: none */
+	char backup[1024];         /* --backup FILE: copy the SQLite database there, exit */
+	char events_publish[512];  /* nchan publisher: unix:PATH or http://HOST:PORT; empty: off */
+	char events_key_file[600]; /* the channels' key (default STATE/events.key) */
+	int64_t metrics_refresh;   /* seconds between reads of the metrics' totals */
 	int64_t threads;
 	int64_t socket_mode;
 	int sqlite_sync_full; /* PRAGMA synchronous=FULL rather than NORMAL */

@@ -121,6 +121,14 @@ static counter store_retries;
 static counter batch_hist[BATCH_BUCKETS];
 static counter batch_jobs;
 static counter purge_runs, purge_failures, purge_deleted;
+static counter events[SD_EVENT__N];
+static const char *const event_outcomes[SD_EVENT__N] = {"published", "dropped", "failed"};
+
+void sd_metrics_event(enum sd_event_outcome o)
+{
+	if ((unsigned)o < SD_EVENT__N)
+		count(&events[o], 1);
+}
 
 void sd_metrics_store_error(enum sd_err e)
 {
@@ -349,6 +357,11 @@ static void write_store(struct sd_buf *b)
 	for (int o = 0; o < SD_WEBHOOK__OUTCOMES; o++)
 		sample_u64(b, "sealdrop_webhook_pings_total", "outcome", webhook_outcome_names[o],
 		           peek(&webhook_pings[o]));
+	family(b, "sealdrop_events_total", "counter",
+	       "Live events: posted to nginx, dropped (queue full), or failed posts.");
+	for (int i = 0; i < SD_EVENT__N; i++)
+		sample_u64(b, "sealdrop_events_total", "outcome", event_outcomes[i],
+		           peek(&events[i]));
 }
 
 static void gauge(struct sd_buf *b, const char *name, const char *help, int64_t v)

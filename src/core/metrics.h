@@ -51,6 +51,10 @@ enum sd_webhook_outcome {
 	SD_WEBHOOK__OUTCOMES
 };
 void sd_metrics_webhook(enum sd_webhook_outcome o);
+/* A live event (server/events_publish.c): posted to nginx, dropped
+ * because the queue was full, or a post that failed. */
+enum sd_event_outcome { SD_EVENT_PUBLISHED, SD_EVENT_DROPPED, SD_EVENT_FAILED, SD_EVENT__N };
+void sd_metrics_event(enum sd_event_outcome o);
 
 /* What the periodic refresh found. A field of -1 is unknown and left out
  * of the exposition (disk figures on MariaDB). */

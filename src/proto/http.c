@@ -27,6 +27,8 @@ const char *http_status_line(int status)
 		return "429 Too Many Requests";
 	case 503:
 		return "503 Service Unavailable";
+	case 501:
+		return "501 Not Implemented";
 	case 507:
 		return "507 Insufficient Storage";
 	default:
@@ -54,6 +56,8 @@ void http_head(const struct sd_resp *r, struct sd_buf *out)
 			    "Access-Control-Max-Age: 86400\r\n",
 			    r->allow);
 	}
+	if (r->accel_redirect[0] != '\0')
+		sd_buf_printf(out, "X-Accel-Redirect: %s\r\n", r->accel_redirect);
 	if (r->retry_after > 0)
 		sd_buf_printf(out, "Retry-After: %lld\r\n", (long long)r->retry_after);
 	sd_buf_printf(out, "Content-Length: %zu\r\n\r\n", r->status == 204 ? 0 : r->body.len);

@@ -17,7 +17,8 @@ struct sd_store;
 
 struct sd_req {
 	const char *method;
-	const char *path; /* decoded path, no query string */
+	const char *path;  /* decoded path, no query string */
+	const char *query; /* the query string as sent (QUERY_STRING), or NULL */
 	const char *remote_addr;
 	const char *authorization; /* the Authorization header, or NULL */
 	/* Where the request was addressed, as the web server knows it (its own
@@ -35,6 +36,9 @@ struct sd_resp {
 	const char *allow;   /* Allow header for 405 and preflight, or NULL */
 	int64_t retry_after; /* seconds; 0: no header */
 	const char *route;   /* route name for the log, never the raw path */
+	/* Non-empty: nginx is to answer with this internal location instead
+	 * (X-Accel-Redirect), e.g. the live-events subscriber. */
+	char accel_redirect[96];
 };
 
 /* A request in flight: what was asked, the answer being built, and what

@@ -31,6 +31,7 @@ enum param {
 	P_SERVER_NAME,
 	P_SERVER_PORT,
 	P_CONTENT_LENGTH,
+	P_QUERY_STRING,
 	P__COUNT
 };
 
@@ -40,6 +41,7 @@ static const char *const param_names[P__COUNT] = {
     [P_REMOTE_ADDR] = "REMOTE_ADDR",       [P_HTTP_AUTHORIZATION] = "HTTP_AUTHORIZATION",
     [P_REQUEST_SCHEME] = "REQUEST_SCHEME", [P_SERVER_NAME] = "SERVER_NAME",
     [P_SERVER_PORT] = "SERVER_PORT",       [P_CONTENT_LENGTH] = "CONTENT_LENGTH",
+    [P_QUERY_STRING] = "QUERY_STRING",
 };
 
 /* How a transport reads its request and writes its answer. */
@@ -117,6 +119,7 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	if (req.method == NULL)
 		req.method = "";
 	req.path = request_path(tr, pathbuf, sizeof pathbuf);
+	req.query = tr->param(tr->t, P_QUERY_STRING);
 	req.remote_addr = tr->param(tr->t, P_REMOTE_ADDR);
 	req.authorization = tr->param(tr->t, P_HTTP_AUTHORIZATION);
 	req.scheme = tr->param(tr->t, P_REQUEST_SCHEME);
@@ -154,6 +157,7 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 	bf->resp.allow = NULL;
 	bf->resp.retry_after = 0;
 	bf->resp.route = "-";
+	bf->resp.accel_redirect[0] = '\0';
 	sd_buf_reset(&bf->resp.body);
 	if (truncated) {
 		reply_error(&ctx, 400, "invalid_body", "Request body is shorter than declared");

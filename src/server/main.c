@@ -1,7 +1,8 @@
 /* sealdropd: flags and configuration, the start-up order, signals. Each
  * step lives in its own file: listen.c (the socket), privileges.c (--user,
  * no_new_privs), database.c (state directory, migrations), workers.c and
- * purge.c, webhooks.c (the threads). SIGTERM/SIGINT: stop accepting, finish what is in
+ * purge.c (the threads), webhooks.c (the webhook sender), events_publish.c
+ * (live events). SIGTERM/SIGINT: stop accepting, finish what is in
  * flight, exit 0. */
 #include <fcgiapp.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include "core/metrics.h"
 #include "server/backup.h"
 #include "server/database.h"
+#include "server/events_publish.h"
 #include "server/fcgi_io.h"
 #include "server/listen.h"
 #include "server/metrics_listen.h"
@@ -74,9 +76,15 @@ static int serve_fastcgi(const struct sd_config *cfg, int listen_fd, struct metr
 		fprintf(stderr, "sealdropd: cannot start the webhook sender\n");
 		return 1;
 	}
+	if (events_publish_start(cfg) != 0) {
+		webhook_sender_stop(&sender);
+		webhook_sender_join(&sender);
+		return 1;
+	}
 	if (workers_start(&pool, cfg, listen_fd, &stop_flag) != 0) {
 		webhook_sender_stop(&sender);
 		webhook_sender_join(&sender);
+		events_publish_stop();
 		return 1;
 	}
 	if (pool.started == 0 || purger_start(&purger, cfg, &stop_flag) != 0) {
@@ -84,6 +92,7 @@ static int serve_fastcgi(const struct sd_config *cfg, int listen_fd, struct metr
 		webhook_sender_stop(&sender);
 		workers_join(&pool);
 		webhook_sender_join(&sender);
+		events_publish_stop();
 		return 1;
 	}
 	if (metrics_start(cfg, ml, &refresh) != 0) {
@@ -94,6 +103,7 @@ static int serve_fastcgi(const struct sd_config *cfg, int listen_fd, struct metr
 		workers_join(&pool);
 		purger_join(&purger);
 		webhook_sender_join(&sender);
+		events_publish_stop();
 		return 1;
 	}
 	sd_log_info("sealdropd ready: %d threads, %s store", pool.started,
@@ -108,6 +118,7 @@ static int serve_fastcgi(const struct sd_config *cfg, int listen_fd, struct metr
 	workers_join(&pool);
 	purger_join(&purger);
 	webhook_sender_join(&sender);
+	events_publish_stop();
 	sd_log_info("sealdropd stopped");
 	return 0;
 }

@@ -32,6 +32,7 @@ static const struct route routes[] = {
      "POST, OPTIONS"},
     {"/get_message_requests", 0, "POST", api_get_message_requests, SD_SMALL_BODY_MAX,
      "POST, OPTIONS"},
+    {"/events", 0, "GET", api_events, 0, "GET, OPTIONS"},
     {"/respond_message_request", 0, "POST", api_respond_message_request, SD_SMALL_BODY_MAX,
      "POST, OPTIONS"},
     {"/webhook", 0, "POST", api_webhook, SD_SMALL_BODY_MAX, "POST, OPTIONS"},

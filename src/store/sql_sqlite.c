@@ -55,8 +55,12 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_RCPT_GET] = "SELECT id, link_token, thread_id, created_at, released_at FROM receipts "
                     "WHERE receipt_id = ?",
     [SQ_RCPT_TOUCH] = "UPDATE receipts SET last_activity = ? WHERE id = ?",
-    [SQ_RCPT_STATUSES] = "SELECT message_id, released, created_at FROM receipt_statuses "
-                         "WHERE receipt = ? ORDER BY message_id LIMIT ?",
+    /* A long thread: its first message (the receipt's status) and the
+     * newest others, what changed lately; oldest first. */
+    [SQ_RCPT_STATUSES] = "SELECT * FROM (SELECT message_id, released, created_at FROM "
+                         "receipt_statuses s WHERE receipt = ? ORDER BY message_id = (SELECT "
+                         "MIN(message_id) FROM receipt_statuses f WHERE f.receipt = s.receipt) "
+                         "DESC, message_id DESC LIMIT ?) AS page ORDER BY message_id",
     [SQ_RCPT_REPLIES] = "SELECT id, encrypted_reply, created_at FROM receipt_replies "
                         "WHERE receipt = ? ORDER BY id LIMIT ?",
     [SQ_REPLY_INSERT] = "INSERT INTO receipt_replies (receipt, link_token, encrypted_reply, "

@@ -406,6 +406,7 @@ struct msg_insert_job {
 	const struct sd_limits *lim;
 	time_t now;
 	int64_t id;
+	int stored; /* this run inserted the row */
 };
 
 /* Take one place and `charge` bytes in the inbox, if it has room. */
@@ -438,6 +439,7 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 	enum sd_err rc;
 
 	j->id = 0;
+	j->stored = 0;
 	if (j->m->idempotency_key != NULL &&
 	    ((rc = run_int(&o, SQ_MSG_BY_KEY, ARGS(TXT(j->link), TXT(j->m->idempotency_key)),
 	                   &j->id, &found)) != SD_OK ||
@@ -457,11 +459,14 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 		return rc;
 	/* The message, its receipt and its status row: one transaction. */
 	rc = receipt_attach(&o, j->link, j->m, j->id, receipt, j->now);
-	return rc != SD_OK ? rc : webhook_enqueue_tx(&o, j->link, j->now, j->lim);
+	if (rc == SD_OK)
+		rc = webhook_enqueue_tx(&o, j->link, j->now, j->lim);
+	j->stored = rc == SD_OK;
+	return rc;
 }
 
 enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct sd_msg_new *m,
-                             const struct sd_limits *lim, time_t now, int64_t *id)
+                             const struct sd_limits *lim, time_t now, int64_t *id, int *stored)
 {
 	struct msg_insert_job j = {.drv = st->drv,
 	                           .link = link,
@@ -477,11 +482,14 @@ enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct
 	/* Two sends with one key at once: the unique index let one in; the
 	 * other is a retry of it, and its id is the answer. */
 	if (rc == SD_ECONFLICT && m->idempotency_key != NULL) {
+		j.stored = 0;
 		rc = store_msg_by_key(st, link, m->idempotency_key, &j.id);
 		if (rc == SD_ENOTFOUND)
 			rc = SD_ECONFLICT;
 	}
 	*id = j.id;
+	if (stored != NULL)
+		*stored = rc == SD_OK && j.stored;
 	return rc;
 }
 

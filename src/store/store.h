@@ -128,11 +128,14 @@ struct sd_msg_new {
  * the inbox already holds stores nothing and gives that message's id (a
  * retry after a lost reply). With a receipt id the message, its receipt
  * (new, or the answered one's thread) and its status row are stored in the
- * one transaction. SD_OK sets *id; SD_EFULL; SD_ENOTFOUND (no inbox, or
- * the answered receipt is gone); SD_ECONFLICT a new receipt's id is taken. */
+ * one transaction. SD_OK sets *id, and *stored (when not NULL) to 1 when
+ * this call stored the message, 0 for a retry of a stored one (also one
+ * that raced the first: only one of them stores); SD_EFULL; SD_ENOTFOUND
+ * (no inbox, or the answered receipt is gone); SD_ECONFLICT a new
+ * receipt's id is taken. */
 SD_MUST_CHECK enum sd_err store_msg_insert(struct sd_store *st, const char *link_token,
                                            const struct sd_msg_new *m, const struct sd_limits *lim,
-                                           time_t now, int64_t *id);
+                                           time_t now, int64_t *id, int *stored);
 
 /* The id of the inbox's message stored under idempotency key `key`:
  * SD_OK (set), SD_ENOTFOUND. */

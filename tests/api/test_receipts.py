@@ -519,3 +519,46 @@ def test_secrets_never_reach_a_log(private, db):
     R = ev.b64url(s.R)
     for secret in (R, s.auth, s.receipt_id, ev.b64url(s.reply_pk), rc.link):
         assert secret not in logs
+
+
+# ---- replies against the global storage bounds -------------------------------
+
+@pytest.fixture
+def watermarked():
+    """A stack of its own whose disk watermark can be raised while serving."""
+    s = stack.Stack(own_sqlite=True, env={"SEALDROP_MIN_FREE_BYTES": "0"}).start()
+    yield s
+    rc = s.stop_daemon()
+    s.stop()
+    assert rc == 0
+
+
+def test_replies_are_refused_when_the_disk_is_full(watermarked):
+    """Replies take disk like sends: the free-space watermark refuses them,
+    or a flood of replies could fill what /send is kept from filling."""
+    rc = Recipient(watermarked.url, capabilities=CAPS)
+    s = Sender(rc)
+    mid = s.send("before").json()["id"]
+    watermarked.extra_env["SEALDROP_MIN_FREE_BYTES"] = str(1 << 60)
+    watermarked.restart_daemon()
+    r = reply(rc, mid, "a reply", s.reply_pk)
+    err(r, 507, "storage_full")
+    assert int(r.headers["Retry-After"]) > 0
+    assert s.receipt().json()["replies"] == []
+    assert by_id(rc)[mid]["replies"] == 0
+
+
+def test_a_long_thread_lists_its_first_and_newest_messages(inbox):
+    """Past 100 messages the receipt still shows the first (its status) and
+    the newest, where statuses change, never only the oldest 100."""
+    s = Sender(inbox)
+    first = s.send("first").json()["id"]
+    ids = [first]
+    for i in range(104):
+        r = s.answer("answer %d" % i)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    j = s.receipt().json()
+    listed = [m["id"] for m in j["messages"]]
+    assert listed == [first] + ids[-99:]
+    assert j["thread_id"] == first and j["status"] == "stored"

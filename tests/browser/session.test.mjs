@@ -25,6 +25,14 @@ after(async () => {
   if (stack) await stack.stop();
 });
 
+// The reading session as it polls: live events (events.test.mjs) off, so
+// the requests counted here are the session's own.
+async function pollingPage(opts) {
+  const p = await lib.newPage(browser, opts);
+  await p.page.addInitScript(() => { delete window.EventSource; });
+  return p;
+}
+
 const linkParts = (link) => {
   const [base, key] = link.split('#');
   return { token: base.split('/l/')[1], key };
@@ -46,7 +54,7 @@ function record(page) {
 const texts = (page) => page.locator('ol.messages li .text').allTextContents();
 
 test('10,000 messages: newest page at once, older on demand, refresh, delete all', async () => {
-  const a = await lib.newPage(browser, { viewport: { width: 390, height: 844 } });
+  const a = await pollingPage({ viewport: { width: 390, height: 844 } });
   const { link, backup } = await lib.createInbox(a.page, url, 'Grace');
   const { token, key } = linkParts(link);
   const doc = JSON.parse(readFileSync(backup, 'utf8'));
@@ -81,7 +89,7 @@ test('10,000 messages: newest page at once, older on demand, refresh, delete all
   assert.ok(older.body.before_id > 0 && older.auth === seen[0].auth);
 
   // A message that arrives meanwhile: refresh asks only for ids above ours.
-  const b = await lib.newPage(browser);
+  const b = await pollingPage();
   await lib.sendMessage(b.page, link, 'one more');
   await b.ctx.close();
   await a.page.getByRole('button', { name: 'Refresh' }).click();
@@ -115,9 +123,9 @@ test('10,000 messages: newest page at once, older on demand, refresh, delete all
 });
 
 test('a challenge that is not the page\'s own is never signed', async () => {
-  const a = await lib.newPage(browser);
+  const a = await pollingPage();
   const { link } = await lib.createInbox(a.page, url, 'Heidi');
-  const b = await lib.newPage(browser);
+  const b = await pollingPage();
   await lib.sendMessage(b.page, link, 'keep me');
   await b.ctx.close();
   const seen = record(a.page);
@@ -151,18 +159,18 @@ test('a challenge that is not the page\'s own is never signed', async () => {
 });
 
 test('an identity without a fetch token reads by signing a challenge per call', async () => {
-  const a = await lib.newPage(browser);
+  const a = await pollingPage();
   const { link, backup } = await lib.createInbox(a.page, url, 'Ivan');
   await a.ctx.close();
   const doc = JSON.parse(readFileSync(backup, 'utf8'));
   delete doc.inbox.sealed_fetch_token; // as identities made before it was kept
   const older = path.join(artifacts, 'backup-without-token-' + Date.now() + '.json');
   writeFileSync(older, JSON.stringify(doc));
-  const b = await lib.newPage(browser);
+  const b = await pollingPage();
   await lib.sendMessage(b.page, link, 'read by signature');
   await b.ctx.close();
 
-  const c = await lib.newPage(browser);
+  const c = await pollingPage();
   const seen = record(c.page);
   await c.page.goto(url + '/inbox');
   await c.page.getByLabel('Backup file').setInputFiles(older);

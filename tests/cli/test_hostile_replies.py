@@ -690,3 +690,26 @@ def test_watch_reads_a_full_round_when_more_is_new_than_a_poll_reads(cli, fake):
             p.kill()
             p.wait()
     assert seen == ["m%d" % i for i in range(2, 700)]
+
+
+def test_watch_is_not_driven_into_a_loop_by_events_that_always_answer(cli, fake):
+    """A server whose /events answers at once, every time, with junk: watch
+    reads at most a few times a second, shows each message once, and a
+    SIGINT still ends it at once."""
+    registered(cli, fake, fetch_token="T" * 64)
+    inbox = FakeInbox(cli, fake, [1])
+    fake.reply("GET", "/events", 200, b"\x00\xff not an event" * 10)
+    p = cli.popen("watch", "--interval", "600")
+    try:
+        time.sleep(2.0)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, err
+    assert [line for line in out.decode().splitlines() if line.startswith("m")] == ["m1"]
+    assert 2 <= len(inbox.bodies) <= 12, len(inbox.bodies)
+    events = [q for q in fake.paths() if q.startswith("/events")]
+    assert events and all(q.startswith("/events?link_token=") for q in events)

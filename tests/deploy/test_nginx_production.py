@@ -166,3 +166,44 @@ def test_realip_is_not_in_the_production_file():
     with open(os.path.join(stack.ROOT, "nginx", "sealdrop.conf")) as f:
         text = f.read()
     assert "set_real_ip_from" not in text and "real_ip_header" not in text
+
+
+def test_live_events_through_the_production_site(tmp_path, sealdropd):
+    """The production site's /events hands the owner's subscription to nchan
+    and its publisher socket carries sealdropd's event (long-poll over TLS);
+    without a credential it is refused at once. A site of its own: the
+    module's has spent its /register budget."""
+    site = ProductionSite(tmp_path, sealdropd).start()
+    try:
+        live_events_round(site)
+    finally:
+        assert site.stop() == 0
+
+
+def live_events_round(site):
+    import threading
+
+    from sdclient import Recipient
+    from sdevents import wait_subscribers
+
+    http = requests.Session()
+    http.verify = site.cert
+    http.trust_env = False  # an environment CA bundle would win over verify
+    rcpt = Recipient(site.url, http=http)
+    r = http.get(site.url + "/events", params={"link_token": rcpt.link}, timeout=10)
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    got = {}
+
+    def poll():
+        got["r"] = http.get(site.url + "/events", params={"link_token": rcpt.link},
+                            headers={"Authorization": "Bearer " + rcpt.token}, timeout=30)
+
+    t = threading.Thread(target=poll)
+    t.start()
+    wait_subscribers(site, rcpt.link, 1)
+    sent = rcpt.send()
+    assert sent.status_code == 201
+    t.join(10)
+    assert not t.is_alive()
+    assert got["r"].status_code == 200
+    assert got["r"].json() == {"type": "message", "id": sent.json()["id"]}

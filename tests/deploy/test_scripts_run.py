@@ -271,3 +271,39 @@ def test_scripts_run_refuses_a_taken_port(tmp_path):
                            env=RUN_ENV)
     assert r.returncode == 1
     assert "port %d on 127.0.0.1 is already in use" % port in r.stderr
+
+
+def test_scripts_run_serves_live_events_and_starts_again_after_nginx_was_killed(tmp_path):
+    """Live events work through scripts/run (the README's stack), and a
+    SIGKILLed nginx's publisher socket does not keep the next run from
+    starting."""
+    from sdclient import Recipient
+    from sdevents import EventStream
+
+    state = tmp_path / "state"
+    run = Run(state)
+    try:
+        run.wait_running()
+        url = "http://127.0.0.1:%d" % run.port
+        rcpt = Recipient(url)
+        with EventStream(url, rcpt.link, rcpt.token) as es:
+            assert es.status == 200
+            time.sleep(0.3)
+            sent = rcpt.send().json()["id"]
+            assert es.next_event(timeout=5)[1] == {"type": "message", "id": sent}
+        assert (state / "events.key").stat().st_mode & 0o777 == 0o600
+        for pid, name in run.pids.items():  # nginx's master and workers, at once
+            if name == "nginx":
+                os.kill(pid, signal.SIGKILL)
+        assert (state / "run" / "events-publish.sock").exists()
+        run.finish()  # it stops, saying nginx exited
+    finally:
+        run.kill()
+    again = Run(state)
+    try:
+        again.wait_running()
+        assert requests.get("http://127.0.0.1:%d/health" % again.port).status_code == 200
+        os.killpg(again.p.pid, signal.SIGINT)
+        assert_stopped_cleanly(again, again.finish())
+    finally:
+        again.kill()

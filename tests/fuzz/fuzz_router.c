@@ -1,12 +1,14 @@
 /* libFuzzer: whole requests through the router and the handlers, on a
- * real (in-memory) SQLite store. Input: first line "METHOD PATH", then the
- * body. Never a 500, always a JSON body except for 204. */
+ * real (in-memory) SQLite store. Input: first line "METHOD PATH[?QUERY]",
+ * then the body. Never a 500, always a JSON body except for 204. Live
+ * events are on (a fixed key), so GET /events runs its whole check. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/crypto.h"
+#include "core/event_channel.h"
 #include "server/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,6 +22,11 @@ static void init(void)
 
 	if (sd_crypto_init() != 0)
 		abort();
+	{
+		static const unsigned char key[SD_EVENT_KEY_BYTES] = {1};
+
+		sd_event_channel_set_key(key);
+	}
 	cfg.limits.inbox_max_messages = 100;
 	cfg.limits.inbox_max_bytes = 1 << 20;
 	cfg.limits.challenges_per_caller = 5;
@@ -33,7 +40,7 @@ static void init(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char line[256] = "", method[32] = "", path[224] = "";
+	char line[256] = "", method[32] = "", path[224] = "", *query;
 	struct sd_req req = {0};
 	struct sd_resp resp = {0};
 	struct sd_ctx ctx = {0};
@@ -58,8 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(body, nl ? nl + 1 : data + size, nl ? size - head - 1 : 0);
 	req.body_len = nl ? size - head - 1 : 0;
 	body[req.body_len] = '\0';
+	if ((query = strchr(path, '?')) != NULL)
+		*query++ = '\0';
 	req.method = method;
 	req.path = path;
+	req.query = query;
 	req.body = body;
 	req.content_length = (int64_t)req.body_len;
 	req.remote_addr = "192.0.2.1";

@@ -54,6 +54,7 @@ def render(prefix, sock, https_port, http_port, site=SOURCE_SITE, snippets=SOURC
         ("listen [::]:443 ssl http2;", ""),
         ("listen 80;", "listen 127.0.0.1:%d;" % http_port),
         ("listen [::]:80;", ""),
+        ("unix:/run/sealdrop-events.sock", "unix:" + os.path.join(prefix, "events.sock")),
     ]
     for old, new in replacements:
         assert old in text, "the site no longer has %r" % old
@@ -67,7 +68,10 @@ def render(prefix, sock, https_port, http_port, site=SOURCE_SITE, snippets=SOURC
         f.write(text)
     for d in ("body", "fastcgi", "proxy", "uwsgi", "scgi"):
         os.makedirs(os.path.join(prefix, "tmp", d), exist_ok=True)
+    # Debian loads nchan through /etc/nginx/modules-enabled; this private
+    # main file does it itself.
     main = """%s
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
 pid %s/nginx.pid;
 error_log %s/error.log;
 daemon off;
@@ -106,8 +110,14 @@ class ProductionSite:
         self.cert = os.path.join(self.prefix, "cert.pem")
         self.url = "https://127.0.0.1:%d" % self.https_port
         self.daemon_args = list(daemon_args)
-        self.env = dict(os.environ, SEALDROP_DB=db or "sqlite:" +
-                        os.path.join(self.prefix, "db.sqlite"), BASE_URL=self.url)
+        db = db or "sqlite:" + os.path.join(self.prefix, "db.sqlite")
+        # The events key beside an SQLite database: a directory sealdropd
+        # may write also after --user (the package test's state directory).
+        key_dir = os.path.dirname(db[len("sqlite:"):]) if db.startswith("sqlite:") else self.prefix
+        self.events_key = os.path.join(key_dir, "events.key")
+        self.env = dict(os.environ, SEALDROP_DB=db, BASE_URL=self.url,
+                        SEALDROP_EVENTS_PUBLISH="unix:" + os.path.join(self.prefix, "events.sock"),
+                        SEALDROP_EVENTS_KEY_FILE=self.events_key)
         self.env.update(env or {})
         self.daemon = None
         self.nginx = None

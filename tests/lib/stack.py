@@ -121,7 +121,7 @@ def sealdropd_path():
 
 
 def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst=2000,
-                      extra=""):
+                      extra="", events_per_address=2000):
     """Fill nginx/dev.conf.in for a stack rooted at prefix. sock is the
     sealdropd socket, or a list of them to balance over."""
     with open(os.path.join(ROOT, "nginx", "dev.conf.in")) as f:
@@ -138,6 +138,7 @@ def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst
         "@WRITE_RATE@": str(write_rate),
         "@WRITE_BURST@": str(write_burst),
         "@EXTRA@": extra,
+        "@EVENTS_PER_ADDRESS@": str(events_per_address),
     }
     for k, v in values.items():
         conf = conf.replace(k, v)
@@ -151,13 +152,15 @@ def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst
 
 class Stack:
     def __init__(self, threads=4, env=None, db=None, write_rate=1000, write_burst=2000,
-                 sealdropd=None, keep=False, extra_nginx="", own_sqlite=False, dbs=None):
+                 sealdropd=None, keep=False, extra_nginx="", own_sqlite=False, dbs=None,
+                 events_per_address=2000):
         """own_sqlite: always the SQLite file in the stack's directory, even
         when $SEALDROP_DB names another database (for tests that read or
         change the stored rows themselves). dbs: one sealdropd per DSN of
         the list (default: $SEALDROP_DBS when neither db nor own_sqlite is
         given), behind one nginx; the first is `daemon`, all are `daemons`."""
         self.extra_nginx = extra_nginx
+        self.events_per_address = events_per_address
         self.own_sqlite = own_sqlite
         self.threads = threads
         self.extra_env = dict(env or {})
@@ -211,7 +214,8 @@ class Stack:
         self.start_daemon()
         conf = render_nginx_conf(self.dir, self.port, self.socks,
                                  write_rate=self.write_rate, write_burst=self.write_burst,
-                                 extra=self.extra_nginx)
+                                 extra=self.extra_nginx,
+                                 events_per_address=self.events_per_address)
         self.nginx = subprocess.Popen(
             ["nginx", "-p", self.dir, "-c", conf, "-e", os.path.join(self.dir, "nginx-error.log")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -229,6 +233,10 @@ class Stack:
             env["SEALDROP_DB"] = own if self.own_sqlite else \
                 self.db or os.environ.get("SEALDROP_DB") or own
         env["BASE_URL"] = self.url
+        # Live events through the stack's nginx (nginx/dev.conf.in); every
+        # instance shares one channel key.
+        env["SEALDROP_EVENTS_PUBLISH"] = "unix:" + os.path.join(self.dir, "events-publish.sock")
+        env["SEALDROP_EVENTS_KEY_FILE"] = os.path.join(self.dir, "events.key")
         env.update(self.extra_env)
         return env
 

@@ -214,7 +214,7 @@ def test_no_token_path_or_address_in_the_output(mstack):
                       "/challenge_request", "/fetch", "/ack", "/rotate_token", "/unregister",
                       "/check_contact", "/request_message_permission",
                       "/get_message_requests", "/respond_message_request", "/receipt",
-                      "/receipt/answer", "/reply", "/webhook"}, routes
+                      "/receipt/answer", "/reply", "/events", "/webhook"}, routes
     labels = {name for k in samples for name, _ in k[1]}
     assert labels <= {"route", "code", "le", "kind", "version", "outcome"}, labels
 
@@ -413,3 +413,24 @@ def test_mariadb_totals_and_a_store_outage(mariadb):
         # reconnects (docs/DEPLOY.md, section 3)
         stack.wait_until(lambda: a.send(b"after").status_code == 201,
                          what="a send stored once the database is back")
+
+
+def test_live_events_are_counted(mstack):
+    """Each stored message is one published event; a repeat of an
+    idempotent send is none (docs/METRICS.md, sealdrop_events_total)."""
+    def published():
+        _, smp = scrape.parse(scrape_ok(mstack))
+        return scrape.value(smp, "sealdrop_events_total", outcome="published")
+
+    before = published()
+    rc = Recipient(mstack.url)
+    for i in range(3):
+        assert rc.send(b"e%d" % i).status_code == 201
+    assert rc.send(b"k", idempotency_key="ops-events-key-001").status_code == 201
+    assert rc.send(b"k", idempotency_key="ops-events-key-001").status_code == 201
+    stack.wait_until(lambda: published() == before + 4, what="4 published events")
+    time.sleep(0.3)
+    _, smp = scrape.parse(scrape_ok(mstack))
+    assert scrape.value(smp, "sealdrop_events_total", outcome="published") == before + 4
+    assert scrape.value(smp, "sealdrop_events_total", outcome="dropped") == 0
+    assert scrape.value(smp, "sealdrop_events_total", outcome="failed") == 0

@@ -1,7 +1,7 @@
 # cmocka unit tests; tests/unit/run executes every unit_* binary.
 if HAVE_CMOCKA
 UNIT_TESTS = unit_buf unit_crypto unit_jsonin unit_fields unit_config unit_router unit_store \
-	unit_leases unit_metrics unit_envelope unit_outbound
+	unit_leases unit_metrics unit_envelope unit_events unit_outbound
 check_PROGRAMS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LDADD = $(SD_LIBS) $(CMOCKA_LIBS)
@@ -26,6 +26,9 @@ unit_metrics_LDADD = $(UNIT_LDADD)
 unit_store_SOURCES = tests/unit/test_store_contract.c
 unit_store_CFLAGS = $(UNIT_CFLAGS)
 unit_store_LDADD = $(UNIT_LDADD)
+unit_events_SOURCES = tests/unit/test_events.c src/server/events_key.c src/server/events_key.h
+unit_events_CFLAGS = $(UNIT_CFLAGS)
+unit_events_LDADD = $(UNIT_LDADD)
 unit_leases_SOURCES = tests/unit/test_leases.c
 unit_leases_CFLAGS = $(UNIT_CFLAGS)
 unit_leases_LDADD = $(UNIT_LDADD)

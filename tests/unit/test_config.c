@@ -169,6 +169,35 @@ static void base_url_must_be_an_origin(void **state)
 	}
 }
 
+static void live_events_options(void **state)
+{
+	struct sd_config cfg;
+	char err[256];
+	char *none[] = {"sealdropd", "--env-file", envfile, "--state", "/srv/st", NULL};
+	char *sock[] = {"sealdropd",        "--env-file",        envfile,  "--events-publish",
+	                "unix:/run/e.sock", "--events-key-file", "/etc/k", NULL};
+	char *bad[] = {"sealdropd",        "--env-file",    envfile,
+	               "--events-publish", "unix:rel.sock", NULL};
+	char *ftp[] = {"sealdropd", "--env-file", envfile, "--events-publish", "ftp://h/", NULL};
+
+	(void)state;
+	unsetenv("SEALDROP_EVENTS_PUBLISH");
+	unsetenv("SEALDROP_EVENTS_KEY_FILE");
+	write_env("");
+	assert_int_equal(sd_config_load(&cfg, 5, none, err, sizeof err), 0);
+	assert_string_equal(cfg.events_publish, ""); /* off unless asked for */
+	assert_string_equal(cfg.events_key_file, "/srv/st/events.key");
+	assert_int_equal(sd_config_load(&cfg, 7, sock, err, sizeof err), 0);
+	assert_string_equal(cfg.events_publish, "unix:/run/e.sock");
+	assert_string_equal(cfg.events_key_file, "/etc/k");
+	write_env("SEALDROP_EVENTS_PUBLISH=http://127.0.0.1:8079\n");
+	assert_int_equal(sd_config_load(&cfg, 3, none, err, sizeof err), 0);
+	assert_string_equal(cfg.events_publish, "http://127.0.0.1:8079");
+	assert_int_equal(sd_config_load(&cfg, 5, bad, err, sizeof err), -1);
+	assert_non_null(strstr(err, "SEALDROP_EVENTS_PUBLISH"));
+	assert_int_equal(sd_config_load(&cfg, 5, ftp, err, sizeof err), -1);
+}
+
 static void recount_goes_with_migrate(void **state)
 {
 	struct sd_config cfg;
@@ -347,6 +376,7 @@ int main(void)
 	    cmocka_unit_test(bad_values_are_refused),
 	    cmocka_unit_test(message_request_caps),
 	    cmocka_unit_test(metrics_and_backup_options),
+	    cmocka_unit_test(live_events_options),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

@@ -94,7 +94,7 @@ static enum sd_err msg_put(struct sd_store *st, const char *link, const char *ct
 {
 	struct sd_msg_new m = {ct, meta, size, NULL, NULL, 0};
 
-	return store_msg_insert(st, link, &m, lim, now, id);
+	return store_msg_insert(st, link, &m, lim, now, id, NULL);
 }
 
 /* A fresh inbox with a random link token. */
@@ -834,12 +834,18 @@ static void capabilities_kept(void **state)
 	assert_int_equal(got.capabilities, 0);
 }
 
-static enum sd_err keyed_put(struct sd_store *st, const char *link, const char *key,
-                             const struct sd_limits *lim, int64_t *id)
+static enum sd_err keyed_store(struct sd_store *st, const char *link, const char *key,
+                               const struct sd_limits *lim, int64_t *id, int *stored)
 {
 	struct sd_msg_new m = {"QUJD", NULL, 3, key, NULL, 0};
 
-	return store_msg_insert(st, link, &m, lim, NOW, id);
+	return store_msg_insert(st, link, &m, lim, NOW, id, stored);
+}
+
+static enum sd_err keyed_put(struct sd_store *st, const char *link, const char *key,
+                             const struct sd_limits *lim, int64_t *id)
+{
+	return keyed_store(st, link, key, lim, id, NULL);
 }
 
 /* A send repeated with its idempotency key stores nothing and answers the
@@ -849,13 +855,18 @@ static void idempotency_key_stores_once(void **state)
 	struct fixture *f = *state;
 	struct sd_client c, d;
 	int64_t a = 0, b = 0, x = 0, y = 0, n = 0, bytes = 0;
+	int first = 0, again = 1;
 
 	new_client(f, &c);
 	new_client(f, &d);
-	assert_int_equal(keyed_put(f->st, c.link_token, "key-0123456789abc", &f->cfg.limits, &a),
-	                 SD_OK);
-	assert_int_equal(keyed_put(f->st, c.link_token, "key-0123456789abc", &f->cfg.limits, &b),
-	                 SD_OK);
+	assert_int_equal(
+	    keyed_store(f->st, c.link_token, "key-0123456789abc", &f->cfg.limits, &a, &first),
+	    SD_OK);
+	assert_int_equal(
+	    keyed_store(f->st, c.link_token, "key-0123456789abc", &f->cfg.limits, &b, &again),
+	    SD_OK);
+	assert_int_equal(first, 1); /* only the first stored (live events, capacity) */
+	assert_int_equal(again, 0);
 	assert_true(a > 0);
 	assert_int_equal(a, b);
 	assert_int_equal(store_client_usage(f->st, c.link_token, &n, &bytes), SD_OK);
@@ -882,6 +893,7 @@ struct keyed_sender {
 	pthread_barrier_t *go;
 	enum sd_err rc;
 	int64_t id;
+	int stored;
 };
 
 static void *send_keyed(void *arg)
@@ -894,7 +906,7 @@ static void *send_keyed(void *arg)
 	if (store_open(s->dsn, s->cfg, &st, err, sizeof err) != SD_OK)
 		return NULL;
 	pthread_barrier_wait(s->go);
-	s->rc = keyed_put(st, s->link, "raced-0123456789ab", &s->cfg->limits, &s->id);
+	s->rc = keyed_store(st, s->link, "raced-0123456789ab", &s->cfg->limits, &s->id, &s->stored);
 	store_close(st);
 	return NULL;
 }
@@ -912,17 +924,21 @@ static void concurrent_retries_store_once(void **state)
 	new_client(f, &c);
 	pthread_barrier_init(&go, NULL, 6);
 	for (int i = 0; i < 6; i++) {
-		s[i] = (struct keyed_sender){f->dsn, &f->cfg, c.link_token, &go, SD_OK, 0};
+		s[i] = (struct keyed_sender){f->dsn, &f->cfg, c.link_token, &go, SD_OK, 0, 0};
 		assert_int_equal(pthread_create(&t[i], NULL, send_keyed, &s[i]), 0);
 	}
 	for (int i = 0; i < 6; i++)
 		pthread_join(t[i], NULL);
 	pthread_barrier_destroy(&go);
+	int stored = 0;
+
 	for (int i = 0; i < 6; i++) {
 		assert_int_equal(s[i].rc, SD_OK);
 		assert_true(s[i].id > 0);
 		assert_int_equal(s[i].id, s[0].id);
+		stored += s[i].stored;
 	}
+	assert_int_equal(stored, 1); /* exactly one of them says it stored */
 	assert_int_equal(store_client_usage(f->st, c.link_token, &n, &bytes), SD_OK);
 	assert_int_equal(n, 1);
 }
@@ -1004,7 +1020,7 @@ static enum sd_err rcpt_put(struct fixture *f, const char *link, const char *rid
 
 	big.inbox_max_messages = 1000;
 	big.inbox_max_bytes = 1 << 20;
-	return store_msg_insert(f->st, link, &m, &big, NOW, id);
+	return store_msg_insert(f->st, link, &m, &big, NOW, id, NULL);
 }
 
 struct statuses {
@@ -1350,9 +1366,9 @@ static void receipts_expire_and_go_with_their_inbox(void **state)
 	{
 		struct sd_msg_new later = {"QUJD", NULL, 3, NULL, fresh, 0};
 
-		assert_int_equal(
-		    store_msg_insert(f->st, c.link_token, &later, &f->cfg.limits, NOW + 100, &m),
-		    SD_OK);
+		assert_int_equal(store_msg_insert(f->st, c.link_token, &later, &f->cfg.limits,
+		                                  NOW + 100, &m, NULL),
+		                 SD_OK);
 	}
 	do
 		assert_int_equal(store_receipts_purge(f->st, NOW + 50, &purged), SD_OK);

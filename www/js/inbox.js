@@ -18,7 +18,7 @@
   const REFRESH_PAGES = 10;  /* pages of new messages one refresh reads at most */
 
   /* The session: keys, the fetch token, and what is loaded. */
-  let keys = null, linkToken = null, fetchToken = null, timer = null;
+  let keys = null, linkToken = null, fetchToken = null, timer = null, live = null;
   let items = new Map();     /* id -> {id, created_at, seen, text} */
   let newest = 0;            /* highest id loaded */
   let oldest = null;         /* the cursor for older pages, null when none */
@@ -70,6 +70,14 @@
     render();
     serial(loadNewest);
     timer = setInterval(() => serial(refresh), 15000);
+    listen();
+  };
+
+  /* Live events (js/events.js): a refresh as soon as something arrives;
+   * the 15 s refresh stays, for when events are unavailable. */
+  const listen = () => {
+    if (live) live.stop();
+    live = SD.liveEvents(keys, linkToken, () => serial(refresh));
   };
 
   $('unlock').addEventListener('submit', (ev) => {
@@ -301,6 +309,8 @@
   });
   $('lock').addEventListener('click', () => {
     clearInterval(timer);
+    if (live) live.stop();
+    live = null;
     if (keys) { sodium.memzero(keys.signSk); sodium.memzero(keys.boxSk); }
     keys = null;
     fetchToken = null;
