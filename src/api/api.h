@@ -46,6 +46,8 @@ void api_events(struct sd_ctx *ctx);
 /* account.c */
 void api_rotate_token(struct sd_ctx *ctx);
 void api_unregister(struct sd_ctx *ctx);
+/* webhooks.c */
+void api_webhook(struct sd_ctx *ctx);
 /* permissions.c: PyCrypt's permission API */
 void api_check_contact(struct sd_ctx *ctx);
 void api_request_message_permission(struct sd_ctx *ctx);

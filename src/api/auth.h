@@ -23,6 +23,7 @@ enum auth_purpose {
 	AUTH_REQUESTS,           /* listing and answering message requests */
 	AUTH_REPLY,              /* /reply: always a purpose-bound signature */
 	AUTH_EVENTS,             /* subscribing to the inbox's live events */
+	AUTH_WEBHOOK,            /* setting or clearing the webhook: bound form only */
 	AUTH__PURPOSES
 };
 

@@ -84,6 +84,14 @@ static json_object *member(json_object *root, const char *name)
 	return v;
 }
 
+/* 1 when the body has member `name` and it is null. */
+static int given_null(json_object *root, const char *name)
+{
+	json_object *v = NULL;
+
+	return json_object_object_get_ex(root, name, &v) && json_object_is_type(v, json_type_null);
+}
+
 static int string_of(json_object *v, const char **s, size_t *n)
 {
 	if (!json_object_is_type(v, json_type_string))
@@ -419,7 +427,10 @@ static enum value_rc read_row(const struct api_field *f, json_object *root,
 	else if (v == NULL && (f->flags & API_REQUIRED))
 		return VALUE_BAD;
 	if (f->has_present)
-		put_int(out + f->present_off, v != NULL);
+		put_int(out + f->present_off,
+		        v != NULL                                                ? 1
+		        : (f->flags & API_NULLABLE) && given_null(root, f->name) ? API_GIVEN_NULL
+		                                                                 : 0);
 	if (v == NULL) {
 		put_default(f, out);
 		return VALUE_OK;

@@ -36,14 +36,18 @@ enum api_ftype {
 
 /* Missing or null is refused; otherwise either reads as the default ("",
  * zeros, dflt). */
-#define API_REQUIRED 0x1u
+#define API_REQUIRED   0x1u
 /* PyCrypt's leniency, never a 400: API_INT clamps to min..max, takes a
  * string of digits as its number and anything else as dflt; API_ENUM takes
  * any other value as dflt; API_LINK takes a string that is not of link
  * shape as "" (it names no inbox), though a non-string is still refused. */
-#define API_LENIENT  0x2u
+#define API_LENIENT    0x2u
 /* API_ENUM: choices match in any case. */
-#define API_CASELESS 0x4u
+#define API_CASELESS   0x4u
+/* With API_PRESENT: a JSON null sets the present int to API_GIVEN_NULL
+ * (a field whose null means something, e.g. "url": null clears). */
+#define API_NULLABLE   0x8u
+#define API_GIVEN_NULL 2
 
 struct api_field {
 	const char *name;

@@ -628,3 +628,21 @@ int api_account_post(struct session *s, const char *path, const char *purpose, s
 	json_object_put(body);
 	return rc;
 }
+
+int api_webhook_post(struct session *s, const char *action, const char *url, const char *kind,
+                     struct http_reply *r)
+{
+	json_object *body = api_body_new(s->id.link_token);
+	int status = strcmp(action, "status") == 0;
+	int rc;
+
+	json_object_object_add(body, "action", json_object_new_string(action));
+	if (url != NULL)
+		json_object_object_add(body, "url", json_object_new_string(url));
+	if (kind != NULL)
+		json_object_object_add(body, "kind", json_object_new_string(kind));
+	rc =
+	    api_auth_post("webhook", s, "/webhook", status ? "fetch" : "webhook", !status, body, r);
+	json_object_put(body);
+	return rc;
+}

@@ -98,4 +98,11 @@ int api_messages_ack_upto(struct session *s, int64_t up_to, int del, int64_t *co
 int api_account_post(struct session *s, const char *path, const char *purpose,
                      struct http_reply *r);
 
+/* POST /webhook with action "status" (read as /fetch reads: the fetch token
+ * or a signature for "fetch"), "set" (url, kind "generic" or "ntfy") or
+ * "clear" (both signed for purpose "webhook"); the reply is the caller's
+ * to free. */
+int api_webhook_post(struct session *s, const char *action, const char *url, const char *kind,
+                     struct http_reply *r);
+
 #endif

@@ -51,4 +51,7 @@ int cmd_watch(const struct cli_opts *o, int argc, char **argv);
 /* cmd_ack.c */
 int cmd_ack(const struct cli_opts *o, int argc, char **argv);
 
+/* cmd_webhook.c */
+int cmd_webhook(const struct cli_opts *o, int argc, char **argv);
+
 #endif

@@ -6,6 +6,7 @@ sealdrop_SOURCES = \
 	src/client/main.c src/client/cli.c src/client/cli.h src/client/commands.h \
 	src/client/cmd_identity.c src/client/cmd_inbox.c src/client/cmd_send.c \
 	src/client/cmd_read.c src/client/cmd_ack.c src/client/cmd_receipt.c src/client/cmd_reply.c \
+	src/client/cmd_webhook.c \
 	src/client/events.c src/client/events.h \
 	src/client/session.c src/client/session.h \
 	src/client/identity.c src/client/identity.h \

@@ -88,6 +88,13 @@ static const struct command commands[] = {
     {"unregister", cmd_unregister, 1, "unregister",
      "Erase the inbox, with all its messages, from the server; the identity\n"
      "stays and can register again."},
+    {"webhook", cmd_webhook, 1, "webhook set URL [--ntfy] | webhook clear | webhook status",
+     "Manage the inbox's webhook: a URL the server POSTs a content-free ping\n"
+     "to when messages arrive (at most one per the server's interval).\n"
+     "  set URL   an https:// URL (http:// only where the operator allows it);\n"
+     "            --ntfy: an ntfy topic URL, pinged with the text 'New message'\n"
+     "  clear     remove it\n"
+     "  status    show it: state ok or failing, last delivery, last failure"},
     {"export", cmd_export, 1, "export FILE|- [--force]",
      "Write a backup of the identity to FILE (or standard output): the same\n"
      "format the browser saves and restores. It stays sealed with the\n"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/num.h"
+#include "core/outbound.h"
 
 /* Settings that may come from a flag, the environment or the .env file. */
 enum cfg_key {
@@ -31,6 +32,10 @@ enum cfg_key {
 	K_METRICS_REFRESH,
 	K_STATUS_INTERVAL,
 	K_RECEIPT_DAYS,
+	K_WEBHOOK_INTERVAL,
+	K_WEBHOOK_ALLOW,
+	K_WEBHOOK_RETRY,
+	K_WEBHOOK_ATTEMPTS,
 	K_EVENTS_PUBLISH,
 	K_EVENTS_KEY_FILE,
 	K_DB_HOST,
@@ -68,6 +73,10 @@ static const struct {
     [K_METRICS_REFRESH] = {"SEALDROP_METRICS_REFRESH", "--metrics-refresh"},
     [K_STATUS_INTERVAL] = {"SEALDROP_STATUS_INTERVAL", "--status-interval"},
     [K_RECEIPT_DAYS] = {"SEALDROP_RECEIPT_DAYS", "--receipt-days"},
+    [K_WEBHOOK_INTERVAL] = {"SEALDROP_WEBHOOK_INTERVAL", "--webhook-interval"},
+    [K_WEBHOOK_ALLOW] = {"SEALDROP_WEBHOOK_ALLOW", "--webhook-allow"},
+    [K_WEBHOOK_RETRY] = {"SEALDROP_WEBHOOK_RETRY", "--webhook-retry"},
+    [K_WEBHOOK_ATTEMPTS] = {"SEALDROP_WEBHOOK_ATTEMPTS", "--webhook-attempts"},
     [K_EVENTS_PUBLISH] = {"SEALDROP_EVENTS_PUBLISH", "--events-publish"},
     [K_EVENTS_KEY_FILE] = {"SEALDROP_EVENTS_KEY_FILE", "--events-key-file"},
     [K_DB_HOST] = {"DB_HOST", NULL},
@@ -118,6 +127,11 @@ const char *sd_config_usage(void)
 	       "                                plus a random delay of up to half (3600)\n"
 	       "  --receipt-days N              erase receipts and their replies N days after\n"
 	       "                                their last activity (30)\n"
+	       "  --webhook-interval SECONDS    at most one webhook ping per inbox per this (60)\n"
+	       "  --webhook-allow LIST          IPs/CIDRs (comma list) webhooks may reach though\n"
+	       "                                loopback or private (default: none)\n"
+	       "  --webhook-retry SECONDS       first retry of a failed ping; doubles (5)\n"
+	       "  --webhook-attempts N          tries before a webhook is marked failing (8)\n"
 	       "  --events-publish unix:PATH|http://HOST:PORT\n"
 	       "                                nginx's nchan publisher: live events "
 	       "(docs/API.md)\n"
@@ -126,6 +140,8 @@ const char *sd_config_usage(void)
 	       "                                made at first start; share it between instances)\n"
 	       "  --backup FILE                 copy the SQLite database to FILE (a new file)\n"
 	       "                                while it is in use, and exit\n"
+	       "  --send-webhooks               send the webhook pings that are due, and exit\n"
+	       "                                (for CGI installs, which run no sender: cron)\n"
 	       "  --migrate                     apply database migrations and exit\n"
 	       "  --recount                     with --migrate: compute every inbox's counters\n"
 	       "                                from its rows (after PyCrypt ran on the database;\n"
@@ -312,6 +328,7 @@ static void src_free(struct cfg_src *src)
 int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
 	struct cfg_src src;
+	struct sd_allow allow;
 	const char *env_file = getenv("SEALDROP_ENV_FILE"), *v;
 	int env_file_given = env_file != NULL, rc = -1;
 
@@ -333,6 +350,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	cfg->limits.receipt_days = 30;
 	cfg->limits.replies_per_receipt = 20;
 	cfg->limits.replies_per_inbox = 1000;
+	cfg->limits.webhook_interval = 60;
+	cfg->webhook.retry_base = 5;
+	cfg->webhook.attempts = 8;
+	cfg->webhook.timeout = 10;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -349,6 +370,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 		}
 		if (strcmp(a, "--recount") == 0) {
 			cfg->recount = 1;
+			continue;
+		}
+		if (strcmp(a, "--send-webhooks") == 0) {
+			cfg->send_webhooks = 1;
 			continue;
 		}
 		if (strcmp(a, "--backup") == 0) {
@@ -428,6 +453,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	if (copy_str(cfg->metrics, sizeof cfg->metrics, v ? v : "", "metrics address", err,
 	             errlen) != 0)
 		goto out;
+	v = cfg_get(&src, K_WEBHOOK_ALLOW);
+	if (copy_str(cfg->webhook.allow, sizeof cfg->webhook.allow, v ? v : "",
+	             "webhook allow-list", err, errlen) != 0)
+		goto out;
 	v = cfg_get(&src, K_EVENTS_PUBLISH);
 	if (copy_str(cfg->events_publish, sizeof cfg->events_publish, v ? v : "",
 	             "events publisher", err, errlen) != 0)
@@ -490,10 +519,24 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	            errlen) != 0 ||
 	    get_num(&src, K_STATUS_INTERVAL, 1, SD_STATUS_INTERVAL_MAX,
 	            &cfg->limits.status_interval, err, errlen) != 0 ||
-	    get_num(&src, K_RECEIPT_DAYS, 1, 36500, &cfg->limits.receipt_days, err, errlen) != 0)
+	    get_num(&src, K_RECEIPT_DAYS, 1, 36500, &cfg->limits.receipt_days, err, errlen) != 0 ||
+	    get_num(&src, K_WEBHOOK_INTERVAL, 1, 86400, &cfg->limits.webhook_interval, err,
+	            errlen) != 0 ||
+	    get_num(&src, K_WEBHOOK_RETRY, 1, 3600, &cfg->webhook.retry_base, err, errlen) != 0 ||
+	    get_num(&src, K_WEBHOOK_ATTEMPTS, 1, 100, &cfg->webhook.attempts, err, errlen) != 0)
 		goto out;
 	if (cfg->backup[0] != '\0' && cfg->migrate_only) {
 		snprintf(err, errlen, "--backup and --migrate are separate runs");
+		goto out;
+	}
+	if (cfg->send_webhooks && (cfg->migrate_only || cfg->backup[0] != '\0')) {
+		snprintf(err, errlen, "--send-webhooks is a run of its own");
+		goto out;
+	}
+	if (sd_allow_parse(cfg->webhook.allow, &allow) != 0) {
+		snprintf(err, errlen,
+		         "SEALDROP_WEBHOOK_ALLOW must be a comma list of at most %d IPs or CIDRs",
+		         SD_OUTBOUND_ALLOW_MAX);
 		goto out;
 	}
 	if (cfg->recount && !cfg->migrate_only) {

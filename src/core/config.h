@@ -27,6 +27,15 @@ struct sd_limits {
 	int64_t receipt_days;          /* receipts kept this long after their last activity */
 	int64_t replies_per_receipt;   /* replies stored under one receipt */
 	int64_t replies_per_inbox;     /* replies stored by one inbox */
+	int64_t webhook_interval;      /* seconds: at most one webhook ping per inbox per this */
+};
+
+/* The webhook sender (server/webhooks.c). */
+struct sd_webhook_config {
+	char allow[1024];   /* IPs/CIDRs a ping may reach although private (comma list) */
+	int64_t retry_base; /* seconds before the first retry; doubles each time */
+	int64_t attempts;   /* tries before the webhook is marked failing */
+	int64_t timeout;    /* seconds a whole request may take */
 };
 
 struct sd_config {
@@ -44,9 +53,11 @@ struct sd_config {
 	int64_t socket_mode;
 	int sqlite_sync_full; /* PRAGMA synchronous=FULL rather than NORMAL */
 	int migrate_only;
-	int recount; /* --recount, with --migrate */
+	int recount;       /* --recount, with --migrate */
+	int send_webhooks; /* --send-webhooks: send the due pings once, exit */
 	int show_help;
 	struct sd_limits limits;
+	struct sd_webhook_config webhook;
 };
 
 /* Load everything. Returns 0, or -1 with a message for people in err (which

@@ -186,6 +186,20 @@ void sd_metrics_purge_round(int ok, int64_t deleted)
 		count(&purge_deleted, (uint64_t)deleted);
 }
 
+static counter webhook_pings[SD_WEBHOOK__OUTCOMES];
+static const char *const webhook_outcome_names[SD_WEBHOOK__OUTCOMES] = {
+    [SD_WEBHOOK_DELIVERED] = "delivered",
+    [SD_WEBHOOK_RETRY] = "retry",
+    [SD_WEBHOOK_GAVE_UP] = "gave_up",
+    [SD_WEBHOOK_REFUSED] = "refused",
+};
+
+void sd_metrics_webhook(enum sd_webhook_outcome o)
+{
+	if ((unsigned)o < SD_WEBHOOK__OUTCOMES)
+		count(&webhook_pings[o], 1);
+}
+
 /* ---- gauges: set by the refresh thread, read by a scrape ---------------- */
 
 static pthread_mutex_t gauges_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -338,6 +352,11 @@ static void write_store(struct sd_buf *b)
 	family(b, "sealdrop_purge_deleted_messages_total", "counter",
 	       "Messages deleted by the purge for being past the retention period.");
 	sample_u64(b, "sealdrop_purge_deleted_messages_total", NULL, NULL, peek(&purge_deleted));
+	family(b, "sealdrop_webhook_pings_total", "counter",
+	       "Webhook ping tries by outcome: delivered, retry, gave_up, refused.");
+	for (int o = 0; o < SD_WEBHOOK__OUTCOMES; o++)
+		sample_u64(b, "sealdrop_webhook_pings_total", "outcome", webhook_outcome_names[o],
+		           peek(&webhook_pings[o]));
 	family(b, "sealdrop_events_total", "counter",
 	       "Live events: posted to nginx, dropped (queue full), or failed posts.");
 	for (int i = 0; i < SD_EVENT__N; i++)

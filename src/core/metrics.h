@@ -42,6 +42,15 @@ void sd_metrics_commit_batch(int64_t jobs);
  * messages past retention. */
 void sd_metrics_purge_round(int ok, int64_t deleted);
 
+/* What became of one webhook ping try (server/webhooks.c). */
+enum sd_webhook_outcome {
+	SD_WEBHOOK_DELIVERED, /* a 2xx */
+	SD_WEBHOOK_RETRY,     /* failed; tried again later */
+	SD_WEBHOOK_GAVE_UP,   /* failed, out of attempts: the webhook is failing */
+	SD_WEBHOOK_REFUSED,   /* an address the outbound rules refuse: failing */
+	SD_WEBHOOK__OUTCOMES
+};
+void sd_metrics_webhook(enum sd_webhook_outcome o);
 /* A live event (server/events_publish.c): posted to nginx, dropped
  * because the queue was full, or a post that failed. */
 enum sd_event_outcome { SD_EVENT_PUBLISHED, SD_EVENT_DROPPED, SD_EVENT_FAILED, SD_EVENT__N };

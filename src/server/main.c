@@ -1,7 +1,8 @@
 /* sealdropd: flags and configuration, the start-up order, signals. Each
  * step lives in its own file: listen.c (the socket), privileges.c (--user,
  * no_new_privs), database.c (state directory, migrations), workers.c and
- * purge.c (the threads), events_publish.c (live events). SIGTERM/SIGINT: stop accepting, finish what is in
+ * purge.c (the threads), webhooks.c (the webhook sender), events_publish.c
+ * (live events). SIGTERM/SIGINT: stop accepting, finish what is in
  * flight, exit 0. */
 #include <fcgiapp.h>
 #include <pthread.h>
@@ -25,6 +26,7 @@
 #include "server/privileges.h"
 #include "server/purge.h"
 #include "server/router.h"
+#include "server/webhooks.h"
 #include "server/workers.h"
 #include "store/store.h"
 
@@ -54,6 +56,7 @@ static int serve_fastcgi(const struct sd_config *cfg, int listen_fd, struct metr
 {
 	struct worker_pool pool;
 	struct purger purger;
+	struct webhook_sender sender;
 	struct metrics_refresh refresh = {0};
 	sigset_t set;
 	int sig = 0;
@@ -67,25 +70,39 @@ static int serve_fastcgi(const struct sd_config *cfg, int listen_fd, struct metr
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (events_publish_start(cfg) != 0)
+	/* The sender first: it listens for stored messages, which only a
+	 * worker stores. */
+	if (webhook_sender_start(&sender, cfg, &stop_flag) != 0) {
+		fprintf(stderr, "sealdropd: cannot start the webhook sender\n");
 		return 1;
+	}
+	if (events_publish_start(cfg) != 0) {
+		webhook_sender_stop(&sender);
+		webhook_sender_join(&sender);
+		return 1;
+	}
 	if (workers_start(&pool, cfg, listen_fd, &stop_flag) != 0) {
+		webhook_sender_stop(&sender);
+		webhook_sender_join(&sender);
 		events_publish_stop();
 		return 1;
 	}
 	if (pool.started == 0 || purger_start(&purger, cfg, &stop_flag) != 0) {
 		fprintf(stderr, "sealdropd: cannot start threads\n");
-		stop_flag = 1;
+		webhook_sender_stop(&sender);
 		workers_join(&pool);
+		webhook_sender_join(&sender);
 		events_publish_stop();
 		return 1;
 	}
 	if (metrics_start(cfg, ml, &refresh) != 0) {
+		webhook_sender_stop(&sender);
 		purger_stop(&purger);
 		metrics_refresh_stop(&refresh);
 		metrics_listen_close(ml);
 		workers_join(&pool);
 		purger_join(&purger);
+		webhook_sender_join(&sender);
 		events_publish_stop();
 		return 1;
 	}
@@ -95,10 +112,12 @@ static int serve_fastcgi(const struct sd_config *cfg, int listen_fd, struct metr
 		; /* SIGHUP: nothing to reload yet; keep serving */
 	sd_log_info("signal %d: finishing requests in flight", sig);
 	purger_stop(&purger);
+	webhook_sender_stop(&sender);
 	metrics_refresh_stop(&refresh);
 	metrics_listen_close(ml);
 	workers_join(&pool);
 	purger_join(&purger);
+	webhook_sender_join(&sender);
 	events_publish_stop();
 	sd_log_info("sealdropd stopped");
 	return 0;
@@ -156,6 +175,14 @@ int main(int argc, char **argv)
 		if (privileges_drop(&cfg) != 0)
 			return EXIT_CONFIG;
 		return backup_run(&cfg);
+	}
+	if (cfg.send_webhooks) {
+		if (privileges_drop(&cfg) != 0)
+			return EXIT_CONFIG;
+		database_dir_make(&cfg);
+		if (database_migrate(&cfg, 0) != 0)
+			return EXIT_CONFIG;
+		return webhook_send_due(&cfg) == 0 ? 0 : 1;
 	}
 	if (cfg.listen[0] != '\0' && !cfg.migrate_only) {
 		listen_fd = listen_open(&cfg, &unix_path);

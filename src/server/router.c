@@ -35,6 +35,7 @@ static const struct route routes[] = {
     {"/events", 0, "GET", api_events, 0, "GET, OPTIONS"},
     {"/respond_message_request", 0, "POST", api_respond_message_request, SD_SMALL_BODY_MAX,
      "POST, OPTIONS"},
+    {"/webhook", 0, "POST", api_webhook, SD_SMALL_BODY_MAX, "POST, OPTIONS"},
 };
 
 static const struct route *route_find(const char *path)

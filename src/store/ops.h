@@ -141,5 +141,11 @@ enum sd_err receipt_status_set(const struct on *o, int64_t msg_id, enum sd_rcpt_
 
 /* The inbox is being erased: its receipts, statuses and replies go too. */
 enum sd_err receipts_erase_inbox(const struct on *o, const char *link);
+/* webhooks.c: in a send's transaction, leave the inbox's ping pending
+ * (coalesced) when it has a webhook; in an inbox's erase, forget its
+ * webhook and ping. */
+enum sd_err webhook_enqueue_tx(const struct on *o, const char *link, time_t now,
+                               const struct sd_limits *lim);
+enum sd_err webhook_forget_tx(const struct on *o, const char *link);
 
 #endif

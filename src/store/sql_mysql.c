@@ -106,4 +106,13 @@ const char *const sd_sql_mysql[SQ__MAX] = {
     [SQ_REQ_GET] = "SELECT to_link_token, status FROM message_requests WHERE id = ? FOR UPDATE",
     [SQ_REQ_SET_STATUS] = "UPDATE message_requests SET status = ?, "
                           "updated_at = FROM_UNIXTIME(?) WHERE id = ?",
+    /* webhooks (store/webhooks.c) */
+    SD_SQL_PORTABLE_HOOKS,
+    [SQ_HOOK_SET] = "INSERT INTO webhooks (link_token, url, kind, state, created_at) "
+                    "VALUES (?, ?, ?, 'ok', ?) ON DUPLICATE KEY UPDATE url = VALUES(url), "
+                    "kind = VALUES(kind), state = 'ok', last_error = NULL, failed_at = NULL",
+    [SQ_HOOK_ENQUEUE] = "INSERT INTO webhook_outbox (link_token, due_at, attempts, "
+                        "claim_until, dirty, created_at) SELECT link_token, "
+                        "GREATEST(last_sent_at + ?, ?), 0, 0, 0, ? FROM webhooks "
+                        "WHERE link_token = ? ON DUPLICATE KEY UPDATE dirty = 1",
 };

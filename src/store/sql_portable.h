@@ -60,4 +60,35 @@
 	[SQ_REQ_ALLOWED] = "SELECT 1 FROM message_requests WHERE from_link_token = ? "         \
 	                   "AND to_link_token = ? AND status = 'accepted' LIMIT 1"
 
+/* Webhooks and their outbox (store/webhooks.c). */
+#define SD_SQL_PORTABLE_HOOKS                                                                    \
+	[SQ_HOOK_DELETE] = "DELETE FROM webhooks WHERE link_token = ?",                          \
+	[SQ_HOOK_OUTBOX_DELETE] = "DELETE FROM webhook_outbox WHERE link_token = ?",             \
+	[SQ_HOOK_GET] = "SELECT w.url, w.kind, w.state, w.last_error, w.failed_at, "             \
+	                "w.last_sent_at, o.attempts, o.due_at FROM webhooks w "                  \
+	                "LEFT JOIN webhook_outbox o ON o.link_token = w.link_token "             \
+	                "WHERE w.link_token = ?",                                                \
+	[SQ_HOOK_DUE] = "SELECT link_token FROM webhook_outbox WHERE due_at <= ? "               \
+	                "AND claim_until <= ? ORDER BY due_at LIMIT ?",                          \
+	[SQ_HOOK_CLAIM] = "UPDATE webhook_outbox SET claim_token = ?, claim_until = ?, "         \
+	                  "dirty = 0 WHERE link_token = ? AND due_at <= ? AND claim_until <= ?", \
+	[SQ_HOOK_TARGET] = "SELECT w.url, w.kind, o.attempts FROM webhook_outbox o "             \
+	                   "JOIN webhooks w ON w.link_token = o.link_token "                     \
+	                   "WHERE o.link_token = ? AND o.claim_token = ?",                       \
+	[SQ_HOOK_DONE] = "DELETE FROM webhook_outbox WHERE link_token = ? AND claim_token = ? "  \
+	                 "AND dirty = 0",                                                        \
+	[SQ_HOOK_REQUEUE] = "UPDATE webhook_outbox SET due_at = ?, attempts = 0, "               \
+	                    "claim_token = NULL, claim_until = 0 WHERE link_token = ? "          \
+	                    "AND claim_token = ?",                                               \
+	[SQ_HOOK_RETRY] = "UPDATE webhook_outbox SET due_at = ?, attempts = attempts + 1, "      \
+	                  "claim_token = NULL, claim_until = 0 WHERE link_token = ? "            \
+	                  "AND claim_token = ?",                                                 \
+	[SQ_HOOK_DROP] = "DELETE FROM webhook_outbox WHERE link_token = ? AND claim_token = ?",  \
+	[SQ_HOOK_SENT] = "UPDATE webhooks SET state = 'ok', last_sent_at = ? "                   \
+	                 "WHERE link_token = ?",                                                 \
+	[SQ_HOOK_FAILED] = "UPDATE webhooks SET last_error = ?, failed_at = ? "                  \
+	                   "WHERE link_token = ?",                                               \
+	[SQ_HOOK_FAILING] = "UPDATE webhooks SET state = 'failing', last_error = ?, "            \
+	                    "failed_at = ? WHERE link_token = ?"
+
 #endif

@@ -104,6 +104,26 @@ enum sd_stmt {
 	SQ_REQ_SET_STATUS,   /* status, now, id */
 	SQ_REQ_ALLOWED,      /* from, to -> 1 when an accepted request exists */
 
+	/* webhooks and their outbox (store/webhooks.c) */
+	SQ_HOOK_SET,           /* link, url, kind, now: set or replace, state back to ok */
+	SQ_HOOK_DELETE,        /* link */
+	SQ_HOOK_OUTBOX_DELETE, /* link */
+	SQ_HOOK_GET,           /* link -> url, kind, state, last_error, failed_at, last_sent_at,
+	                          attempts (NULL: no ping pending), due_at */
+	SQ_HOOK_ENQUEUE,       /* interval, now, now, link: a pending ping due at
+	                          max(last_sent_at + interval, now) when the inbox has a webhook;
+	                          one already pending is only marked dirty */
+	SQ_HOOK_DUE,           /* now, now, limit -> link_token (due and not claimed) */
+	SQ_HOOK_CLAIM,         /* claim, claim_until, link, now, now (1 change: claimed) */
+	SQ_HOOK_TARGET,        /* link, claim -> url, kind, attempts */
+	SQ_HOOK_DONE,          /* link, claim: the claimed ping, unless dirty */
+	SQ_HOOK_REQUEUE,       /* due_at, link, claim: a dirty ping pending again, attempts 0 */
+	SQ_HOOK_RETRY,         /* due_at, link, claim: one more attempt made, claim released */
+	SQ_HOOK_DROP,          /* link, claim: the claimed ping, dirty or not */
+	SQ_HOOK_SENT,          /* now, link: delivered; state ok */
+	SQ_HOOK_FAILED,        /* error, now, link: an attempt failed */
+	SQ_HOOK_FAILING,       /* error, now, link: attempts exhausted; state failing */
+
 	SQ__MAX
 };
 

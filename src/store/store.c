@@ -382,6 +382,7 @@ static enum sd_err client_delete_tx(struct sd_conn *c, void *arg)
 	    (rc = run_changes(&o, SQ_CLIENT_DELETE_REQUESTS, ARGS(TXT(j->link), TXT(j->link)),
 	                      &n)) != SD_OK ||
 	    (rc = receipts_erase_inbox(&o, j->link)) != SD_OK ||
+	    (rc = webhook_forget_tx(&o, j->link)) != SD_OK ||
 	    (rc = run_changes(&o, SQ_CLIENT_DELETE, ARGS(TXT(j->link)), &n)) != SD_OK)
 		return rc;
 	return n == 1 ? SD_OK : SD_ENOTFOUND;
@@ -473,6 +474,8 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 		return rc;
 	/* The message, its receipt and its status row: one transaction. */
 	rc = receipt_attach(&o, j->link, j->m, j->id, receipt, j->now);
+	if (rc == SD_OK)
+		rc = webhook_enqueue_tx(&o, j->link, j->now, j->lim);
 	j->stored = rc == SD_OK;
 	return rc;
 }

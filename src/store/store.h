@@ -302,6 +302,69 @@ SD_MUST_CHECK enum sd_err store_msgreq_answer(struct sd_store *st, const char *t
 SD_MUST_CHECK enum sd_err store_msgreq_allowed(struct sd_store *st, const char *from,
                                                const char *to);
 
+/* ---- webhooks: one notification URL per inbox, pinged from an outbox ----
+ * A stored message leaves at most one pending ping per inbox (coalesced:
+ * due no sooner than lim->webhook_interval after the last one delivered),
+ * written in the message's own transaction. Senders claim due pings for a
+ * lease; a claim left by a process that died expires and the ping is
+ * claimed again. */
+#define SD_WEBHOOK_URL_MAX   2048
+#define SD_WEBHOOK_ERROR_MAX 32
+#define SD_WEBHOOK_CLAIM_MAX 64
+
+struct sd_webhook {
+	char url[SD_WEBHOOK_URL_MAX + 1];
+	char kind[16]; /* "generic" or "ntfy" */
+	int failing;   /* attempts ran out; cleared by a delivery or a new URL */
+	char last_error[SD_WEBHOOK_ERROR_MAX + 1]; /* the last failure's class, "" none */
+	time_t failed_at;                          /* the last failure, 0 none */
+	time_t last_sent_at;                       /* the last delivery, 0 none */
+	int pending;                               /* a ping waits in the outbox */
+	int64_t attempts;                          /* ... after this many failed tries */
+	time_t due_at;                             /* ... and is due then */
+};
+
+/* A claimed ping: where to send it. */
+struct sd_webhook_job {
+	char link[SD_LINK_TOKEN_MAX + 1];
+	char claim[SD_WEBHOOK_CLAIM_MAX + 1];
+	char url[SD_WEBHOOK_URL_MAX + 1];
+	char kind[16];
+	int64_t attempts; /* failed tries before this one */
+};
+
+/* Set (or replace) the inbox's webhook: state ok, any pending ping of the
+ * old URL dropped. SD_OK; SD_ENOTFOUND no inbox. */
+SD_MUST_CHECK enum sd_err store_webhook_set(struct sd_store *st, const char *link_token,
+                                            const char *url, const char *kind, time_t now);
+
+/* Remove the inbox's webhook and its pending ping (SD_OK also when none). */
+SD_MUST_CHECK enum sd_err store_webhook_clear(struct sd_store *st, const char *link_token);
+
+/* The inbox's webhook and its outbox state: SD_OK (filled), SD_ENOTFOUND. */
+SD_MUST_CHECK enum sd_err store_webhook_get(struct sd_store *st, const char *link_token,
+                                            struct sd_webhook *out);
+
+/* Claim one due, unclaimed ping until now + lease under claim (a random
+ * string of at most SD_WEBHOOK_CLAIM_MAX bytes, unique per claim): of
+ * several instances claiming the same ping, one gets it. SD_OK (job
+ * filled), SD_ENOTFOUND nothing due. */
+SD_MUST_CHECK enum sd_err store_webhook_claim(struct sd_store *st, const char *claim, time_t now,
+                                              int64_t lease, struct sd_webhook_job *job);
+
+/* The claimed ping was delivered: gone, unless a message came after the
+ * claim, which leaves one pending, due interval seconds on. The webhook is
+ * ok again. */
+SD_MUST_CHECK enum sd_err store_webhook_delivered(struct sd_store *st,
+                                                  const struct sd_webhook_job *job, time_t now,
+                                                  int64_t interval);
+
+/* The claimed ping failed with error (a class, not a reply): tried again
+ * at retry_at, or with retry_at 0 dropped and the webhook marked failing. */
+SD_MUST_CHECK enum sd_err store_webhook_failed(struct sd_store *st,
+                                               const struct sd_webhook_job *job, const char *error,
+                                               time_t now, time_t retry_at);
+
 /* The backend's name, "sqlite" or "mysql". */
 const char *store_backend(const struct sd_store *st);
 

@@ -13,6 +13,7 @@ from nacl.signing import SigningKey
 
 import stack
 from sdclient import b64
+from webhook_receiver import Receiver
 
 
 def cgi(binary, method, path, body=None, env_extra=None, headers=None):
@@ -143,3 +144,46 @@ def pid_alive(pid):
     except ProcessLookupError:
         return False
     return True
+
+
+def test_cgi_webhook_pings_go_out_by_cron(tmp_path, sealdropd):
+    """A CGI install runs no sender thread: its pings wait in the outbox
+    until `sealdropd --send-webhooks` (from cron) sends them, once."""
+    receiver = Receiver()
+    env = {"SEALDROP_DB": "sqlite:%s/cgi.db" % tmp_path, "BASE_URL": "https://host.example",
+           "SEALDROP_WEBHOOK_ALLOW": "127.0.0.1", "SEALDROP_WEBHOOK_INTERVAL": "1"}
+    try:
+        sk = SigningKey.generate()
+        st, _, reg = cgi(sealdropd, "POST", "/register", {"public_key": b64(sk.verify_key)}, env)
+        assert st == 201, reg
+        link = reg["link_token"]
+        st, _, ch = cgi(sealdropd, "POST", "/challenge_request",
+                        {"link_token": link, "purpose": "webhook"}, env)
+        assert st == 200 and ch["origin"] == "https://host.example", ch
+        signed = "\n".join(["sealdrop-v1", "webhook", ch["origin"], link, ch["challenge"]])
+        st, _, w = cgi(sealdropd, "POST", "/webhook", {
+            "link_token": link, "action": "set", "url": receiver.url(),
+            "challenge": ch["challenge"], "challenge_form": "sealdrop-v1",
+            "challenge_signature": b64(sk.sign(signed.encode()).signature)}, env)
+        assert st == 200 and w["webhook"]["state"] == "ok", w
+        ct = SealedBox(sk.verify_key.to_curve25519_public_key()).encrypt(b"via cgi")
+        for _ in range(3):
+            st, _, sent = cgi(sealdropd, "POST", "/send",
+                              {"link_token": link, "encrypted_message": b64(ct)}, env)
+            assert st == 201, sent
+        bearer = {"HTTP_AUTHORIZATION": "Bearer " + reg["fetch_token"]}
+        st, _, w = cgi(sealdropd, "POST", "/webhook", {"link_token": link}, env, bearer)
+        assert st == 200 and w["webhook"]["pending"] is True, w
+        assert receiver.got() == []
+
+        cron = subprocess.run([sealdropd, "--send-webhooks"], cwd=str(tmp_path),
+                              env=dict(os.environ, **env), capture_output=True, timeout=60)
+        assert cron.returncode == 0, cron.stderr
+        assert [json.loads(r["body"]) for r in receiver.got()] == [{"event": "new_message"}]
+        st, _, w = cgi(sealdropd, "POST", "/webhook", {"link_token": link}, env, bearer)
+        assert w["webhook"]["pending"] is False and w["webhook"]["last_sent_at"], w
+        cron = subprocess.run([sealdropd, "--send-webhooks"], cwd=str(tmp_path),
+                              env=dict(os.environ, **env), capture_output=True, timeout=60)
+        assert cron.returncode == 0 and len(receiver.got()) == 1
+    finally:
+        receiver.close()

@@ -71,6 +71,15 @@ def test_register_burst_beyond_four_is_429_json(site):
     assert r.status_code == 429 and r.json()["code"] == "rate_limited"
 
 
+def test_webhook_burst_beyond_six_is_429_json(site):
+    # /webhook points sealdropd's own requests somewhere: 6 a minute per
+    # caller, a burst of 5 more.
+    codes = [post(site, "/webhook", json={}).status_code for _ in range(9)]
+    assert codes == [400] * 6 + [429] * 3, codes
+    r = post(site, "/webhook", json={})
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+
+
 @pytest.mark.parametrize("path", ["/check_contact", "/get_message_requests",
                                   "/respond_message_request"])
 def test_permission_endpoint_reaches_sealdropd(site, path):

@@ -17,7 +17,8 @@ import requests
 
 import scrape
 import stack
-from sdclient import Recipient
+from sdclient import Recipient, b64
+from webhook_receiver import Receiver
 
 ROOT = stack.ROOT
 
@@ -213,7 +214,7 @@ def test_no_token_path_or_address_in_the_output(mstack):
                       "/challenge_request", "/fetch", "/ack", "/rotate_token", "/unregister",
                       "/check_contact", "/request_message_permission",
                       "/get_message_requests", "/respond_message_request", "/receipt",
-                      "/receipt/answer", "/reply", "/events"}, routes
+                      "/receipt/answer", "/reply", "/events", "/webhook"}, routes
     labels = {name for k in samples for name, _ in k[1]}
     assert labels <= {"route", "code", "le", "kind", "version", "outcome"}, labels
 
@@ -263,6 +264,42 @@ def test_purge_runs_and_deleted_messages_are_counted():
         assert scrape.value(smp, "sealdrop_purge_deleted_messages_total") == 3
         assert scrape.value(smp, "sealdrop_purge_failures_total") == 0
         assert rc.fetch().json()["data"] == []
+
+
+def test_webhook_pings_are_counted_by_outcome():
+    receiver = Receiver()
+    receiver.plan = [500]
+    try:
+        with stack.Stack(threads=2, own_sqlite=True, env={
+                "SEALDROP_METRICS": "127.0.0.1:%d" % stack.free_port(),
+                "SEALDROP_WEBHOOK_ALLOW": "127.0.0.1", "SEALDROP_WEBHOOK_RETRY": "1"}) as s:
+            url = "http://" + s.extra_env["SEALDROP_METRICS"] + "/metrics"
+            rc = Recipient(s.url)
+            r = requests.post(s.url + "/challenge_request",
+                              json={"link_token": rc.link, "purpose": "webhook"})
+            ch = r.json()
+            signed = "\n".join(["sealdrop-v1", "webhook", ch["origin"], rc.link,
+                                ch["challenge"]])
+            r = requests.post(s.url + "/webhook", json={
+                "link_token": rc.link, "action": "set", "url": receiver.url(),
+                "challenge": ch["challenge"], "challenge_form": "sealdrop-v1",
+                "challenge_signature": b64(rc.sk.sign(signed.encode()).signature)})
+            assert r.status_code == 200, r.text
+            assert rc.send(b"m").status_code == 201
+
+            def delivered():
+                _, _, text = scrape.get(url)
+                _, smp = scrape.parse(text)
+                return smp if scrape.value(smp, "sealdrop_webhook_pings_total",
+                                           outcome="delivered") == 1 else None
+
+            smp = stack.wait_until(delivered, timeout=15, what="a delivered ping counted")
+            assert scrape.value(smp, "sealdrop_webhook_pings_total", outcome="retry") == 1
+            assert scrape.value(smp, "sealdrop_webhook_pings_total", outcome="gave_up") == 0
+            assert scrape.value(smp, "sealdrop_webhook_pings_total", outcome="refused") == 0
+            assert [r["status"] for r in receiver.got()] == [500, 200]
+    finally:
+        receiver.close()
 
 
 def test_unix_socket_listener(temp_dir):

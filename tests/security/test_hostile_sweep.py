@@ -16,7 +16,7 @@ from sdclient import Recipient, b64
 
 ENDPOINTS = ["/register", "/send", "/challenge_request", "/fetch", "/ack", "/rotate_token",
              "/unregister", "/request_message_permission", "/get_message_requests",
-             "/respond_message_request"]
+             "/respond_message_request", "/webhook"]
 # The receipt endpoints' answers follow from the others' (receipt_answers).
 RECEIPT_ENDPOINTS = ["/receipt", "/receipt/answer", "/reply"]
 CONTENT_TYPES = ("application/json", "text/plain", "application/x-www-form-urlencoded")
@@ -61,7 +61,10 @@ LINK_ONLY = {
     "/request_message_permission": (400, "invalid_from_link_token"),
     "/get_message_requests": (401, "unauthorized"),
     "/respond_message_request": (400, "invalid_request_id"),
+    "/webhook": (401, "unauthorized"),
 }
+# /respond_message_request's actions are no actions of /webhook.
+ACTION_ACCEPT = but(LINK_ONLY, webhook=(400, "invalid_action"))
 # More than the 4 KiB body of the endpoints without a payload: refused
 # unread. /send (64 KiB) and /ack (32 KiB) read it.
 OVER_4K = every(413, "payload_too_large")
@@ -178,16 +181,16 @@ CASES = [
          b'"from_challenge": "abc", "from_challenge_signature": "AAAA"}',
          but(NO_LINK, request_message_permission=(401, "unauthorized"))),
     case("request-id-fraction", b'{"link_token": "LINK", "request_id": 1.5, "action": "accept"}',
-         LINK_ONLY),
+         ACTION_ACCEPT),
     case("request-id-negative", b'{"link_token": "LINK", "request_id": -1, "action": "accept"}',
-         LINK_ONLY),
+         ACTION_ACCEPT),
     case("request-id-2**63",
          b'{"link_token": "LINK", "request_id": 9223372036854775808, "action": "reject"}',
-         LINK_ONLY),
+         ACTION_ACCEPT),
     case("action-upper-case", b'{"link_token": "LINK", "request_id": 1, "action": "ACCEPT"}',
-         but(LINK_ONLY, respond_message_request=(400, "invalid_action"))),
+         but(ACTION_ACCEPT, respond_message_request=(400, "invalid_action"))),
     case("request-id-string", b'{"link_token": "LINK", "request_id": "1", "action": "accept"}',
-         LINK_ONLY),
+         ACTION_ACCEPT),
     case("sender-unknown", b'{"link_token": "LINK", "encrypted_message": "' + B64_48 +
          b'", "from_link_token": "' + UNKNOWN_LINK.encode() + b'"}',
          but(LINK_ONLY, send=(404, "unknown_from_link"),
@@ -237,9 +240,12 @@ def snapshot(srv):
     assert path, "the security suite's stack stores into its own SQLite file"
     db = sqlite3.connect(path)
     try:
-        return {t: db.execute("SELECT * FROM %s ORDER BY id" % t).fetchall()
-                for t in ("clients", "messages", "challenges", "message_requests", "receipts",
-                          "receipt_statuses", "receipt_replies")}
+        order = {"clients": "id", "messages": "id", "challenges": "id",
+                 "message_requests": "id", "receipts": "id", "receipt_statuses": "id",
+                 "receipt_replies": "id", "webhooks": "link_token",
+                 "webhook_outbox": "link_token"}
+        return {t: db.execute("SELECT * FROM %s ORDER BY %s" % (t, k)).fetchall()
+                for t, k in order.items()}
     finally:
         db.close()
 

@@ -1,7 +1,7 @@
 # cmocka unit tests; tests/unit/run executes every unit_* binary.
 if HAVE_CMOCKA
 UNIT_TESTS = unit_buf unit_crypto unit_jsonin unit_fields unit_config unit_router unit_store \
-	unit_leases unit_metrics unit_envelope unit_events
+	unit_leases unit_metrics unit_envelope unit_events unit_outbound
 check_PROGRAMS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LDADD = $(SD_LIBS) $(CMOCKA_LIBS)
@@ -39,6 +39,9 @@ unit_envelope_SOURCES = tests/unit/test_envelope.c src/client/envelope.c src/cli
 unit_envelope_CFLAGS = $(UNIT_CFLAGS) \
 	-DRECEIPT_VECTORS='"$(abs_top_srcdir)/tests/api/vectors/receipts.json"'
 unit_envelope_LDADD = $(SODIUM_LIBS) $(JSONC_LIBS) $(CMOCKA_LIBS)
+unit_outbound_SOURCES = tests/unit/test_outbound.c
+unit_outbound_CFLAGS = $(UNIT_CFLAGS)
+unit_outbound_LDADD = $(UNIT_LDADD)
 TESTS += $(UNIT_TESTS)
 endif
 # Fault injection: only in a build configured with --enable-fault-injection.

@@ -36,6 +36,10 @@ static int setup(void **state)
 	unsetenv("SEALDROP_THREADS");
 	unsetenv("SEALDROP_REQUESTS_PER_INBOX");
 	unsetenv("SEALDROP_REQUESTS_PER_CALLER");
+	unsetenv("SEALDROP_WEBHOOK_INTERVAL");
+	unsetenv("SEALDROP_WEBHOOK_RETRY");
+	unsetenv("SEALDROP_WEBHOOK_ATTEMPTS");
+	unsetenv("SEALDROP_WEBHOOK_ALLOW");
 	return 0;
 }
 
@@ -320,9 +324,48 @@ static void receipt_settings(void **state)
 	assert_non_null(strstr(err, "SEALDROP_RECEIPT_DAYS"));
 }
 
+static void webhook_options(void **state)
+{
+	struct sd_config cfg;
+	char err[256];
+	char *argv[] = {"sealdropd", "--env-file", envfile, NULL};
+	char *flags[] = {"sealdropd", "--env-file",      envfile,      "--webhook-interval",
+	                 "7",         "--webhook-allow", "10.0.0.0/8", "--send-webhooks",
+	                 NULL};
+	char *both[] = {"sealdropd", "--env-file", envfile, "--send-webhooks", "--migrate", NULL};
+
+	(void)state;
+	write_env("");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.webhook_interval, 60);
+	assert_int_equal(cfg.webhook.retry_base, 5);
+	assert_int_equal(cfg.webhook.attempts, 8);
+	assert_string_equal(cfg.webhook.allow, "");
+	assert_false(cfg.send_webhooks);
+	write_env("SEALDROP_WEBHOOK_INTERVAL=1\nSEALDROP_WEBHOOK_RETRY=2\n"
+	          "SEALDROP_WEBHOOK_ATTEMPTS=3\nSEALDROP_WEBHOOK_ALLOW=127.0.0.1, ::1\n");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.webhook_interval, 1);
+	assert_int_equal(cfg.webhook.retry_base, 2);
+	assert_int_equal(cfg.webhook.attempts, 3);
+	assert_string_equal(cfg.webhook.allow, "127.0.0.1, ::1");
+	assert_int_equal(sd_config_load(&cfg, 8, flags, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.webhook_interval, 7);
+	assert_string_equal(cfg.webhook.allow, "10.0.0.0/8");
+	assert_true(cfg.send_webhooks);
+	assert_int_equal(sd_config_load(&cfg, 5, both, err, sizeof err), -1);
+	write_env("SEALDROP_WEBHOOK_ALLOW=localhost\n");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), -1);
+	assert_non_null(strstr(err, "SEALDROP_WEBHOOK_ALLOW"));
+	write_env("SEALDROP_WEBHOOK_INTERVAL=0\n");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), -1);
+	assert_non_null(strstr(err, "SEALDROP_WEBHOOK_INTERVAL"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(webhook_options),
 	    cmocka_unit_test(env_lines),
 	    cmocka_unit_test(receipt_settings),
 	    cmocka_unit_test(base_url_must_be_an_origin),

@@ -3,7 +3,8 @@
  * failing, for N = 1, 2, ... until a run meets no fault; once with a single
  * failure, once with every call from the N-th on failing. After each run:
  * no 500, a JSON answer, and nothing half-done (the inbox's counters equal
- * its rows; a failed /send stored nothing). Built only with
+ * its rows; a failed /send stored nothing, also when it failed queueing
+ * its webhook ping). Built only with
  * --enable-fault-injection; runs on SQLite, and on MariaDB when
  * SEALDROP_TEST_MYSQL_DSN names one. */
 #include <setjmp.h>
@@ -139,10 +140,34 @@ static int64_t stored_message(struct fixture *f)
 	return strtoll(id, NULL, 10);
 }
 
-enum endpoint { EP_REGISTER, EP_SEND, EP_FETCH, EP_ACK, EP_CHALLENGE, EP__MAX };
+/* A webhook set with a fresh signature bound to purpose "webhook"; once
+ * set, every later /send also queues its ping in the same transaction. */
+static void webhook_body(struct fixture *f, char *body, size_t cap)
+{
+	unsigned char sig[crypto_sign_BYTES];
+	char challenge[128], msg[512], sig64[SD_B64_LEN(sizeof sig) + 1];
+	struct sd_resp r;
 
-static const char *const endpoint_names[EP__MAX] = {"/register", "/send", "/fetch", "/ack",
-                                                    "/challenge_request"};
+	snprintf(msg, sizeof msg, "{\"link_token\":\"%s\",\"purpose\":\"webhook\"}", f->link);
+	request(f, "/challenge_request", msg, NULL, &r);
+	assert_int_equal(r.status, 200);
+	field(&r, "challenge", challenge, sizeof challenge);
+	sd_buf_free(&r.body);
+	snprintf(msg, sizeof msg, "sealdrop-v1\nwebhook\nhttps://drop.example\n%s\n%s", f->link,
+	         challenge);
+	crypto_sign_detached(sig, NULL, (const unsigned char *)msg, strlen(msg), f->sk);
+	sd_b64_encode(sig, sizeof sig, sig64);
+	snprintf(body, cap,
+	         "{\"link_token\":\"%s\",\"action\":\"set\",\"url\":\"https://hooks.example/x\","
+	         "\"challenge\":\"%s\",\"challenge_signature\":\"%s\","
+	         "\"challenge_form\":\"sealdrop-v1\"}",
+	         f->link, challenge, sig64);
+}
+
+enum endpoint { EP_REGISTER, EP_WEBHOOK, EP_SEND, EP_FETCH, EP_ACK, EP_CHALLENGE, EP__MAX };
+
+static const char *const endpoint_names[EP__MAX] = {"/register", "/webhook", "/send",
+                                                    "/fetch",    "/ack",     "/challenge_request"};
 
 /* The request of each endpoint, built before the faults are armed. */
 static void build(struct fixture *f, enum endpoint ep, char *body, size_t cap, const char **auth)
@@ -158,6 +183,9 @@ static void build(struct fixture *f, enum endpoint ep, char *body, size_t cap, c
 		sd_b64_encode(pk, sizeof pk, pk64);
 		snprintf(body, cap, "{\"public_key\":\"%s\",\"display_name\":\"Zo\xc3\xab\"}",
 		         pk64);
+		break;
+	case EP_WEBHOOK:
+		webhook_body(f, body, cap);
 		break;
 	case EP_SEND:
 		send_body(f, body, cap);

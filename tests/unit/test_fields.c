@@ -235,6 +235,30 @@ static void key_field_and_presence(void **state)
 	refused("{\"k\":null}", &required);
 }
 
+/* API_NULLABLE: a null member is told apart from a missing one. */
+static void nullable_field_tells_null_from_absent(void **state)
+{
+	static const struct api_field row = {.name = "k",
+	                                     .type = API_KEY,
+	                                     .flags = API_NULLABLE,
+	                                     .max = 4,
+	                                     API_AT(struct every, key),
+	                                     API_PRESENT(struct every, has_key),
+	                                     .code = "invalid_k",
+	                                     .msg = "k is bad"};
+	struct every out;
+
+	(void)state;
+	accepted("{\"k\":\"AQIDBA==\"}", &row, &out);
+	assert_int_equal(out.has_key, 1);
+	accepted("{\"k\":null}", &row, &out);
+	assert_int_equal(out.has_key, API_GIVEN_NULL);
+	assert_memory_equal(out.key, "\0\0\0\0", 4);
+	accepted("{}", &row, &out);
+	assert_int_equal(out.has_key, 0);
+	refused("{\"k\":7}", &row);
+}
+
 static void blob_field_400_and_413(void **state)
 {
 	static const struct api_field row = {.name = "b",
@@ -738,6 +762,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(link_field),
+	    cmocka_unit_test(nullable_field_tells_null_from_absent),
 	    cmocka_unit_test(lenient_link_names_no_inbox),
 	    cmocka_unit_test(string_field),
 	    cmocka_unit_test(key_field_and_presence),

@@ -1415,6 +1415,205 @@ static void receipts_expire_and_go_with_their_inbox(void **state)
 	assert_int_equal(rcpt_put(f, d.link_token, gone, 0, &m), SD_OK);
 }
 
+/* ---- webhooks and their outbox ----------------------------------------- */
+
+/* Claim at `now`; the claimed ping must be c's. */
+static enum sd_err claim_of(struct fixture *f, const struct sd_client *c, const char *claim,
+                            time_t now, struct sd_webhook_job *job)
+{
+	enum sd_err e = store_webhook_claim(f->st, claim, now, 30, job);
+
+	if (e == SD_OK)
+		assert_string_equal(job->link, c->link_token);
+	return e;
+}
+
+static void webhook_pings_coalesce_per_interval(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_limits lim = f->cfg.limits;
+	struct sd_client c;
+	struct sd_webhook w;
+	struct sd_webhook_job job;
+	int64_t id;
+
+	lim.webhook_interval = 60;
+	lim.inbox_max_messages = 1000;
+	lim.inbox_max_bytes = 100000;
+	new_client(f, &c);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_ENOTFOUND);
+	/* No webhook: a send leaves nothing in the outbox. */
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW, &id), SD_OK);
+	assert_int_equal(store_webhook_claim(f->st, "c0", NOW + 100000, 30, &job), SD_ENOTFOUND);
+
+	assert_int_equal(store_webhook_set(f->st, c.link_token, "https://h.example/x", "ntfy", NOW),
+	                 SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_string_equal(w.url, "https://h.example/x");
+	assert_string_equal(w.kind, "ntfy");
+	assert_false(w.failing);
+	assert_false(w.pending);
+
+	/* Two sends, one ping, due at once (nothing was sent before). */
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW, &id), SD_OK);
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW, &id), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_true(w.pending);
+	assert_int_equal(w.due_at, NOW);
+	assert_int_equal(claim_of(f, &c, "c1", NOW, &job), SD_OK);
+	assert_string_equal(job.url, "https://h.example/x");
+	assert_string_equal(job.kind, "ntfy");
+	assert_int_equal(job.attempts, 0);
+	assert_int_equal(claim_of(f, &c, "c2", NOW, &job), SD_ENOTFOUND); /* claimed */
+	assert_int_equal(store_webhook_delivered(f->st, &job, NOW, 60), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_false(w.pending);
+	assert_int_equal(w.last_sent_at, NOW);
+
+	/* The next send's ping waits for the window to close. */
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW + 1, &id), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_int_equal(w.due_at, NOW + 60);
+	assert_int_equal(claim_of(f, &c, "c3", NOW + 59, &job), SD_ENOTFOUND);
+	assert_int_equal(claim_of(f, &c, "c4", NOW + 60, &job), SD_OK);
+	/* A send while the ping is in flight is not lost: one more ping after
+	 * this one's window. */
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW + 60, &id), SD_OK);
+	assert_int_equal(store_webhook_delivered(f->st, &job, NOW + 61, 60), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_true(w.pending);
+	assert_int_equal(w.due_at, NOW + 121);
+	assert_int_equal(w.attempts, 0);
+
+	assert_int_equal(store_webhook_clear(f->st, c.link_token), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_ENOTFOUND);
+	assert_int_equal(store_webhook_claim(f->st, "c5", NOW + 100000, 30, &job), SD_ENOTFOUND);
+	assert_int_equal(
+	    store_webhook_set(f->st, "link_nobody", "https://h.example/", "generic", NOW),
+	    SD_ENOTFOUND);
+}
+
+static void webhook_failures_retry_then_mark_failing(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_limits lim = f->cfg.limits;
+	struct sd_client c;
+	struct sd_webhook w;
+	struct sd_webhook_job job, late;
+	int64_t id;
+
+	lim.webhook_interval = 60;
+	lim.inbox_max_messages = 1000;
+	lim.inbox_max_bytes = 100000;
+	new_client(f, &c);
+	assert_int_equal(
+	    store_webhook_set(f->st, c.link_token, "https://h.example/", "generic", NOW), SD_OK);
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW, &id), SD_OK);
+	assert_int_equal(claim_of(f, &c, "f1", NOW, &job), SD_OK);
+	assert_int_equal(store_webhook_failed(f->st, &job, "timeout", NOW, NOW + 5), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_true(w.pending);
+	assert_false(w.failing);
+	assert_int_equal(w.attempts, 1);
+	assert_string_equal(w.last_error, "timeout");
+	assert_int_equal(w.failed_at, NOW);
+	assert_int_equal(claim_of(f, &c, "f2", NOW + 4, &job), SD_ENOTFOUND);
+	assert_int_equal(claim_of(f, &c, "f3", NOW + 5, &job), SD_OK);
+	assert_int_equal(job.attempts, 1);
+
+	/* A claim outlives its lease: another sender takes the ping, and the
+	 * first one's late outcome changes nothing. */
+	late = job;
+	assert_int_equal(claim_of(f, &c, "f4", NOW + 5 + 29, &job), SD_ENOTFOUND);
+	assert_int_equal(claim_of(f, &c, "f5", NOW + 5 + 30, &job), SD_OK);
+	assert_int_equal(store_webhook_delivered(f->st, &late, NOW + 36, 60), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_true(w.pending);
+	assert_int_equal(w.last_sent_at, 0);
+
+	/* Out of attempts: dropped, failing; the owner sees it. */
+	assert_int_equal(store_webhook_failed(f->st, &job, "http_status", NOW + 40, 0), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_false(w.pending);
+	assert_true(w.failing);
+	assert_string_equal(w.last_error, "http_status");
+	assert_int_equal(w.failed_at, NOW + 40);
+
+	/* A later delivery makes it ok again; so does setting the URL anew. */
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW + 50, &id), SD_OK);
+	assert_int_equal(claim_of(f, &c, "f6", NOW + 50, &job), SD_OK);
+	assert_int_equal(store_webhook_delivered(f->st, &job, NOW + 50, 60), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_false(w.failing);
+	assert_int_equal(store_webhook_failed(f->st, &job, "x", NOW + 51, 0), SD_OK); /* stale */
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_false(w.failing);
+
+	/* Erasing the inbox forgets its webhook and its pending ping. */
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW + 200, &id),
+	                 SD_OK);
+	assert_int_equal(store_client_delete(f->st, c.link_token), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_ENOTFOUND);
+	assert_int_equal(store_webhook_claim(f->st, "f7", NOW + 100000, 30, &job), SD_ENOTFOUND);
+}
+
+struct claimer {
+	const char *dsn;
+	const struct sd_config *cfg;
+	char claim[16];
+	int won;
+	pthread_barrier_t *go;
+};
+
+static void *claim_race(void *arg)
+{
+	struct claimer *r = arg;
+	struct sd_store *st = NULL;
+	struct sd_webhook_job job;
+	char err[256];
+
+	if (store_open(r->dsn, r->cfg, &st, err, sizeof err) != SD_OK)
+		return NULL;
+	pthread_barrier_wait(r->go);
+	r->won = store_webhook_claim(st, r->claim, NOW, 30, &job) == SD_OK;
+	store_close(st);
+	return NULL;
+}
+
+/* Several instances looking at one due ping at once: one sends it. */
+static void concurrent_claimers_one_wins(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_limits lim = f->cfg.limits;
+	struct sd_client c;
+	struct claimer r[8];
+	pthread_t t[8];
+	pthread_barrier_t go;
+	int64_t id;
+	int winners = 0;
+
+	lim.webhook_interval = 60;
+	lim.inbox_max_messages = 1000;
+	lim.inbox_max_bytes = 100000;
+	new_client(f, &c);
+	assert_int_equal(
+	    store_webhook_set(f->st, c.link_token, "https://h.example/", "generic", NOW), SD_OK);
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW, &id), SD_OK);
+	pthread_barrier_init(&go, NULL, 8);
+	for (int i = 0; i < 8; i++) {
+		r[i] = (struct claimer){f->dsn, &f->cfg, "", 0, &go};
+		snprintf(r[i].claim, sizeof r[i].claim, "racer%d", i);
+		assert_int_equal(pthread_create(&t[i], NULL, claim_race, &r[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		winners += r[i].won;
+	}
+	pthread_barrier_destroy(&go);
+	assert_int_equal(winners, 1);
+	assert_int_equal(store_webhook_clear(f->st, c.link_token), SD_OK);
+}
+
 #define CONTRACT_TESTS                                                                          \
 	{                                                                                       \
 		cmocka_unit_test(ping_answers), cmocka_unit_test(client_round_trip),            \
@@ -1448,6 +1647,9 @@ static void receipts_expire_and_go_with_their_inbox(void **state)
 		    cmocka_unit_test(replies_are_capped_and_listed),                            \
 		    cmocka_unit_test(concurrent_replies_stop_at_the_cap),                       \
 		    cmocka_unit_test(receipts_expire_and_go_with_their_inbox),                  \
+		    cmocka_unit_test(webhook_pings_coalesce_per_interval),                      \
+		    cmocka_unit_test(webhook_failures_retry_then_mark_failing),                 \
+		    cmocka_unit_test(concurrent_claimers_one_wins),                             \
 	}
 
 int main(void)
