@@ -18,6 +18,11 @@ int sd_events_on_stored(sd_stored_fn fn, void *arg)
 	return 0;
 }
 
+int sd_events_listening(void)
+{
+	return n_listeners > 0;
+}
+
 void sd_events_stored(const char *link_token, int64_t msg_id)
 {
 	for (int i = 0; i < n_listeners; i++)

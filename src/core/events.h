@@ -15,6 +15,9 @@ typedef void (*sd_stored_fn)(void *arg, const char *link_token, int64_t msg_id);
 #define SD_EVENTS_MAX 4
 int sd_events_on_stored(sd_stored_fn fn, void *arg);
 
+/* 1 when a listener was registered (live events are on). */
+int sd_events_listening(void);
+
 /* Tell every listener that msg_id was committed to link_token's inbox. */
 void sd_events_stored(const char *link_token, int64_t msg_id);
 
