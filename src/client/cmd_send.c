@@ -16,8 +16,8 @@
 /* The server takes sealed boxes of at most SD_MSG_MAX_BYTES; sealing adds
  * crypto_box_SEALBYTES to the message. */
 #define SEND_PLAIN_MAX   (SD_MSG_MAX_BYTES - crypto_box_SEALBYTES)
-/* "BASE/r#R" and its NUL. */
-#define SEND_RECEIPT_MAX (IDENTITY_SERVER_MAX + 4 + RECEIPT_B64_LEN + 1)
+/* "BASE/r#R.K" and its NUL. */
+#define SEND_RECEIPT_MAX (IDENTITY_SERVER_MAX + 4 + RECEIPT_B64_LEN + 1 + RECEIPT_B64_LEN + 1)
 _Static_assert(SD_MSG_MIN_BYTES == crypto_box_SEALBYTES, "the server's minimum is an empty box");
 
 void send_message_free(unsigned char *msg)
@@ -114,27 +114,31 @@ out:
 	return rc;
 }
 
-/* "BASE/r#R" into out: what the sender keeps. */
-static int send_receipt_format(const char *server, const unsigned char r[RECEIPT_BYTES], char *out,
+/* "BASE/r#R.K" into out: what the sender keeps. K, the inbox key the
+ * message was sealed to, lets 'answer' refuse a server that serves
+ * another key later (docs/RECEIPTS.md). */
+static int send_receipt_format(const char *server, const unsigned char r[RECEIPT_BYTES],
+                               const unsigned char key[crypto_box_PUBLICKEYBYTES], char *out,
                                size_t cap)
 {
-	char enc[B64_URL_SIZE(RECEIPT_BYTES)];
+	char enc[B64_URL_SIZE(RECEIPT_BYTES)], kenc[B64_URL_SIZE(crypto_box_PUBLICKEYBYTES)];
 	int n;
 
 	b64_url_encode(r, RECEIPT_BYTES, enc, sizeof enc);
-	n = snprintf(out, cap, "%s/r#%s", server, enc);
+	b64_url_encode(key, crypto_box_PUBLICKEYBYTES, kenc, sizeof kenc);
+	n = snprintf(out, cap, "%s/r#%s.%s", server, enc, kenc);
 	sodium_memzero(enc, sizeof enc);
 	return n >= 0 && (size_t)n < cap ? 0 : -1;
 }
 
 /* The receipt after a send: printed, or saved to file alone. */
 static int send_receipt_keep(const char *server, const unsigned char r[RECEIPT_BYTES],
-                             const char *file)
+                             const unsigned char key[crypto_box_PUBLICKEYBYTES], const char *file)
 {
 	char line[SEND_RECEIPT_MAX];
 	int rc = CLI_OK;
 
-	if (send_receipt_format(server, r, line, sizeof line) != 0) {
+	if (send_receipt_format(server, r, key, line, sizeof line) != 0) {
 		cli_err("the receipt link does not fit in %d bytes", SEND_RECEIPT_MAX);
 		return CLI_EINTERNAL;
 	}
@@ -219,7 +223,7 @@ int cmd_send(const struct cli_opts *o, int argc, char **argv)
 		goto out;
 	printf("sent (id %lld)\n", (long long)id);
 	if (out.receipt)
-		rc = send_receipt_keep(lp.server, out.r, receipt_file);
+		rc = send_receipt_keep(lp.server, out.r, served, receipt_file);
 out:
 	send_message_free(msg);
 	outgoing_wipe(&out);

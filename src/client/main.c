@@ -46,7 +46,7 @@ static const struct command commands[] = {
      "key after '#', the message is sealed to that key, and nothing is sent\n"
      "if the server serves a different one.\n"
      "To an inbox that takes envelopes, the text goes padded with a receipt:\n"
-     "the last line is 'receipt: URL/r#SECRET'; keep it to see the message's\n"
+     "the last line is 'receipt: URL/r#SECRET.KEY'; keep it to see the message's\n"
      "status and the owner's replies ('receipt') and to answer ('answer').\n"
      "--receipt-file FILE saves it there (mode 0600, never over a file)\n"
      "instead of printing it. Other inboxes get the plain text, no receipt."},
@@ -59,8 +59,10 @@ static const struct command commands[] = {
      "  --link  the inbox's link: refuse an answer about another inbox"},
     {"answer", cmd_answer, 0, "answer RECEIPT [TEXT|-] [--link LINK]",
      "Send another message to the inbox of RECEIPT, in the same thread: the\n"
-     "owner's replies to it come to the same receipt. --link LINK: check the\n"
-     "inbox and its key against the link first."},
+     "owner's replies to it come to the same receipt. It is sealed to the\n"
+     "inbox key the receipt names (after '.'), and nothing is sent if the\n"
+     "server serves another. --link LINK: check the inbox and its key\n"
+     "against the link first."},
     {"reply", cmd_reply, 1, "reply ID [TEXT|-]",
      "Reply to message ID of your inbox (as 'fetch' shows it), when it came\n"
      "with a receipt: sealed to the key its sender keeps, padded."},

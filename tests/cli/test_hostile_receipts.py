@@ -168,7 +168,7 @@ def test_send_to_an_envelope_inbox_sends_a_receipt_id(cli, fake):
                                          capabilities=[None, "envelope-v1"]))
     fake.reply("POST", "/send", 201, {"message": "ok", "id": 3})
     out = cli("send", fake.url + "/l/" + TOKEN, "hi").stdout.decode().splitlines()
-    r = envelope.unb64url(re.match(r"^receipt: .*/r#(\S{43})$", out[1]).group(1))
+    r = envelope.unb64url(re.match(r"^receipt: .*/r#(\S{43})\.\S{43}$", out[1]).group(1))
     body = fake.requests[-1][2]
     assert body["receipt_id"] == envelope.b64url(envelope.receipt_id(r))
     plain = envelope.unseal(base64.b64decode(body["encrypted_message"]), bytes(box))
@@ -220,3 +220,64 @@ def test_a_server_from_before_receipts_gets_an_inbox_without_envelopes(cli, fake
     sent = [b["capabilities"] for m, p, b in fake.requests if p == "/register"]
     assert sent == [["bound-signatures", "envelope-v1", "padded-only"],
                     ["bound-signatures", "envelope-v1"], ["bound-signatures"]]
+
+
+def pinned_link(fake, key):
+    """The receipt link as send prints it: R and the inbox key K."""
+    return receipt_link(fake) + "." + envelope.b64url(key)
+
+
+def test_send_prints_a_receipt_that_pins_the_key_it_sealed_to(cli, fake):
+    box = PrivateKey.generate()
+    fake.reply("GET", "/key/", 200, dict(key_reply(bytes(box.public_key)),
+                                         capabilities=["envelope-v1"]))
+    fake.reply("POST", "/send", 201, {"message": "ok", "id": 3})
+    out = cli("send", fake.url + "/l/" + TOKEN, "hi").stdout.decode().splitlines()
+    m = re.match(r"^receipt: (\S+)/r#([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$", out[1])
+    assert m and m.group(1) == fake.url, out
+    assert envelope.unb64url(m.group(3)) == bytes(box.public_key)
+
+
+def test_answer_refuses_a_server_that_serves_another_key_than_the_receipts(cli, fake):
+    """A hostile server that serves its own key would read the answer and
+    the reply key inside it: with K in the receipt, nothing is sent."""
+    pinned, served = PrivateKey.generate(), PrivateKey.generate()
+    fake.reply("POST", "/receipt", 200, receipt_reply())
+    fake.reply("GET", "/key/", 200, dict(key_reply(bytes(served.public_key)),
+                                         capabilities=["envelope-v1"]))
+    fake.reply("POST", "/receipt/answer", 201, {"message": "ok", "id": 9})
+    r = cli("answer", pinned_link(fake, bytes(pinned.public_key)), "secret", check=False)
+    assert r.returncode == 65 and r.stdout == b""
+    assert b"different key than the receipt names" in r.stderr
+    assert_one_clean_line(r.stderr, RECEIPT_SECRET)
+    assert "/receipt/answer" not in fake.paths()
+    # The pinned key served: sent to it, without a warning.
+    fake.reply("GET", "/key/", 200, dict(key_reply(bytes(pinned.public_key)),
+                                         capabilities=["envelope-v1"]))
+    r = cli("answer", pinned_link(fake, bytes(pinned.public_key)), "secret")
+    assert r.stdout == b"sent (id 9)\n" and r.stderr == b""
+    sealed = base64.b64decode(fake.requests[-1][2]["encrypted_message"])
+    assert envelope.open_envelope(envelope.unseal(sealed, bytes(pinned)))[0] == "secret"
+    # The receipt command takes the pinned form too.
+    out = cli("receipt", pinned_link(fake, bytes(pinned.public_key))).stdout.decode()
+    assert out.startswith("thread #5: stored")
+
+
+def test_answer_with_an_unpinned_receipt_warns(cli, fake):
+    box = PrivateKey.generate()
+    fake.reply("POST", "/receipt", 200, receipt_reply())
+    fake.reply("GET", "/key/", 200, dict(key_reply(bytes(box.public_key)),
+                                         capabilities=["envelope-v1"]))
+    fake.reply("POST", "/receipt/answer", 201, {"message": "ok", "id": 9})
+    r = cli("answer", receipt_link(fake), "hi")
+    assert r.stdout == b"sent (id 9)\n"
+    assert b"does not pin the inbox's key" in r.stderr
+    assert_one_clean_line(r.stderr, RECEIPT_SECRET)
+
+
+@pytest.mark.parametrize("frag", ["." + "A" * 43, "A" * 43 + ".", "A" * 43 + "." + "A" * 42,
+                                  "A" * 43 + "." + "A" * 44, "A" * 43 + ":" + "A" * 43,
+                                  "A" * 43 + "." + "!" * 43])
+def test_a_malformed_pinned_receipt_is_a_usage_error(cli, fake, frag):
+    r = cli("receipt", fake.url + "/r#" + frag, check=False)
+    assert r.returncode == 64 and fake.requests == []
