@@ -65,7 +65,9 @@ static const struct command commands[] = {
      "against the link first."},
     {"reply", cmd_reply, 1, "reply ID [TEXT|-]",
      "Reply to message ID of your inbox (as 'fetch' shows it), when it came\n"
-     "with a receipt: sealed to the key its sender keeps, padded."},
+     "with a receipt: sealed to the key its sender keeps, padded. Its first\n"
+     "line is shown on stderr first ('replying to #ID: ...'): check it, the\n"
+     "server chooses what it returns under an id."},
     {"fetch", cmd_fetch, 1, "fetch [--all] [--json] [--ack]",
      "Fetch and decrypt the unread messages, oldest first, every page.\n"
      "  --all   read messages too\n"

@@ -14,7 +14,7 @@ from nacl.public import PrivateKey
 
 import envelope
 from conftest import assert_one_clean_line, b64
-from hostile import TOKEN, key_reply, registered
+from hostile import TOKEN, bound_challenges, key_reply, registered
 from test_hostile_replies import WRONG, message, no_crash, page
 
 R = bytes(range(32))
@@ -281,3 +281,22 @@ def test_answer_with_an_unpinned_receipt_warns(cli, fake):
 def test_a_malformed_pinned_receipt_is_a_usage_error(cli, fake, frag):
     r = cli("receipt", fake.url + "/r#" + frag, check=False)
     assert r.returncode == 64 and fake.requests == []
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("which one?\nsecond line", "which one?"),
+    ("\x1b[2Jtitle\u200b ✓\rmore", "?[2Jtitle? ✓?more"),
+    ("é" * 61 + "\n", "é" * 60),
+    ("", ""),
+])
+def test_reply_shows_what_it_answers_before_sending(cli, fake, text, shown):
+    """The server picks the message behind an id, and with it the reply
+    key: the owner sees its first line, escaped and cut, before sending."""
+    registered(cli, fake, fetch_token="T" * 64)
+    bound_challenges(fake)
+    key = envelope.reply_keypair(R)[0]
+    fake.reply("POST", "/fetch", 200, page(message(cli, envelope.envelope(text, key), id=7)))
+    fake.reply("POST", "/reply", 201, {"message": "ok", "id": 3})
+    r = cli("reply", "7", "yes")
+    assert r.stdout == b"replied (id 3)\n"
+    assert r.stderr.decode() == "replying to #7: %s\n" % shown
