@@ -35,7 +35,8 @@ static const struct command commands[] = {
      "identity that already has an inbox needs --force (the old inbox is\n"
      "forgotten here, not erased on its server: 'unregister' does that).\n"
      "The inbox takes envelopes with receipts (docs/RECEIPTS.md); with\n"
-     "--padded-only the server stores padded messages only.\n"
+     "--padded-only the server stores padded messages only (a server that\n"
+     "does not echo it back fails the command; the inbox exists then).\n"
      "The inbox's fetch token is kept in the identity file, sealed to the\n"
      "identity's own key: fetch and ack read with it."},
     {"link", cmd_link, 1, "link", "Print the self-authenticating link of this identity's inbox."},

@@ -14,7 +14,7 @@ from nacl.public import PrivateKey
 
 import envelope
 from conftest import assert_one_clean_line, b64
-from hostile import TOKEN, bound_challenges, key_reply, registered
+from hostile import TOKEN, bound_challenges, cheap_init, key_reply, registered
 from test_hostile_replies import WRONG, message, no_crash, page
 
 R = bytes(range(32))
@@ -300,3 +300,49 @@ def test_reply_shows_what_it_answers_before_sending(cli, fake, text, shown):
     r = cli("reply", "7", "yes")
     assert r.stdout == b"replied (id 3)\n"
     assert r.stderr.decode() == "replying to #7: %s\n" % shown
+
+
+def test_padded_only_that_the_server_ignores_fails_and_says_the_inbox_exists(cli, fake):
+    """A server that skips capability names it does not know registers
+    without them: --padded-only then fails, saying the inbox was made."""
+    cheap_init(cli)
+
+    def register(path, body):
+        return 201, {}, {"link_token": TOKEN, "box_public_key": body["box_public_key"],
+                         "capabilities": ["bound-signatures"]}
+    fake.route("POST", "/register", register)
+    r = cli("register", "--server", fake.url, "--padded-only", check=False)
+    assert r.returncode == 70
+    assert r.stdout.decode().startswith(fake.url + "/l/" + TOKEN + "#")
+    assert b"padded-only nor envelope-v1" in r.stderr and b"WAS created" in r.stderr
+    assert b"unregister" in r.stderr
+    assert_one_clean_line(r.stderr)
+    assert cli.doc()["inbox"]["link_token"] == TOKEN  # kept, so it can be unregistered
+    # Without --padded-only: the inbox works, a warning says it has no receipts.
+    r = cli("register", "--server", fake.url, "--force")
+    assert b"did not record envelope-v1" in r.stderr
+
+
+@pytest.mark.parametrize("echo", [None, "padded-only", [], ["envelope-v1"]])
+def test_padded_only_needs_the_echo(cli, fake, echo):
+    cheap_init(cli)
+
+    def register(path, body):
+        reply = {"link_token": TOKEN, "box_public_key": body["box_public_key"]}
+        if echo is not None:
+            reply["capabilities"] = echo
+        return 201, {}, reply
+    fake.route("POST", "/register", register)
+    r = cli("register", "--server", fake.url, "--padded-only", check=False)
+    assert r.returncode == 70 and b"WAS created" in r.stderr
+
+
+def test_capabilities_echoed_register_quietly(cli, fake):
+    cheap_init(cli)
+
+    def register(path, body):
+        return 201, {}, {"link_token": TOKEN, "box_public_key": body["box_public_key"],
+                         "capabilities": body["capabilities"]}
+    fake.route("POST", "/register", register)
+    r = cli("register", "--server", fake.url, "--padded-only")
+    assert r.stderr == b""
