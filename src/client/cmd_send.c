@@ -131,30 +131,12 @@ static int send_receipt_format(const char *server, const unsigned char r[RECEIPT
 	return n >= 0 && (size_t)n < cap ? 0 : -1;
 }
 
-/* The receipt after a send: printed, or saved to file alone. */
-static int send_receipt_keep(const char *server, const unsigned char r[RECEIPT_BYTES],
-                             const unsigned char key[crypto_box_PUBLICKEYBYTES], const char *file)
-{
-	char line[SEND_RECEIPT_MAX];
-	int rc = CLI_OK;
-
-	if (send_receipt_format(server, r, key, line, sizeof line) != 0) {
-		cli_err("the receipt link does not fit in %d bytes", SEND_RECEIPT_MAX);
-		return CLI_EINTERNAL;
-	}
-	if (file == NULL)
-		printf("receipt: %s\n", line);
-	else if ((rc = file_private_write(file, line, 1)) == CLI_OK)
-		printf("receipt saved to %s\n", file);
-	sodium_memzero(line, sizeof line);
-	return rc;
-}
-
 int cmd_send(const struct cli_opts *o, int argc, char **argv)
 {
 	unsigned char served[crypto_box_PUBLICKEYBYTES], *msg = NULL;
 	const char *pos[2] = {NULL, NULL}, *receipt_file = NULL;
-	char receipt_id[B64_URL_SIZE(RECEIPT_BYTES)];
+	char receipt_id[B64_URL_SIZE(RECEIPT_BYTES)], receipt[SEND_RECEIPT_MAX];
+	long status;
 	struct outgoing out;
 	struct link_parts lp;
 	unsigned caps = 0;
@@ -164,6 +146,7 @@ int cmd_send(const struct cli_opts *o, int argc, char **argv)
 
 	(void)o;
 	memset(&out, 0, sizeof out);
+	receipt[0] = '\0';
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0 && i + 1 < argc && n < 2) {
 			pos[n++] = argv[++i];
@@ -182,7 +165,7 @@ int cmd_send(const struct cli_opts *o, int argc, char **argv)
 	if ((rc = link_parse(pos[0], &lp)) != CLI_OK)
 		return rc;
 	/* A receipt is never written over another one. */
-	if (receipt_file != NULL && (rc = file_existing_refuse(receipt_file)) != CLI_OK)
+	if (receipt_file != NULL && (rc = file_existing_refuse(receipt_file, NULL)) != CLI_OK)
 		return rc;
 	if ((rc = send_message_read(pos[1], &msg, &len)) != CLI_OK)
 		goto out;
@@ -209,6 +192,11 @@ int cmd_send(const struct cli_opts *o, int argc, char **argv)
 			goto out;
 		}
 		b64_url_encode(out.keys.id, sizeof out.keys.id, receipt_id, sizeof receipt_id);
+		if (send_receipt_format(lp.server, out.r, served, receipt, sizeof receipt) != 0) {
+			cli_err("the receipt link does not fit in %d bytes", SEND_RECEIPT_MAX);
+			rc = CLI_EINTERNAL;
+			goto out;
+		}
 	} else if (receipt_file != NULL) {
 		cli_err("this inbox takes no envelopes, so a message to it has no receipt; "
 		        "nothing sent");
@@ -218,13 +206,40 @@ int cmd_send(const struct cli_opts *o, int argc, char **argv)
 	if ((rc = send_seal(msg, len, out.receipt, out.receipt ? out.keys.reply_pk : NULL,
 	                    lp.has_key ? lp.key : served, &out.sealed, &out.n)) != CLI_OK)
 		goto out;
-	if ((rc = api_message_post(lp.server, lp.token, out.sealed, out.n,
-	                           out.receipt ? receipt_id : NULL, &id)) != CLI_OK)
+	/* R is known before the message goes: kept first, no outcome of the
+	 * send can lose it; a receipt that cannot be kept sends nothing. */
+	if (receipt_file != NULL && (rc = file_private_write(receipt_file, receipt, 1)) != CLI_OK)
 		goto out;
-	printf("sent (id %lld)\n", (long long)id);
-	if (out.receipt)
-		rc = send_receipt_keep(lp.server, out.r, served, receipt_file);
+	if ((rc = api_message_post(lp.server, lp.token, out.sealed, out.n,
+	                           out.receipt ? receipt_id : NULL, &id)) == CLI_OK) {
+		printf("sent (id %lld)\n", (long long)id);
+		if (!out.receipt)
+			cli_err(
+			    "note: this inbox does not take envelopes: sent unpadded, without a "
+			    "receipt");
+		else if (receipt_file == NULL)
+			printf("receipt: %s\n", receipt);
+		else
+			printf("receipt saved to %s\n", receipt_file);
+		goto out;
+	}
+	if (!out.receipt)
+		goto out;
+	/* A 4xx stored nothing; anything else may have stored the message,
+	 * and then its receipt works. */
+	status = api_last_status();
+	if (status >= 400 && status < 500) {
+		if (receipt_file != NULL)
+			unlink(receipt_file);
+	} else if (receipt_file != NULL) {
+		cli_err("the message may have been stored: its receipt is kept in %s",
+		        receipt_file);
+	} else {
+		printf("receipt: %s\n", receipt);
+		cli_err("the message may have been stored: the receipt above works if it was");
+	}
 out:
+	sodium_memzero(receipt, sizeof receipt);
 	send_message_free(msg);
 	outgoing_wipe(&out);
 	return rc;

@@ -50,7 +50,9 @@ static const struct command commands[] = {
      "the last line is 'receipt: URL/r#SECRET.KEY'; keep it to see the message's\n"
      "status and the owner's replies ('receipt') and to answer ('answer').\n"
      "--receipt-file FILE saves it there (mode 0600, never over a file)\n"
-     "instead of printing it. Other inboxes get the plain text, no receipt."},
+     "instead of printing it, before sending; it is removed only when the\n"
+     "server refuses the message. Other inboxes get the plain text, no\n"
+     "receipt (a note on stderr says so)."},
     {"receipt", cmd_receipt, 0, "receipt RECEIPT [--json] [--link LINK]",
      "Show what became of the messages sent with RECEIPT (stored, read,\n"
      "deleted, expired: the server shows changes late, on purpose) and the\n"

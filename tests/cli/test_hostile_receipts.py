@@ -346,3 +346,86 @@ def test_capabilities_echoed_register_quietly(cli, fake):
     fake.route("POST", "/register", register)
     r = cli("register", "--server", fake.url, "--padded-only")
     assert r.stderr == b""
+
+
+def envelope_key(fake, caps=("envelope-v1",)):
+    box = PrivateKey.generate()
+    fake.reply("GET", "/key/", 200, dict(key_reply(bytes(box.public_key)), capabilities=list(caps)))
+    return box
+
+
+def test_send_to_an_inbox_without_envelopes_says_so(cli, fake):
+    envelope_key(fake, caps=())
+    fake.reply("POST", "/send", 201, {"message": "ok", "id": 1})
+    r = cli("send", fake.url + "/l/" + TOKEN, "hi")
+    assert r.stdout == b"sent (id 1)\n"
+    assert r.stderr == (b"sealdrop: note: this inbox does not take envelopes: sent unpadded, "
+                        b"without a receipt\n")
+    envelope_key(fake)
+    assert cli("send", fake.url + "/l/" + TOKEN, "hi").stderr == b""
+
+
+def sent_receipt_id(fake):
+    return [b for m, p, b in fake.requests if p == "/send"][-1]["receipt_id"]
+
+
+def receipt_r(text):
+    m = re.match(r"^(?:receipt: )?\S+/r#([A-Za-z0-9_-]{43})\.[A-Za-z0-9_-]{43}$", text.strip())
+    assert m, text
+    return envelope.unb64url(m.group(1))
+
+
+def test_the_receipt_file_is_written_before_the_message_goes(cli, fake, tmp_path):
+    envelope_key(fake)
+    path = tmp_path / "rf"
+    seen = []
+
+    def send(p, body):
+        seen.append(path.exists() and path.read_text())
+        return 201, {}, {"message": "ok", "id": 4}
+    fake.route("POST", "/send", send)
+    r = cli("send", "--receipt-file", str(path), fake.url + "/l/" + TOKEN, "hi")
+    assert r.stdout == b"sent (id 4)\nreceipt saved to %s\n" % str(path).encode()
+    assert seen == [path.read_text()]
+    assert envelope.b64url(envelope.receipt_id(receipt_r(seen[0]))) == sent_receipt_id(fake)
+
+
+def test_a_refused_send_removes_the_receipt_file(cli, fake, tmp_path):
+    envelope_key(fake)
+    path = tmp_path / "rf"
+    fake.reply("POST", "/send", 429, {"error": "full", "code": "inbox_full"})
+    r = cli("send", "--receipt-file", str(path), fake.url + "/l/" + TOKEN, "hi", check=False)
+    assert r.returncode == 70 and not path.exists() and r.stdout == b""
+
+
+def test_an_unknown_outcome_keeps_the_receipt(cli, fake, tmp_path):
+    """A 500 (or no answer) may have stored the message: the receipt stays,
+    in the file or printed, and it is the one whose id was sent."""
+    envelope_key(fake)
+    fake.reply("POST", "/send", 500, {"error": "oops"})
+    path = tmp_path / "rf"
+    r = cli("send", "--receipt-file", str(path), fake.url + "/l/" + TOKEN, "hi", check=False)
+    assert r.returncode == 70 and b"kept in " + str(path).encode() in r.stderr
+    assert envelope.b64url(envelope.receipt_id(receipt_r(path.read_text()))) == \
+        sent_receipt_id(fake)
+    r = cli("send", fake.url + "/l/" + TOKEN, "hi", check=False)
+    assert r.returncode == 70 and b"may have been stored" in r.stderr
+    assert envelope.b64url(envelope.receipt_id(receipt_r(r.stdout.decode()))) == \
+        sent_receipt_id(fake)
+    # A 201 without a valid id: stored, so the receipt is shown too.
+    fake.reply("POST", "/send", 201, {"message": "ok"})
+    r = cli("send", fake.url + "/l/" + TOKEN, "hi", check=False)
+    assert r.returncode == 70 and r.stdout.startswith(b"receipt: ")
+
+
+def test_a_receipt_file_that_cannot_be_written_sends_nothing(cli, fake, tmp_path):
+    envelope_key(fake)
+    fake.reply("POST", "/send", 201, {"message": "ok", "id": 4})
+    (tmp_path / "plain").write_text("x")
+    r = cli("send", "--receipt-file", str(tmp_path / "plain" / "rf"), fake.url + "/l/" + TOKEN,
+            "hi", check=False)
+    assert r.returncode == 74 and "/send" not in fake.paths() and r.stdout == b""
+    r = cli("send", "--receipt-file", str(tmp_path / "plain"), fake.url + "/l/" + TOKEN, "hi",
+            check=False)
+    assert r.returncode == 74 and "/send" not in fake.paths()
+    assert b"exists" in r.stderr and b"--force" not in r.stderr
