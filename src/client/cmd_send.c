@@ -131,12 +131,33 @@ static int send_receipt_format(const char *server, const unsigned char r[RECEIPT
 	return n >= 0 && (size_t)n < cap ? 0 : -1;
 }
 
+/* The receipt once the send is over (sent is its exit code): shown or
+ * left in file. A 4xx stored nothing, so its file goes; any other failure
+ * may have stored the message, and then the receipt works. */
+static void send_receipt_settle(int sent, const char *receipt, const char *file)
+{
+	long status = api_last_status();
+
+	if (sent == CLI_OK && file != NULL) {
+		printf("receipt saved to %s\n", file);
+	} else if (sent == CLI_OK) {
+		printf("receipt: %s\n", receipt);
+	} else if (status >= 400 && status < 500) {
+		if (file != NULL)
+			unlink(file);
+	} else if (file != NULL) {
+		cli_err("the message may have been stored: its receipt is kept in %s", file);
+	} else {
+		printf("receipt: %s\n", receipt);
+		cli_err("the message may have been stored: the receipt above works if it was");
+	}
+}
+
 int cmd_send(const struct cli_opts *o, int argc, char **argv)
 {
 	unsigned char served[crypto_box_PUBLICKEYBYTES], *msg = NULL;
 	const char *pos[2] = {NULL, NULL}, *receipt_file = NULL;
 	char receipt_id[B64_URL_SIZE(RECEIPT_BYTES)], receipt[SEND_RECEIPT_MAX];
-	long status;
 	struct outgoing out;
 	struct link_parts lp;
 	unsigned caps = 0;
@@ -210,34 +231,15 @@ int cmd_send(const struct cli_opts *o, int argc, char **argv)
 	 * send can lose it; a receipt that cannot be kept sends nothing. */
 	if (receipt_file != NULL && (rc = file_private_write(receipt_file, receipt, 1)) != CLI_OK)
 		goto out;
-	if ((rc = api_message_post(lp.server, lp.token, out.sealed, out.n,
-	                           out.receipt ? receipt_id : NULL, &id)) == CLI_OK) {
+	rc = api_message_post(lp.server, lp.token, out.sealed, out.n,
+	                      out.receipt ? receipt_id : NULL, &id);
+	if (rc == CLI_OK)
 		printf("sent (id %lld)\n", (long long)id);
-		if (!out.receipt)
-			cli_err(
-			    "note: this inbox does not take envelopes: sent unpadded, without a "
-			    "receipt");
-		else if (receipt_file == NULL)
-			printf("receipt: %s\n", receipt);
-		else
-			printf("receipt saved to %s\n", receipt_file);
-		goto out;
-	}
-	if (!out.receipt)
-		goto out;
-	/* A 4xx stored nothing; anything else may have stored the message,
-	 * and then its receipt works. */
-	status = api_last_status();
-	if (status >= 400 && status < 500) {
-		if (receipt_file != NULL)
-			unlink(receipt_file);
-	} else if (receipt_file != NULL) {
-		cli_err("the message may have been stored: its receipt is kept in %s",
-		        receipt_file);
-	} else {
-		printf("receipt: %s\n", receipt);
-		cli_err("the message may have been stored: the receipt above works if it was");
-	}
+	if (out.receipt)
+		send_receipt_settle(rc, receipt, receipt_file);
+	else if (rc == CLI_OK)
+		cli_err(
+		    "note: this inbox does not take envelopes: sent unpadded, without a receipt");
 out:
 	sodium_memzero(receipt, sizeof receipt);
 	send_message_free(msg);
