@@ -153,16 +153,46 @@ static void api_b64_add(json_object *o, const char *name, const unsigned char *p
 	json_object_object_add(o, name, json_object_new_string(enc));
 }
 
+/* The API_CAP_* bits of a /register or GET /key reply into *caps: none when it lists
+ * none (PyCrypt's server), unknown names skipped. -1 for a list that is
+ * not an array or longer than a server would send. */
+static int api_caps_take(json_object *reply, unsigned *caps)
+{
+	json_object *list;
+	const char *name;
+
+	*caps = 0;
+	if (!json_object_object_get_ex(reply, "capabilities", &list) || list == NULL)
+		return 0;
+	if (!json_object_is_type(list, json_type_array) ||
+	    json_object_array_length(list) > API_CAPS_MAX)
+		return -1;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *c = json_object_array_get_idx(list, i);
+
+		if (!json_object_is_type(c, json_type_string))
+			continue;
+		name = json_object_get_string(c);
+		if (strcmp(name, "envelope-v1") == 0)
+			*caps |= API_CAP_ENVELOPE;
+		else if (strcmp(name, "padded-only") == 0)
+			*caps |= API_CAP_PADDED_ONLY;
+	}
+	return 0;
+}
+
 int api_register_post(const char *server, const struct identity *id, const char *name,
-                      int padded_only, char *token, char *fetch)
+                      int padded_only, char *token, char *fetch, unsigned *missing)
 {
 	unsigned char echoed[crypto_box_PUBLICKEYBYTES];
 	json_object *body = json_object_new_object(), *caps = json_object_new_array();
 	struct http_reply r;
 	const char *t, *box, *ft;
+	unsigned echoed_caps = 0;
 	int rc, envelopes = 1;
 
 	fetch[0] = '\0';
+	*missing = 0;
 again:
 	api_b64_add(body, "public_key", id->sign_pk, sizeof id->sign_pk);
 	api_b64_add(body, "box_public_key", id->box_pk, sizeof id->box_pk);
@@ -213,39 +243,18 @@ again:
 	/* Without a usable fetch token, reading signs challenges instead. */
 	if ((ft = jsonv_str_get(r.json, "fetch_token")) != NULL && identity_fetch_token_valid(ft))
 		snprintf(fetch, IDENTITY_FETCH_MAX + 1, "%s", ft);
+	/* What the server says it recorded; a list we cannot read records
+	 * nothing we know of. */
+	if (api_caps_take(r.json, &echoed_caps) != 0)
+		echoed_caps = 0;
+	*missing =
+	    ((envelopes ? API_CAP_ENVELOPE : 0u) | (padded_only ? API_CAP_PADDED_ONLY : 0u)) &
+	    ~echoed_caps;
 	rc = CLI_OK;
 out:
 	http_reply_secret_wipe(&r, "fetch_token");
 	http_reply_free(&r);
 	return rc;
-}
-
-/* The API_CAP_* bits of a GET /key reply into *caps: none when it lists
- * none (PyCrypt's server), unknown names skipped. -1 for a list that is
- * not an array or longer than a server would send. */
-static int api_caps_take(json_object *reply, unsigned *caps)
-{
-	json_object *list;
-	const char *name;
-
-	*caps = 0;
-	if (!json_object_object_get_ex(reply, "capabilities", &list) || list == NULL)
-		return 0;
-	if (!json_object_is_type(list, json_type_array) ||
-	    json_object_array_length(list) > API_CAPS_MAX)
-		return -1;
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		json_object *c = json_object_array_get_idx(list, i);
-
-		if (!json_object_is_type(c, json_type_string))
-			continue;
-		name = json_object_get_string(c);
-		if (strcmp(name, "envelope-v1") == 0)
-			*caps |= API_CAP_ENVELOPE;
-		else if (strcmp(name, "padded-only") == 0)
-			*caps |= API_CAP_PADDED_ONLY;
-	}
-	return 0;
 }
 
 int api_key_get(const char *server, const char *token, unsigned char key[crypto_box_PUBLICKEYBYTES],

@@ -38,9 +38,12 @@ long api_last_status(void);
  * box_public_key and the capabilities "bound-signatures", "envelope-v1"
  * (and "padded-only" when padded_only). The new link token goes to token
  * (IDENTITY_TOKEN_MAX+1), the fetch token to fetch (IDENTITY_FETCH_MAX+1;
- * "" when the server gave none we can use). */
+ * "" when the server gave none we can use). *missing: the API_CAP_* bits
+ * asked for that the server's answer does not echo in its capabilities
+ * (a server that ignores names it does not know registers without them);
+ * the inbox exists all the same. */
 int api_register_post(const char *server, const struct identity *id, const char *name,
-                      int padded_only, char *token, char *fetch);
+                      int padded_only, char *token, char *fetch, unsigned *missing);
 
 /* GET /key/<token>: the key senders seal to, box_public_key when the
  * recipient registered one, else the conversion of public_key; *caps the

@@ -31,7 +31,7 @@ int cmd_init(const struct cli_opts *o, int argc, char **argv)
 
 	if ((rc = cmd_args_force(argc, argv, 0, NULL, &force)) != CLI_OK)
 		return rc;
-	if (!force && (rc = file_existing_refuse(o->identity)) != CLI_OK)
+	if (!force && (rc = file_existing_refuse(o->identity, "use --force")) != CLI_OK)
 		return rc;
 	if ((rc = passphrase_read(o->pass_file, 1, &pass)) != CLI_OK)
 		return rc;
@@ -66,6 +66,9 @@ int cmd_export(const struct cli_opts *o, int argc, char **argv)
 
 	if ((rc = cmd_args_force(argc, argv, 1, &dest, &force)) != CLI_OK)
 		return rc;
+	if (!force && strcmp(dest, "-") != 0 &&
+	    (rc = file_existing_refuse(dest, "use --force")) != CLI_OK)
+		return rc;
 	if ((rc = passphrase_read(o->pass_file, 0, &pass)) != CLI_OK)
 		return rc;
 	rc = cmd_identity_verify(o->identity, pass, &id);
@@ -89,7 +92,7 @@ int cmd_import(const struct cli_opts *o, int argc, char **argv)
 
 	if ((rc = cmd_args_force(argc, argv, 1, &src, &force)) != CLI_OK)
 		return rc;
-	if (!force && (rc = file_existing_refuse(o->identity)) != CLI_OK)
+	if (!force && (rc = file_existing_refuse(o->identity, "use --force")) != CLI_OK)
 		return rc;
 	if ((rc = passphrase_read(o->pass_file, 0, &pass)) != CLI_OK)
 		return rc;

@@ -28,6 +28,7 @@ int cmd_register(const struct cli_opts *o, int argc, char **argv)
 	char server[IDENTITY_SERVER_MAX + 1], token[IDENTITY_TOKEN_MAX + 1];
 	char fetch[IDENTITY_FETCH_MAX + 1], origin[LINK_ORIGIN_MAX];
 	struct session s;
+	unsigned missing = 0;
 	int force = 0, padded_only = 0, rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -66,7 +67,8 @@ int cmd_register(const struct cli_opts *o, int argc, char **argv)
 	}
 	if (s.id.server[0] != '\0')
 		cli_err("warning: the inbox at %s is forgotten here, not erased", s.id.server);
-	if ((rc = api_register_post(server, &s.id, name, padded_only, token, fetch)) != CLI_OK)
+	if ((rc = api_register_post(server, &s.id, name, padded_only, token, fetch, &missing)) !=
+	    CLI_OK)
 		goto out;
 	rc = identity_inbox_set(o->identity, &s.id, server, token, name,
 	                        fetch[0] != '\0' ? fetch : NULL);
@@ -74,6 +76,18 @@ int cmd_register(const struct cli_opts *o, int argc, char **argv)
 	/* Print the link even when it could not be saved: the inbox exists. */
 	if (cmd_link_print(&s.id) != CLI_OK && rc == CLI_OK)
 		rc = CLI_EDATA;
+	/* Asked for, not recorded: padded-only was the point of asking, so
+	 * that fails; the inbox exists, and the user decides what to do. */
+	if (missing & API_CAP_PADDED_ONLY) {
+		cli_err("register: the server did not record padded-only%s; the inbox WAS created "
+		        "without it (link above): keep it, or erase it with 'sealdrop unregister'",
+		        missing & API_CAP_ENVELOPE ? " nor envelope-v1" : "");
+		if (rc == CLI_OK)
+			rc = CLI_ESERVER;
+	} else if (missing & API_CAP_ENVELOPE) {
+		cli_err("warning: the server did not record envelope-v1; the inbox gets messages "
+		        "without receipts");
+	}
 out:
 	session_close(&s);
 	return rc;

@@ -1,6 +1,7 @@
 /* receipt and answer: the sender's side of a receipt (docs/RECEIPTS.md).
- * The receipt link BASE/r#R is all the sender keeps: auth, the reply key
- * pair and so everything else is derived from R. */
+ * The receipt link BASE/r#R.K is all the sender keeps: auth, the reply key
+ * pair and so everything else is derived from R; K pins the inbox's key
+ * (the old form BASE/r#R has none). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@ struct receipt {
 	unsigned char r[RECEIPT_BYTES];
 	struct receipt_keys keys;
 	char auth[B64_URL_SIZE(RECEIPT_BYTES)];
+	unsigned char inbox_key[crypto_box_PUBLICKEYBYTES]; /* K, when has_key */
+	int has_key;
 };
 
 static void receipt_wipe(struct receipt *rc)
@@ -27,20 +30,45 @@ static void receipt_wipe(struct receipt *rc)
 	sodium_memzero(rc, sizeof *rc);
 }
 
-/* "BASE/r#R": the server before the last "/r#", R 43 base64url chars. */
+/* R, or R.K: 43 base64url characters each. */
+static int receipt_fragment_take(const char *frag, struct receipt *out)
+{
+	char r_text[RECEIPT_B64_LEN + 1];
+	size_t n, len = strlen(frag);
+
+	if (len != RECEIPT_B64_LEN &&
+	    (len != 2 * RECEIPT_B64_LEN + 1 || frag[RECEIPT_B64_LEN] != '.'))
+		return -1;
+	memcpy(r_text, frag, RECEIPT_B64_LEN);
+	r_text[RECEIPT_B64_LEN] = '\0';
+	if (b64_url_decode(r_text, out->r, sizeof out->r, &n) != 0 || n != RECEIPT_BYTES) {
+		sodium_memzero(r_text, sizeof r_text);
+		return -1;
+	}
+	sodium_memzero(r_text, sizeof r_text);
+	if (len == RECEIPT_B64_LEN)
+		return 0;
+	if (b64_url_decode(frag + RECEIPT_B64_LEN + 1, out->inbox_key, sizeof out->inbox_key, &n) !=
+	        0 ||
+	    n != sizeof out->inbox_key)
+		return -1;
+	out->has_key = 1;
+	return 0;
+}
+
+/* "BASE/r#R.K" or "BASE/r#R": the server before the last "/r#". */
 static int receipt_parse(const char *arg, struct receipt *out)
 {
 	const char *mark = NULL, *p = arg;
 	char base[IDENTITY_SERVER_MAX + 1];
-	size_t n;
 
 	memset(out, 0, sizeof *out);
 	while ((p = strstr(p, "/r#")) != NULL)
 		mark = p++;
 	if (mark == NULL || (size_t)(mark - arg) > IDENTITY_SERVER_MAX ||
-	    strlen(mark + 3) != RECEIPT_B64_LEN ||
-	    b64_url_decode(mark + 3, out->r, sizeof out->r, &n) != 0 || n != RECEIPT_BYTES) {
-		cli_err("not a receipt (BASE/r#SECRET, as 'sealdrop send' printed it)");
+	    receipt_fragment_take(mark + 3, out) != 0) {
+		sodium_memzero(out, sizeof *out);
+		cli_err("not a receipt (BASE/r#SECRET.KEY, as 'sealdrop send' printed it)");
 		return CLI_EUSAGE;
 	}
 	memcpy(base, arg, (size_t)(mark - arg));
@@ -306,9 +334,19 @@ int cmd_answer(const struct cli_opts *o, int argc, char **argv)
 		code = CLI_EDATA;
 		goto out;
 	}
+	/* The key the first message was sealed to: a server that serves its
+	 * own now would read the answer and its reply key. */
+	if (rc.has_key && sodium_memcmp(served, rc.inbox_key, sizeof served) != 0) {
+		cli_err("the server serves a different key than the receipt names: not sending");
+		code = CLI_EDATA;
+		goto out;
+	}
+	if (!rc.has_key)
+		cli_err("warning: this receipt does not pin the inbox's key (BASE/r#R, without "
+		        ".KEY): sealing to the key the server serves");
 	/* The same reply key: the owner's replies reach this receipt. */
-	if ((code = send_seal(msg, len, (caps & API_CAP_ENVELOPE) != 0, rc.keys.reply_pk, served,
-	                      &sealed, &n)) != CLI_OK)
+	if ((code = send_seal(msg, len, (caps & API_CAP_ENVELOPE) != 0, rc.keys.reply_pk,
+	                      rc.has_key ? rc.inbox_key : served, &sealed, &n)) != CLI_OK)
 		goto out;
 	if ((code = api_answer_post(rc.server, rc.auth, sealed, n, &id)) == CLI_OK)
 		printf("sent (id %lld)\n", (long long)id);

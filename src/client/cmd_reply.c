@@ -10,10 +10,12 @@
 #include "client/commands.h"
 #include "client/message.h"
 #include "client/session.h"
+#include "client/text.h"
 
 int cmd_reply(const struct cli_opts *o, int argc, char **argv)
 {
 	unsigned char reply_pk[crypto_box_PUBLICKEYBYTES], *msg = NULL, *sealed = NULL;
+	char gist[MESSAGE_GIST_MAX];
 	const char *pos[2] = {NULL, NULL};
 	struct http_reply r = {0, NULL, 0};
 	struct session s;
@@ -51,12 +53,18 @@ int cmd_reply(const struct cli_opts *o, int argc, char **argv)
 	/* The message itself, one request: its envelope holds the key. */
 	if ((rc = api_message_get(&s, target, &r, &m)) != CLI_OK)
 		goto out;
-	if (message_reply_key(&s, m, reply_pk) != 0) {
+	if (message_reply_key(&s, m, reply_pk, gist) != 0) {
 		cli_err("message %lld carries no reply key: its sender kept no receipt",
 		        (long long)target);
 		rc = CLI_EDATA;
 		goto out;
 	}
+	/* The server chose the message under this id, and with it the reply
+	 * key: its first line lets the owner see what they answer. */
+	fprintf(stderr, "replying to #%lld: ", (long long)target);
+	text_safe_write(stderr, (const unsigned char *)gist, strlen(gist), 0);
+	fputc('\n', stderr);
+	sodium_memzero(gist, sizeof gist);
 	if ((rc = send_seal(msg, len, 1, NULL, reply_pk, &sealed, &n)) != CLI_OK)
 		goto out;
 	if ((rc = api_reply_post(&s, target, sealed, n, &id)) == CLI_OK)

@@ -16,8 +16,8 @@
 /* The server takes sealed boxes of at most SD_MSG_MAX_BYTES; sealing adds
  * crypto_box_SEALBYTES to the message. */
 #define SEND_PLAIN_MAX   (SD_MSG_MAX_BYTES - crypto_box_SEALBYTES)
-/* "BASE/r#R" and its NUL. */
-#define SEND_RECEIPT_MAX (IDENTITY_SERVER_MAX + 4 + RECEIPT_B64_LEN + 1)
+/* "BASE/r#R.K" and its NUL. */
+#define SEND_RECEIPT_MAX (IDENTITY_SERVER_MAX + 4 + RECEIPT_B64_LEN + 1 + RECEIPT_B64_LEN + 1)
 _Static_assert(SD_MSG_MIN_BYTES == crypto_box_SEALBYTES, "the server's minimum is an empty box");
 
 void send_message_free(unsigned char *msg)
@@ -114,43 +114,50 @@ out:
 	return rc;
 }
 
-/* "BASE/r#R" into out: what the sender keeps. */
-static int send_receipt_format(const char *server, const unsigned char r[RECEIPT_BYTES], char *out,
+/* "BASE/r#R.K" into out: what the sender keeps. K, the inbox key the
+ * message was sealed to, lets 'answer' refuse a server that serves
+ * another key later (docs/RECEIPTS.md). */
+static int send_receipt_format(const char *server, const unsigned char r[RECEIPT_BYTES],
+                               const unsigned char key[crypto_box_PUBLICKEYBYTES], char *out,
                                size_t cap)
 {
-	char enc[B64_URL_SIZE(RECEIPT_BYTES)];
+	char enc[B64_URL_SIZE(RECEIPT_BYTES)], kenc[B64_URL_SIZE(crypto_box_PUBLICKEYBYTES)];
 	int n;
 
 	b64_url_encode(r, RECEIPT_BYTES, enc, sizeof enc);
-	n = snprintf(out, cap, "%s/r#%s", server, enc);
+	b64_url_encode(key, crypto_box_PUBLICKEYBYTES, kenc, sizeof kenc);
+	n = snprintf(out, cap, "%s/r#%s.%s", server, enc, kenc);
 	sodium_memzero(enc, sizeof enc);
 	return n >= 0 && (size_t)n < cap ? 0 : -1;
 }
 
-/* The receipt after a send: printed, or saved to file alone. */
-static int send_receipt_keep(const char *server, const unsigned char r[RECEIPT_BYTES],
-                             const char *file)
+/* The receipt once the send is over (sent is its exit code): shown or
+ * left in file. A 4xx stored nothing, so its file goes; any other failure
+ * may have stored the message, and then the receipt works. */
+static void send_receipt_settle(int sent, const char *receipt, const char *file)
 {
-	char line[SEND_RECEIPT_MAX];
-	int rc = CLI_OK;
+	long status = api_last_status();
 
-	if (send_receipt_format(server, r, line, sizeof line) != 0) {
-		cli_err("the receipt link does not fit in %d bytes", SEND_RECEIPT_MAX);
-		return CLI_EINTERNAL;
-	}
-	if (file == NULL)
-		printf("receipt: %s\n", line);
-	else if ((rc = file_private_write(file, line, 1)) == CLI_OK)
+	if (sent == CLI_OK && file != NULL) {
 		printf("receipt saved to %s\n", file);
-	sodium_memzero(line, sizeof line);
-	return rc;
+	} else if (sent == CLI_OK) {
+		printf("receipt: %s\n", receipt);
+	} else if (status >= 400 && status < 500) {
+		if (file != NULL)
+			unlink(file);
+	} else if (file != NULL) {
+		cli_err("the message may have been stored: its receipt is kept in %s", file);
+	} else {
+		printf("receipt: %s\n", receipt);
+		cli_err("the message may have been stored: the receipt above works if it was");
+	}
 }
 
 int cmd_send(const struct cli_opts *o, int argc, char **argv)
 {
 	unsigned char served[crypto_box_PUBLICKEYBYTES], *msg = NULL;
 	const char *pos[2] = {NULL, NULL}, *receipt_file = NULL;
-	char receipt_id[B64_URL_SIZE(RECEIPT_BYTES)];
+	char receipt_id[B64_URL_SIZE(RECEIPT_BYTES)], receipt[SEND_RECEIPT_MAX];
 	struct outgoing out;
 	struct link_parts lp;
 	unsigned caps = 0;
@@ -160,6 +167,7 @@ int cmd_send(const struct cli_opts *o, int argc, char **argv)
 
 	(void)o;
 	memset(&out, 0, sizeof out);
+	receipt[0] = '\0';
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0 && i + 1 < argc && n < 2) {
 			pos[n++] = argv[++i];
@@ -178,7 +186,7 @@ int cmd_send(const struct cli_opts *o, int argc, char **argv)
 	if ((rc = link_parse(pos[0], &lp)) != CLI_OK)
 		return rc;
 	/* A receipt is never written over another one. */
-	if (receipt_file != NULL && (rc = file_existing_refuse(receipt_file)) != CLI_OK)
+	if (receipt_file != NULL && (rc = file_existing_refuse(receipt_file, NULL)) != CLI_OK)
 		return rc;
 	if ((rc = send_message_read(pos[1], &msg, &len)) != CLI_OK)
 		goto out;
@@ -205,6 +213,11 @@ int cmd_send(const struct cli_opts *o, int argc, char **argv)
 			goto out;
 		}
 		b64_url_encode(out.keys.id, sizeof out.keys.id, receipt_id, sizeof receipt_id);
+		if (send_receipt_format(lp.server, out.r, served, receipt, sizeof receipt) != 0) {
+			cli_err("the receipt link does not fit in %d bytes", SEND_RECEIPT_MAX);
+			rc = CLI_EINTERNAL;
+			goto out;
+		}
 	} else if (receipt_file != NULL) {
 		cli_err("this inbox takes no envelopes, so a message to it has no receipt; "
 		        "nothing sent");
@@ -214,13 +227,21 @@ int cmd_send(const struct cli_opts *o, int argc, char **argv)
 	if ((rc = send_seal(msg, len, out.receipt, out.receipt ? out.keys.reply_pk : NULL,
 	                    lp.has_key ? lp.key : served, &out.sealed, &out.n)) != CLI_OK)
 		goto out;
-	if ((rc = api_message_post(lp.server, lp.token, out.sealed, out.n,
-	                           out.receipt ? receipt_id : NULL, &id)) != CLI_OK)
+	/* R is known before the message goes: kept first, no outcome of the
+	 * send can lose it; a receipt that cannot be kept sends nothing. */
+	if (receipt_file != NULL && (rc = file_private_write(receipt_file, receipt, 1)) != CLI_OK)
 		goto out;
-	printf("sent (id %lld)\n", (long long)id);
+	rc = api_message_post(lp.server, lp.token, out.sealed, out.n,
+	                      out.receipt ? receipt_id : NULL, &id);
+	if (rc == CLI_OK)
+		printf("sent (id %lld)\n", (long long)id);
 	if (out.receipt)
-		rc = send_receipt_keep(lp.server, out.r, receipt_file);
+		send_receipt_settle(rc, receipt, receipt_file);
+	else if (rc == CLI_OK)
+		cli_err(
+		    "note: this inbox does not take envelopes: sent unpadded, without a receipt");
 out:
+	sodium_memzero(receipt, sizeof receipt);
 	send_message_free(msg);
 	outgoing_wipe(&out);
 	return rc;

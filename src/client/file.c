@@ -52,11 +52,14 @@ out:
 	return rc;
 }
 
-int file_existing_refuse(const char *path)
+int file_existing_refuse(const char *path, const char *hint)
 {
 	if (access(path, F_OK) != 0 && errno == ENOENT)
 		return CLI_OK;
-	cli_err("%s exists; not replacing it (use --force)", path);
+	if (hint != NULL)
+		cli_err("%s exists; not replacing it (%s)", path, hint);
+	else
+		cli_err("%s exists; not replacing it", path);
 	return CLI_EIO;
 }
 
@@ -147,7 +150,7 @@ int file_private_write(const char *path, const char *text, int excl)
 		cli_err("cannot create the directory of %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (excl && file_existing_refuse(path) != CLI_OK)
+	if (excl && file_existing_refuse(path, NULL) != CLI_OK)
 		goto out;
 	if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp) {
 		cli_err("the path %s is too long", path);

@@ -35,7 +35,8 @@ static const struct command commands[] = {
      "identity that already has an inbox needs --force (the old inbox is\n"
      "forgotten here, not erased on its server: 'unregister' does that).\n"
      "The inbox takes envelopes with receipts (docs/RECEIPTS.md); with\n"
-     "--padded-only the server stores padded messages only.\n"
+     "--padded-only the server stores padded messages only (a server that\n"
+     "does not echo it back fails the command; the inbox exists then).\n"
      "The inbox's fetch token is kept in the identity file, sealed to the\n"
      "identity's own key: fetch and ack read with it."},
     {"link", cmd_link, 1, "link", "Print the self-authenticating link of this identity's inbox."},
@@ -46,10 +47,12 @@ static const struct command commands[] = {
      "key after '#', the message is sealed to that key, and nothing is sent\n"
      "if the server serves a different one.\n"
      "To an inbox that takes envelopes, the text goes padded with a receipt:\n"
-     "the last line is 'receipt: URL/r#SECRET'; keep it to see the message's\n"
+     "the last line is 'receipt: URL/r#SECRET.KEY'; keep it to see the message's\n"
      "status and the owner's replies ('receipt') and to answer ('answer').\n"
      "--receipt-file FILE saves it there (mode 0600, never over a file)\n"
-     "instead of printing it. Other inboxes get the plain text, no receipt."},
+     "instead of printing it, before sending; it is removed only when the\n"
+     "server refuses the message. Other inboxes get the plain text, no\n"
+     "receipt (a note on stderr says so)."},
     {"receipt", cmd_receipt, 0, "receipt RECEIPT [--json] [--link LINK]",
      "Show what became of the messages sent with RECEIPT (stored, read,\n"
      "deleted, expired: the server shows changes late, on purpose) and the\n"
@@ -59,11 +62,15 @@ static const struct command commands[] = {
      "  --link  the inbox's link: refuse an answer about another inbox"},
     {"answer", cmd_answer, 0, "answer RECEIPT [TEXT|-] [--link LINK]",
      "Send another message to the inbox of RECEIPT, in the same thread: the\n"
-     "owner's replies to it come to the same receipt. --link LINK: check the\n"
-     "inbox and its key against the link first."},
+     "owner's replies to it come to the same receipt. It is sealed to the\n"
+     "inbox key the receipt names (after '.'), and nothing is sent if the\n"
+     "server serves another. --link LINK: check the inbox and its key\n"
+     "against the link first."},
     {"reply", cmd_reply, 1, "reply ID [TEXT|-]",
      "Reply to message ID of your inbox (as 'fetch' shows it), when it came\n"
-     "with a receipt: sealed to the key its sender keeps, padded."},
+     "with a receipt: sealed to the key its sender keeps, padded. Its first\n"
+     "line is shown on stderr first ('replying to #ID: ...'): check it, the\n"
+     "server chooses what it returns under an id."},
     {"fetch", cmd_fetch, 1, "fetch [--all] [--json] [--ack]",
      "Fetch and decrypt the unread messages, oldest first, every page.\n"
      "  --all   read messages too\n"

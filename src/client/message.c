@@ -144,8 +144,24 @@ static int message_text_take(const unsigned char *plain, size_t n, const unsigne
 	}
 }
 
+/* The first line of text[0..n) (UTF-8), at most MESSAGE_GIST_CHARS
+ * characters of it, into gist. */
+static void message_gist_take(const unsigned char *text, size_t n, char gist[MESSAGE_GIST_MAX])
+{
+	size_t end = 0, chars = 0;
+
+	while (end < n && text[end] != '\n') {
+		/* A lead byte starts a character; continuation bytes follow it. */
+		if ((text[end] & 0xc0) != 0x80 && chars++ == MESSAGE_GIST_CHARS)
+			break;
+		end++;
+	}
+	memcpy(gist, text, end);
+	gist[end] = '\0';
+}
+
 int message_reply_key(const struct session *s, json_object *m,
-                      unsigned char pk[crypto_box_PUBLICKEYBYTES])
+                      unsigned char pk[crypto_box_PUBLICKEYBYTES], char gist[MESSAGE_GIST_MAX])
 {
 	const char *ct = jsonv_str_get(m, "encrypted_message");
 	const unsigned char *text, *key = NULL;
@@ -155,8 +171,10 @@ int message_reply_key(const struct session *s, json_object *m,
 
 	if (ct == NULL || message_open(s, ct, &plain, &n) != 0)
 		return -1;
+	gist[0] = '\0';
 	if (envelope_open(plain, n, &text, &len, &key) == ENVELOPE_OPENED && key != NULL) {
 		memcpy(pk, key, crypto_box_PUBLICKEYBYTES);
+		message_gist_take(text, len, gist);
 		rc = 0;
 	}
 	sodium_memzero(plain, n);

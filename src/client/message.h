@@ -30,9 +30,16 @@ void message_out_end(struct message_out *o);
  * counted in o->failed). *id is its id, 0 when the server gave none. */
 int message_show(struct message_out *o, const struct session *s, json_object *m, int64_t *id);
 
+/* How much of a message's first line 'reply' shows, in characters. */
+#define MESSAGE_GIST_CHARS 60
+#define MESSAGE_GIST_MAX   (MESSAGE_GIST_CHARS * 4 + 1) /* UTF-8 bytes and NUL */
+
 /* The reply key of message m's envelope (decrypted with the session's
- * keys) into pk. Returns 0, or -1 when it does not open or has none. */
+ * keys) into pk, and the first line of its text, cut to
+ * MESSAGE_GIST_CHARS characters, into gist (MESSAGE_GIST_MAX bytes,
+ * NUL-terminated, unescaped: the caller escapes it to show it). Returns 0,
+ * or -1 when it does not open or has no key. */
 int message_reply_key(const struct session *s, json_object *m,
-                      unsigned char pk[crypto_box_PUBLICKEYBYTES]);
+                      unsigned char pk[crypto_box_PUBLICKEYBYTES], char gist[MESSAGE_GIST_MAX]);
 
 #endif

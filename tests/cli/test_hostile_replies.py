@@ -535,7 +535,8 @@ def test_plain_http_is_warned_about_except_on_loopback(cli, fake):
     assert r.returncode == 69
     lines = r.stderr.decode().splitlines()
     assert lines[0].startswith("sealdrop: warning: the server is plain http://")
-    fake.reply("POST", "/register", 201, {"link_token": TOKEN})
+    fake.reply("POST", "/register", 201, {"link_token": TOKEN,
+                                          "capabilities": ["bound-signatures", "envelope-v1"]})
     r = cli("register", "--server", fake.url)
     assert r.stderr == b""  # 127.0.0.1: nobody else on the way
 

@@ -13,7 +13,7 @@ import envelope
 from conftest import Cli, b64, link_parts
 from sdclient import Recipient
 
-RECEIPT = re.compile(r"^receipt: (\S+)/r#([A-Za-z0-9_-]{43})$")
+RECEIPT = re.compile(r"^receipt: (\S+)/r#([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$")
 
 
 def envelope_inbox(srv, *caps):
@@ -72,6 +72,8 @@ def test_send_to_an_envelope_inbox_pads_and_prints_a_receipt(cli, srv):
     for text, size in (("hi ✓", 1024), ("x" * 2000, 4096), ("y" * 16300, 16384)):
         mid, r, link = send(cli, srv.url + "/l/" + rcpt.link, text)
         assert link.startswith(srv.url + "/r#")
+        # K pins the key the message was sealed to: the inbox's.
+        assert link.endswith("." + envelope.b64url(bytes(rcpt.sk.verify_key.to_curve25519_public_key())))
         m = stored(rcpt, mid)
         raw = envelope.unb64url(m["encrypted_message"].replace("+", "-").replace("/", "_")
                                 .rstrip("="))
