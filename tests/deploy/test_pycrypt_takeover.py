@@ -151,7 +151,9 @@ def contents(mariadb, db, with_applied_at=False):
             cols = [c for c in cols if with_applied_at or c != "applied_at"]
             order = "version"
         else:
-            order = "id"
+            # Every column, so tables keyed otherwise than by id (webhooks:
+            # by inbox) dump in one order too.
+            order = "id" if "id" in cols else ", ".join("`%s`" % c for c in cols)
         out[table] = mariadb.sql("SELECT %s FROM %s ORDER BY %s;"
                                  % (", ".join("`%s`" % c for c in cols), table, order), db)
     return out
