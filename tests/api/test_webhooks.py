@@ -18,8 +18,9 @@ from sdclient import Recipient, b64
 from sdclient import expect_error as err
 from webhook_receiver import Receiver
 
-INTERVAL = 2  # SEALDROP_WEBHOOK_INTERVAL of the stack: one ping per inbox per 2 s
-ATTEMPTS = 4  # SEALDROP_WEBHOOK_ATTEMPTS
+# The stack's settings: one ping per inbox per INTERVAL s, ATTEMPTS tries.
+INTERVAL = int(stack.SHARED_DB_WEBHOOKS["SEALDROP_WEBHOOK_INTERVAL"])
+ATTEMPTS = int(stack.SHARED_DB_WEBHOOKS["SEALDROP_WEBHOOK_ATTEMPTS"])
 
 
 def bound(rc, purpose):
@@ -59,12 +60,9 @@ def sent(rc, n=1):
 
 @pytest.fixture(scope="module")
 def hooks():
-    s = stack.Stack(threads=4, env={
-        "SEALDROP_WEBHOOK_INTERVAL": str(INTERVAL),
-        "SEALDROP_WEBHOOK_RETRY": "1",
-        "SEALDROP_WEBHOOK_ATTEMPTS": str(ATTEMPTS),
-        "SEALDROP_WEBHOOK_ALLOW": "127.0.0.1",
-    }).start()
+    # The same settings as every other stack on a shared test database
+    # (stack.SHARED_DB_WEBHOOKS): any of their senders may take a ping.
+    s = stack.Stack(threads=4, env=stack.SHARED_DB_WEBHOOKS).start()
     yield s
     rc = s.stop_daemon()
     log = s.log()
