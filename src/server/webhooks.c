@@ -1,6 +1,7 @@
-/* The webhook sender thread. Like the purger it has its own store
+/* The webhook sender threads. Like the purger each has its own store
  * connection, opened on first use and reopened after a failure. Each round
- * it claims due pings one by one and sends each:
+ * a thread claims due pings one by one (first tries ahead of retries) and
+ * sends each:
  *   1. resolve the host itself and refuse the ping if ANY address is one a
  *      ping may not reach (core/outbound.h): a name that resolves to a
  *      private address is as refused as the address;
@@ -28,8 +29,12 @@
 #include "core/metrics.h"
 #include "store/store.h"
 
-#define POLL_SECONDS        1  /* a look at the outbox at least this often */
-#define CLAIM_LEASE_SECONDS 60 /* longer than any one request may take */
+#define POLL_SECONDS        1 /* a look at the outbox at least this often */
+/* Longer than any one ping may take: a lookup (the resolver's own
+ * timeouts, tens of seconds at worst) plus the connect and the request
+ * (at most SD_WEBHOOK_TIMEOUT_MAX). An expired claim lets another sender
+ * send the ping again: delivery is at least once. */
+#define CLAIM_LEASE_SECONDS 180
 #define CONNECT_TIMEOUT_MS  3000L
 #define REPLY_MAX           4096 /* bytes of a reply read; more aborts it */
 #define RETRY_MAX_SECONDS   3600
@@ -294,8 +299,8 @@ static void *sender_run(void *arg)
 	pthread_mutex_lock(&s->mu);
 	while (!*s->stop) {
 		struct timespec until;
+		unsigned long seen = s->kicks;
 
-		s->kicked = 0;
 		pthread_mutex_unlock(&s->mu);
 		if (st == NULL && store_open(s->cfg->db, s->cfg, &st, err, sizeof err) != SD_OK)
 			st = NULL;
@@ -306,7 +311,7 @@ static void *sender_run(void *arg)
 		pthread_mutex_lock(&s->mu);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += POLL_SECONDS;
-		while (!*s->stop && !s->kicked &&
+		while (!*s->stop && s->kicks == seen &&
 		       pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
 			;
 	}
@@ -315,15 +320,16 @@ static void *sender_run(void *arg)
 	return NULL;
 }
 
-/* A message was stored (on a worker, after the commit): look now. */
+/* A message was stored (on a worker, after the commit): look now. Every
+ * thread wakes; those that find nothing to claim go back to waiting. */
 static void kick(void *arg, const char *link_token, int64_t msg_id)
 {
 	struct webhook_sender *s = arg;
 
 	(void)link_token, (void)msg_id;
 	pthread_mutex_lock(&s->mu);
-	s->kicked = 1;
-	pthread_cond_signal(&s->cv);
+	s->kicks++;
+	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -332,7 +338,8 @@ int webhook_sender_start(struct webhook_sender *s, const struct sd_config *cfg,
 {
 	s->cfg = cfg;
 	s->stop = stop;
-	s->kicked = 0;
+	s->kicks = 0;
+	s->threads = 0;
 	if (sd_allow_parse(cfg->webhook.allow, &s->allow) != 0)
 		return -1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -341,20 +348,30 @@ int webhook_sender_start(struct webhook_sender *s, const struct sd_config *cfg,
 	pthread_cond_init(&s->cv, NULL);
 	if (sd_events_on_stored(kick, s) != 0)
 		return -1;
-	return pthread_create(&s->tid, NULL, sender_run, s) == 0 ? 0 : -1;
+	while (s->threads < cfg->webhook.senders && s->threads < SD_WEBHOOK_SENDERS_MAX) {
+		if (pthread_create(&s->tid[s->threads], NULL, sender_run, s) != 0) {
+			webhook_sender_stop(s);
+			webhook_sender_join(s);
+			return -1;
+		}
+		s->threads++;
+	}
+	return 0;
 }
 
 void webhook_sender_stop(struct webhook_sender *s)
 {
 	pthread_mutex_lock(&s->mu);
 	*s->stop = 1;
-	pthread_cond_signal(&s->cv);
+	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 }
 
 void webhook_sender_join(struct webhook_sender *s)
 {
-	pthread_join(s->tid, NULL);
+	for (int i = 0; i < s->threads; i++)
+		pthread_join(s->tid[i], NULL);
+	s->threads = 0;
 	curl_global_cleanup();
 }
 

@@ -7,6 +7,7 @@ address rules (docs/SECURITY.md, "Webhooks")."""
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -203,7 +204,7 @@ def test_redirects_are_not_followed(owner, receiver):
 def test_killed_during_retries_delivers_after_restart(receiver):
     """SIGKILL while a ping waits for its next try (retries 3 s apart, so the
     kill lands between tries, not during one: a claim held by a killed
-    process is taken again only after its 60 s lease, as the store contract
+    process is taken again only after its 180 s lease, as the store contract
     tests show); the restarted sealdropd delivers it."""
     env = {"SEALDROP_WEBHOOK_ALLOW": "127.0.0.1", "SEALDROP_WEBHOOK_RETRY": "3"}
     with stack.Stack(threads=2, own_sqlite=True, env=env) as s:
@@ -382,3 +383,33 @@ def test_sigterm_abandons_a_ping_in_flight(receiver):
         t0 = time.monotonic()
         assert s.stop_daemon() == 0
         assert time.monotonic() - t0 < 5
+
+
+def test_tarpits_do_not_hold_up_other_inboxes(receiver):
+    """Receivers that accept the connection and never answer (the kernel
+    completes the handshake for a socket nobody accepts from) each hold one
+    sender thread for the whole request timeout; with more threads than
+    tarpits, another inbox's ping still goes out at once."""
+    tarpit = socket.socket()
+    tarpit.bind(("127.0.0.1", 0))
+    tarpit.listen(16)
+    env = {"SEALDROP_WEBHOOK_ALLOW": "127.0.0.1", "SEALDROP_WEBHOOK_SENDERS": "4",
+           "SEALDROP_WEBHOOK_TIMEOUT": "20", "SEALDROP_WEBHOOK_RETRY": "1"}
+    try:
+        with stack.Stack(threads=2, own_sqlite=True, env=env) as s:
+            slow = [Recipient(s.url) for _ in range(3)]
+            for rc in slow:
+                set_hook(rc, "http://127.0.0.1:%d/hook" % tarpit.getsockname()[1])
+                sent(rc)
+            time.sleep(1.5)  # every tarpit ping in flight, none answered
+            assert all(status(rc)["pending"] and status(rc)["attempts"] == 0 for rc in slow)
+            good = Recipient(s.url)
+            set_hook(good, receiver.url())
+            t0 = time.monotonic()
+            sent(good)
+            stack.wait_until(lambda: receiver.got(200), timeout=5, what="the good ping")
+            assert time.monotonic() - t0 < 5
+            assert all(status(rc)["attempts"] == 0 for rc in slow)  # still stuck
+            assert s.stop_daemon() == 0  # and shutdown abandons them
+    finally:
+        tarpit.close()
