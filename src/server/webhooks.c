@@ -12,7 +12,8 @@
  *      and https only, TLS verified, no proxy, the reply capped.
  * A 2xx is delivered; anything else is tried again later with exponential
  * backoff and jitter, until the attempts run out and the webhook is marked
- * failing. A refused address is not worth retrying: failing at once. */
+ * failing. A refused address is not worth retrying: failing at once. While
+ * failing, each new ping gets one try (a delivery clears the state). */
 #include "server/webhooks.h"
 
 #include <arpa/inet.h>
@@ -275,7 +276,9 @@ static int send_round(struct webhook_sender *s, struct sd_store *st)
 			sd_metrics_webhook(SD_WEBHOOK_DELIVERED);
 			e = store_webhook_delivered(st, &job, now, s->cfg->limits.webhook_interval);
 		} else {
-			if (!o.final && job.attempts + 1 < s->cfg->webhook.attempts)
+			/* A webhook already failing gets one try per ping, not a
+			 * full round for every new message. */
+			if (!o.final && !job.failing && job.attempts + 1 < s->cfg->webhook.attempts)
 				next = retry_at(s, job.attempts + 1, now);
 			sd_metrics_webhook(next        ? SD_WEBHOOK_RETRY
 			                   : o.refused ? SD_WEBHOOK_REFUSED
