@@ -183,6 +183,14 @@ def test_attempts_run_out_then_failing_then_recovers(owner, receiver):
     assert pauses[-1] > pauses[0], pauses
     time.sleep(2)
     assert len(receiver.got()) == ATTEMPTS  # given up: no more tries
+    # While failing, a new message's ping gets one try, not a new round.
+    sent(owner)
+    stack.wait_until(lambda: len(receiver.got()) > ATTEMPTS, timeout=10 + INTERVAL,
+                     what="the failing webhook's one try")
+    stack.wait_until(lambda: not status(owner)["pending"], timeout=5, what="the ping dropped")
+    time.sleep(3)  # retries would be 1, 2 s apart
+    assert len(receiver.got()) == ATTEMPTS + 1
+    assert status(owner)["state"] == "failing"
     # A later delivery clears the state.
     receiver.default = 204
     sent(owner)
@@ -238,6 +246,22 @@ def test_killed_during_retries_delivers_after_restart(receiver):
 def test_private_addresses_refused_at_registration(owner, url):
     r = hook(owner, bound(owner, "webhook"), action="set", url=url)
     err(r, 400, "webhook_address_refused")
+    assert status(owner) is None
+
+
+@pytest.mark.parametrize("url,code", [
+    ("https://2130706433/", "invalid_url"),  # 127.0.0.1 as one number
+    ("https://0x7f.1/", "invalid_url"),
+    ("https://127.1/", "invalid_url"),
+    ("https://127.0.0.1./", "invalid_url"),
+    ("https://[2002:7f00:1::1]/", "webhook_address_refused"),  # 6to4 of 127.0.0.1
+    ("https://[64:ff9b::a9fe:a9fe]/", "webhook_address_refused"),  # NAT64 of 169.254.169.254
+    ("https://[2001:0:4136:e378::1]/", "webhook_address_refused"),  # Teredo
+])
+def test_address_shorthands_refused_at_registration(owner, url, code):
+    """Forms that name a private IPv4 address in disguise (the allow-list
+    admits 127.0.0.1 itself on this stack, not these)."""
+    err(hook(owner, bound(owner, "webhook"), action="set", url=url), 400, code)
     assert status(owner) is None
 
 
