@@ -31,10 +31,11 @@
 #include "store/store.h"
 
 #define POLL_SECONDS        1 /* a look at the outbox at least this often */
-/* Longer than any one ping may take: a lookup (the resolver's own
- * timeouts, tens of seconds at worst) plus the connect and the request
- * (at most SD_WEBHOOK_TIMEOUT_MAX). An expired claim lets another sender
- * send the ping again: delivery is at least once. */
+/* Longer than any one ping may take: a lookup (a slower one is not
+ * followed by a request) plus the request (at most SD_WEBHOOK_TIMEOUT_MAX),
+ * with room to spare. An expired claim lets another sender send the ping
+ * again: delivery is at least once. */
+#define LOOKUP_MAX_SECONDS  60
 #define CLAIM_LEASE_SECONDS 180
 #define CONNECT_TIMEOUT_MS  3000L
 #define REPLY_MAX           4096 /* bytes of a reply read; more aborts it */
@@ -102,13 +103,24 @@ static int resolve_checked(const struct webhook_sender *s, const struct sd_url *
                            size_t cap, struct outcome *o)
 {
 	struct addrinfo hints, *res = NULL;
+	struct timespec t0, t1;
 	int n = 0, w;
 	size_t at;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (getaddrinfo(u->host, NULL, &hints, &res) != 0 || res == NULL) {
+		o->error = "dns";
+		return -1;
+	}
+	/* getaddrinfo has no time bound of its own (the resolver's timeouts
+	 * and attempts decide): a lookup that ate into the claim's lease is
+	 * not followed by a request another sender might make too. */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (t1.tv_sec - t0.tv_sec > LOOKUP_MAX_SECONDS) {
+		freeaddrinfo(res);
 		o->error = "dns";
 		return -1;
 	}
