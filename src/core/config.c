@@ -36,6 +36,8 @@ enum cfg_key {
 	K_WEBHOOK_ALLOW,
 	K_WEBHOOK_RETRY,
 	K_WEBHOOK_ATTEMPTS,
+	K_WEBHOOK_TIMEOUT,
+	K_WEBHOOK_SENDERS,
 	K_EVENTS_PUBLISH,
 	K_EVENTS_KEY_FILE,
 	K_DB_HOST,
@@ -77,6 +79,8 @@ static const struct {
     [K_WEBHOOK_ALLOW] = {"SEALDROP_WEBHOOK_ALLOW", "--webhook-allow"},
     [K_WEBHOOK_RETRY] = {"SEALDROP_WEBHOOK_RETRY", "--webhook-retry"},
     [K_WEBHOOK_ATTEMPTS] = {"SEALDROP_WEBHOOK_ATTEMPTS", "--webhook-attempts"},
+    [K_WEBHOOK_TIMEOUT] = {"SEALDROP_WEBHOOK_TIMEOUT", "--webhook-timeout"},
+    [K_WEBHOOK_SENDERS] = {"SEALDROP_WEBHOOK_SENDERS", "--webhook-senders"},
     [K_EVENTS_PUBLISH] = {"SEALDROP_EVENTS_PUBLISH", "--events-publish"},
     [K_EVENTS_KEY_FILE] = {"SEALDROP_EVENTS_KEY_FILE", "--events-key-file"},
     [K_DB_HOST] = {"DB_HOST", NULL},
@@ -132,6 +136,8 @@ const char *sd_config_usage(void)
 	       "                                loopback or private (default: none)\n"
 	       "  --webhook-retry SECONDS       first retry of a failed ping; doubles (5)\n"
 	       "  --webhook-attempts N          tries before a webhook is marked failing (8)\n"
+	       "  --webhook-timeout SECONDS     one ping's whole request, at most 60 (10)\n"
+	       "  --webhook-senders N           webhook sender threads per process, 1..32 (4)\n"
 	       "  --events-publish unix:PATH|http://HOST:PORT\n"
 	       "                                nginx's nchan publisher: live events "
 	       "(docs/API.md)\n"
@@ -354,6 +360,7 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	cfg->webhook.retry_base = 5;
 	cfg->webhook.attempts = 8;
 	cfg->webhook.timeout = 10;
+	cfg->webhook.senders = 4;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -523,7 +530,11 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	    get_num(&src, K_WEBHOOK_INTERVAL, 1, 86400, &cfg->limits.webhook_interval, err,
 	            errlen) != 0 ||
 	    get_num(&src, K_WEBHOOK_RETRY, 1, 3600, &cfg->webhook.retry_base, err, errlen) != 0 ||
-	    get_num(&src, K_WEBHOOK_ATTEMPTS, 1, 100, &cfg->webhook.attempts, err, errlen) != 0)
+	    get_num(&src, K_WEBHOOK_ATTEMPTS, 1, 100, &cfg->webhook.attempts, err, errlen) != 0 ||
+	    get_num(&src, K_WEBHOOK_TIMEOUT, 1, SD_WEBHOOK_TIMEOUT_MAX, &cfg->webhook.timeout, err,
+	            errlen) != 0 ||
+	    get_num(&src, K_WEBHOOK_SENDERS, 1, SD_WEBHOOK_SENDERS_MAX, &cfg->webhook.senders, err,
+	            errlen) != 0)
 		goto out;
 	if (cfg->backup[0] != '\0' && cfg->migrate_only) {
 		snprintf(err, errlen, "--backup and --migrate are separate runs");

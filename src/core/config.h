@@ -30,12 +30,16 @@ struct sd_limits {
 	int64_t webhook_interval;      /* seconds: at most one webhook ping per inbox per this */
 };
 
-/* The webhook sender (server/webhooks.c). */
+/* The webhook sender (server/webhooks.c). The claim lease there outlasts
+ * the longest request plus a slow lookup. */
+#define SD_WEBHOOK_TIMEOUT_MAX 60
+#define SD_WEBHOOK_SENDERS_MAX 32
 struct sd_webhook_config {
 	char allow[1024];   /* IPs/CIDRs a ping may reach although private (comma list) */
 	int64_t retry_base; /* seconds before the first retry; doubles each time */
 	int64_t attempts;   /* tries before the webhook is marked failing */
 	int64_t timeout;    /* seconds a whole request may take */
+	int64_t senders;    /* sender threads per process: a slow receiver holds only one */
 };
 
 struct sd_config {

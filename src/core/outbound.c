@@ -28,13 +28,14 @@ static const struct {
         {"240.0.0.0", 4},    /* reserved, broadcast */
 },
   refused_v6[] = {
-      {"::", 96},         /* unspecified, loopback, IPv4-compatible */
-      {"64:ff9b::", 96},  /* NAT64: an IPv4 address in disguise */
-      {"fc00::", 7},      /* unique local */
-      {"fe80::", 10},     /* link-local */
-      {"fec0::", 10},     /* site-local (deprecated) */
-      {"ff00::", 8},      /* multicast */
-      {"2001:db8::", 32}, /* documentation */
+      {"::", 96},          /* unspecified, loopback, IPv4-compatible */
+      {"64:ff9b:1::", 48}, /* local-use NAT64: the network's own translator */
+      {"2001::", 32},      /* Teredo: tunnels to an IPv4 address */
+      {"fc00::", 7},       /* unique local */
+      {"fe80::", 10},      /* link-local */
+      {"fec0::", 10},      /* site-local (deprecated) */
+      {"ff00::", 8},       /* multicast */
+      {"2001:db8::", 32},  /* documentation */
 };
 
 static int prefix_match(const unsigned char *a, const unsigned char *net, int bits)
@@ -75,10 +76,24 @@ static int addr_bytes(const struct sockaddr *sa, int *family, unsigned char *out
 	return -1;
 }
 
+/* IPv6 prefixes that carry an IPv4 address a ping would end up at: judged
+ * as that address. */
+static const struct {
+	unsigned char prefix[12];
+	int bits, at; /* the IPv4 address's first byte */
+} embeds_v4[] = {
+    {{0x20, 0x02}, 16, 2},              /* 6to4 2002::/16 */
+    {{0x00, 0x64, 0xff, 0x9b}, 96, 12}, /* NAT64 64:ff9b::/96 */
+};
+
 static int refused(int family, const unsigned char *a)
 {
 	unsigned char net[16];
 
+	if (family == AF_INET6)
+		for (size_t i = 0; i < SD_ARRAY_LEN(embeds_v4); i++)
+			if (prefix_match(a, embeds_v4[i].prefix, embeds_v4[i].bits))
+				return refused(AF_INET, a + embeds_v4[i].at);
 	if (family == AF_INET) {
 		for (size_t i = 0; i < SD_ARRAY_LEN(refused_v4); i++)
 			if (inet_pton(AF_INET, refused_v4[i].net, net) == 1 &&
@@ -199,6 +214,33 @@ static int host_char(int ch)
 	return isalnum(ch) || ch == '.' || ch == '-';
 }
 
+/* WHATWG's "ends in a number": the last label (a trailing dot aside) is
+ * all digits or 0x-hex. Resolvers and curl read such a host as an IPv4
+ * address in a shorthand (127.1, 2130706433, 0x7f.1), which is refused
+ * rather than judged: only the dotted quad is an address here. */
+static int ends_in_number(const char *host)
+{
+	size_t n = strlen(host), start;
+
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	start = n;
+	while (start > 0 && host[start - 1] != '.')
+		start--;
+	if (start == n)
+		return 0;
+	if (n - start >= 2 && host[start] == '0' && (host[start + 1] | 0x20) == 'x') {
+		for (size_t i = start + 2; i < n; i++)
+			if (!isxdigit((unsigned char)host[i]))
+				return 0;
+		return 1;
+	}
+	for (size_t i = start; i < n; i++)
+		if (!isdigit((unsigned char)host[i]))
+			return 0;
+	return 1;
+}
+
 int sd_url_split(const char *url, struct sd_url *out, const char **why)
 {
 	size_t len = strlen(url), hl;
@@ -253,8 +295,13 @@ int sd_url_split(const char *url, struct sd_url *out, const char **why)
 	if (out->host_is_ip ? (inet_pton(AF_INET6, out->host, v6) != 1)
 	                    : (out->host[0] == '.' || out->host[0] == '-'))
 		return -1;
-	if (!out->host_is_ip && ip_parse(out->host, &ss) == 0)
+	if (!out->host_is_ip && ip_parse(out->host, &ss) == 0) {
 		out->host_is_ip = 1;
+	} else if (!out->host_is_ip && ends_in_number(out->host)) {
+		*why = "url's host must be a name or a dotted-quad IPv4 address (a host "
+		       "ending in a number is read as an address)";
+		return -1;
+	}
 	if (colon != NULL) {
 		long port = 0;
 		const char *d = colon + 1;

@@ -1,6 +1,7 @@
-/* The webhook sender thread. Like the purger it has its own store
+/* The webhook sender threads. Like the purger each has its own store
  * connection, opened on first use and reopened after a failure. Each round
- * it claims due pings one by one and sends each:
+ * a thread claims due pings one by one (first tries ahead of retries) and
+ * sends each:
  *   1. resolve the host itself and refuse the ping if ANY address is one a
  *      ping may not reach (core/outbound.h): a name that resolves to a
  *      private address is as refused as the address;
@@ -11,7 +12,8 @@
  *      and https only, TLS verified, no proxy, the reply capped.
  * A 2xx is delivered; anything else is tried again later with exponential
  * backoff and jitter, until the attempts run out and the webhook is marked
- * failing. A refused address is not worth retrying: failing at once. */
+ * failing. A refused address is not worth retrying: failing at once. While
+ * failing, each new ping gets one try (a delivery clears the state). */
 #include "server/webhooks.h"
 
 #include <arpa/inet.h>
@@ -28,8 +30,13 @@
 #include "core/metrics.h"
 #include "store/store.h"
 
-#define POLL_SECONDS        1  /* a look at the outbox at least this often */
-#define CLAIM_LEASE_SECONDS 60 /* longer than any one request may take */
+#define POLL_SECONDS        1 /* a look at the outbox at least this often */
+/* Longer than any one ping may take: a lookup (a slower one is not
+ * followed by a request) plus the request (at most SD_WEBHOOK_TIMEOUT_MAX),
+ * with room to spare. An expired claim lets another sender send the ping
+ * again: delivery is at least once. */
+#define LOOKUP_MAX_SECONDS  60
+#define CLAIM_LEASE_SECONDS 180
 #define CONNECT_TIMEOUT_MS  3000L
 #define REPLY_MAX           4096 /* bytes of a reply read; more aborts it */
 #define RETRY_MAX_SECONDS   3600
@@ -96,13 +103,24 @@ static int resolve_checked(const struct webhook_sender *s, const struct sd_url *
                            size_t cap, struct outcome *o)
 {
 	struct addrinfo hints, *res = NULL;
+	struct timespec t0, t1;
 	int n = 0, w;
 	size_t at;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (getaddrinfo(u->host, NULL, &hints, &res) != 0 || res == NULL) {
+		o->error = "dns";
+		return -1;
+	}
+	/* getaddrinfo has no time bound of its own (the resolver's timeouts
+	 * and attempts decide): a lookup that ate into the claim's lease is
+	 * not followed by a request another sender might make too. */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (t1.tv_sec - t0.tv_sec > LOOKUP_MAX_SECONDS) {
+		freeaddrinfo(res);
 		o->error = "dns";
 		return -1;
 	}
@@ -270,7 +288,9 @@ static int send_round(struct webhook_sender *s, struct sd_store *st)
 			sd_metrics_webhook(SD_WEBHOOK_DELIVERED);
 			e = store_webhook_delivered(st, &job, now, s->cfg->limits.webhook_interval);
 		} else {
-			if (!o.final && job.attempts + 1 < s->cfg->webhook.attempts)
+			/* A webhook already failing gets one try per ping, not a
+			 * full round for every new message. */
+			if (!o.final && !job.failing && job.attempts + 1 < s->cfg->webhook.attempts)
 				next = retry_at(s, job.attempts + 1, now);
 			sd_metrics_webhook(next        ? SD_WEBHOOK_RETRY
 			                   : o.refused ? SD_WEBHOOK_REFUSED
@@ -294,8 +314,8 @@ static void *sender_run(void *arg)
 	pthread_mutex_lock(&s->mu);
 	while (!*s->stop) {
 		struct timespec until;
+		unsigned long seen = s->kicks;
 
-		s->kicked = 0;
 		pthread_mutex_unlock(&s->mu);
 		if (st == NULL && store_open(s->cfg->db, s->cfg, &st, err, sizeof err) != SD_OK)
 			st = NULL;
@@ -306,7 +326,7 @@ static void *sender_run(void *arg)
 		pthread_mutex_lock(&s->mu);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += POLL_SECONDS;
-		while (!*s->stop && !s->kicked &&
+		while (!*s->stop && s->kicks == seen &&
 		       pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
 			;
 	}
@@ -315,15 +335,16 @@ static void *sender_run(void *arg)
 	return NULL;
 }
 
-/* A message was stored (on a worker, after the commit): look now. */
+/* A message was stored (on a worker, after the commit): look now. Every
+ * thread wakes; those that find nothing to claim go back to waiting. */
 static void kick(void *arg, const char *link_token, int64_t msg_id)
 {
 	struct webhook_sender *s = arg;
 
 	(void)link_token, (void)msg_id;
 	pthread_mutex_lock(&s->mu);
-	s->kicked = 1;
-	pthread_cond_signal(&s->cv);
+	s->kicks++;
+	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -332,7 +353,8 @@ int webhook_sender_start(struct webhook_sender *s, const struct sd_config *cfg,
 {
 	s->cfg = cfg;
 	s->stop = stop;
-	s->kicked = 0;
+	s->kicks = 0;
+	s->threads = 0;
 	if (sd_allow_parse(cfg->webhook.allow, &s->allow) != 0)
 		return -1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -341,20 +363,30 @@ int webhook_sender_start(struct webhook_sender *s, const struct sd_config *cfg,
 	pthread_cond_init(&s->cv, NULL);
 	if (sd_events_on_stored(kick, s) != 0)
 		return -1;
-	return pthread_create(&s->tid, NULL, sender_run, s) == 0 ? 0 : -1;
+	while (s->threads < cfg->webhook.senders && s->threads < SD_WEBHOOK_SENDERS_MAX) {
+		if (pthread_create(&s->tid[s->threads], NULL, sender_run, s) != 0) {
+			webhook_sender_stop(s);
+			webhook_sender_join(s);
+			return -1;
+		}
+		s->threads++;
+	}
+	return 0;
 }
 
 void webhook_sender_stop(struct webhook_sender *s)
 {
 	pthread_mutex_lock(&s->mu);
 	*s->stop = 1;
-	pthread_cond_signal(&s->cv);
+	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 }
 
 void webhook_sender_join(struct webhook_sender *s)
 {
-	pthread_join(s->tid, NULL);
+	for (int i = 0; i < s->threads; i++)
+		pthread_join(s->tid[i], NULL);
+	s->threads = 0;
 	curl_global_cleanup();
 }
 

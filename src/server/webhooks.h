@@ -1,6 +1,8 @@
-/* The webhook sender: one thread per process that claims due pings from
- * the outbox (store/webhooks.c) and POSTs them, content-free, with libcurl,
- * to addresses the outbound rules allow (core/outbound.h). */
+/* The webhook sender: a few threads per process (SEALDROP_WEBHOOK_SENDERS)
+ * that claim due pings from the outbox (store/webhooks.c) and POST them,
+ * content-free, with libcurl, to addresses the outbound rules allow
+ * (core/outbound.h). Several, so that a slow receiver holds up one thread,
+ * not every inbox's pings; the claim keeps two threads off one ping. */
 #ifndef SD_SERVER_WEBHOOKS_H
 #define SD_SERVER_WEBHOOKS_H
 
@@ -14,23 +16,25 @@ struct webhook_sender {
 	const struct sd_config *cfg;
 	volatile sig_atomic_t *stop; /* shared with the workers */
 	struct sd_allow allow;
-	pthread_mutex_t mu; /* guards kicked and the wait on cv */
+	pthread_mutex_t mu; /* guards kicks and the wait on cv */
 	pthread_cond_t cv;
-	int kicked; /* a message was stored since the last look */
-	pthread_t tid;
+	unsigned long kicks; /* messages stored so far: a change means look now */
+	int threads;         /* started */
+	pthread_t tid[SD_WEBHOOK_SENDERS_MAX];
 };
 
-/* Start the thread, and have every stored message wake it. Call before the
- * workers start (the stored-message listener is registered here). Returns
- * 0, or -1 (the allow-list is garbage, or no thread). */
+/* Start the threads, and have every stored message wake them. Call before
+ * the workers start (the stored-message listener is registered here).
+ * Returns 0, or -1 (the allow-list is garbage, or not every thread
+ * started: those that did are stopped again). */
 int webhook_sender_start(struct webhook_sender *s, const struct sd_config *cfg,
                          volatile sig_atomic_t *stop);
 
-/* Set *stop and wake the thread; a request in flight is abandoned (its
+/* Set *stop and wake the threads; a request in flight is abandoned (its
  * claim expires and the ping is sent again later). */
 void webhook_sender_stop(struct webhook_sender *s);
 
-/* Wait for the thread to finish (after webhook_sender_stop). */
+/* Wait for the threads to finish (after webhook_sender_stop). */
 void webhook_sender_join(struct webhook_sender *s);
 
 /* --send-webhooks: send every ping due now in this process, without a

@@ -69,10 +69,10 @@
 	                "LEFT JOIN webhook_outbox o ON o.link_token = w.link_token "             \
 	                "WHERE w.link_token = ?",                                                \
 	[SQ_HOOK_DUE] = "SELECT link_token FROM webhook_outbox WHERE due_at <= ? "               \
-	                "AND claim_until <= ? ORDER BY due_at LIMIT ?",                          \
+	                "AND claim_until <= ? ORDER BY attempts, due_at LIMIT ?",                \
 	[SQ_HOOK_CLAIM] = "UPDATE webhook_outbox SET claim_token = ?, claim_until = ?, "         \
 	                  "dirty = 0 WHERE link_token = ? AND due_at <= ? AND claim_until <= ?", \
-	[SQ_HOOK_TARGET] = "SELECT w.url, w.kind, o.attempts FROM webhook_outbox o "             \
+	[SQ_HOOK_TARGET] = "SELECT w.url, w.kind, o.attempts, w.state FROM webhook_outbox o "    \
 	                   "JOIN webhooks w ON w.link_token = o.link_token "                     \
 	                   "WHERE o.link_token = ? AND o.claim_token = ?",                       \
 	[SQ_HOOK_DONE] = "DELETE FROM webhook_outbox WHERE link_token = ? AND claim_token = ? "  \

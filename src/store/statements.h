@@ -113,9 +113,10 @@ enum sd_stmt {
 	SQ_HOOK_ENQUEUE,       /* interval, now, now, link: a pending ping due at
 	                          max(last_sent_at + interval, now) when the inbox has a webhook;
 	                          one already pending is only marked dirty */
-	SQ_HOOK_DUE,           /* now, now, limit -> link_token (due and not claimed) */
+	SQ_HOOK_DUE,           /* now, now, limit -> link_token (due and not claimed),
+	                          first tries ahead of retries */
 	SQ_HOOK_CLAIM,         /* claim, claim_until, link, now, now (1 change: claimed) */
-	SQ_HOOK_TARGET,        /* link, claim -> url, kind, attempts */
+	SQ_HOOK_TARGET,        /* link, claim -> url, kind, attempts, state */
 	SQ_HOOK_DONE,          /* link, claim: the claimed ping, unless dirty */
 	SQ_HOOK_REQUEUE,       /* due_at, link, claim: a dirty ping pending again, attempts 0 */
 	SQ_HOOK_RETRY,         /* due_at, link, claim: one more attempt made, claim released */

@@ -331,6 +331,7 @@ struct sd_webhook_job {
 	char url[SD_WEBHOOK_URL_MAX + 1];
 	char kind[16];
 	int64_t attempts; /* failed tries before this one */
+	int failing;      /* the webhook is marked failing: one try, no retries */
 };
 
 /* Set (or replace) the inbox's webhook: state ok, any pending ping of the

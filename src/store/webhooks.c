@@ -143,6 +143,7 @@ static int target_row(void *p, const struct sd_row *r)
 	row_copy(r, 0, job->url, sizeof job->url);
 	row_copy(r, 1, job->kind, sizeof job->kind);
 	job->attempts = sd_row_i64(r, 2);
+	job->failing = r->v[3] != NULL && strcmp(r->v[3], "failing") == 0;
 	return 1;
 }
 

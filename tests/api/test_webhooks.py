@@ -7,6 +7,7 @@ address rules (docs/SECURITY.md, "Webhooks")."""
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -180,6 +181,14 @@ def test_attempts_run_out_then_failing_then_recovers(owner, receiver):
     assert pauses[-1] > pauses[0], pauses
     time.sleep(2)
     assert len(receiver.got()) == ATTEMPTS  # given up: no more tries
+    # While failing, a new message's ping gets one try, not a new round.
+    sent(owner)
+    stack.wait_until(lambda: len(receiver.got()) > ATTEMPTS, timeout=10 + INTERVAL,
+                     what="the failing webhook's one try")
+    stack.wait_until(lambda: not status(owner)["pending"], timeout=5, what="the ping dropped")
+    time.sleep(3)  # retries would be 1, 2 s apart
+    assert len(receiver.got()) == ATTEMPTS + 1
+    assert status(owner)["state"] == "failing"
     # A later delivery clears the state.
     receiver.default = 204
     sent(owner)
@@ -201,7 +210,7 @@ def test_redirects_are_not_followed(owner, receiver):
 def test_killed_during_retries_delivers_after_restart(receiver):
     """SIGKILL while a ping waits for its next try (retries 3 s apart, so the
     kill lands between tries, not during one: a claim held by a killed
-    process is taken again only after its 60 s lease, as the store contract
+    process is taken again only after its 180 s lease, as the store contract
     tests show); the restarted sealdropd delivers it."""
     env = {"SEALDROP_WEBHOOK_ALLOW": "127.0.0.1", "SEALDROP_WEBHOOK_RETRY": "3"}
     with stack.Stack(threads=2, own_sqlite=True, env=env) as s:
@@ -235,6 +244,22 @@ def test_killed_during_retries_delivers_after_restart(receiver):
 def test_private_addresses_refused_at_registration(owner, url):
     r = hook(owner, bound(owner, "webhook"), action="set", url=url)
     err(r, 400, "webhook_address_refused")
+    assert status(owner) is None
+
+
+@pytest.mark.parametrize("url,code", [
+    ("https://2130706433/", "invalid_url"),  # 127.0.0.1 as one number
+    ("https://0x7f.1/", "invalid_url"),
+    ("https://127.1/", "invalid_url"),
+    ("https://127.0.0.1./", "invalid_url"),
+    ("https://[2002:7f00:1::1]/", "webhook_address_refused"),  # 6to4 of 127.0.0.1
+    ("https://[64:ff9b::a9fe:a9fe]/", "webhook_address_refused"),  # NAT64 of 169.254.169.254
+    ("https://[2001:0:4136:e378::1]/", "webhook_address_refused"),  # Teredo
+])
+def test_address_shorthands_refused_at_registration(owner, url, code):
+    """Forms that name a private IPv4 address in disguise (the allow-list
+    admits 127.0.0.1 itself on this stack, not these)."""
+    err(hook(owner, bound(owner, "webhook"), action="set", url=url), 400, code)
     assert status(owner) is None
 
 
@@ -380,3 +405,33 @@ def test_sigterm_abandons_a_ping_in_flight(receiver):
         t0 = time.monotonic()
         assert s.stop_daemon() == 0
         assert time.monotonic() - t0 < 5
+
+
+def test_tarpits_do_not_hold_up_other_inboxes(receiver):
+    """Receivers that accept the connection and never answer (the kernel
+    completes the handshake for a socket nobody accepts from) each hold one
+    sender thread for the whole request timeout; with more threads than
+    tarpits, another inbox's ping still goes out at once."""
+    tarpit = socket.socket()
+    tarpit.bind(("127.0.0.1", 0))
+    tarpit.listen(16)
+    env = {"SEALDROP_WEBHOOK_ALLOW": "127.0.0.1", "SEALDROP_WEBHOOK_SENDERS": "4",
+           "SEALDROP_WEBHOOK_TIMEOUT": "20", "SEALDROP_WEBHOOK_RETRY": "1"}
+    try:
+        with stack.Stack(threads=2, own_sqlite=True, env=env) as s:
+            slow = [Recipient(s.url) for _ in range(3)]
+            for rc in slow:
+                set_hook(rc, "http://127.0.0.1:%d/hook" % tarpit.getsockname()[1])
+                sent(rc)
+            time.sleep(1.5)  # every tarpit ping in flight, none answered
+            assert all(status(rc)["pending"] and status(rc)["attempts"] == 0 for rc in slow)
+            good = Recipient(s.url)
+            set_hook(good, receiver.url())
+            t0 = time.monotonic()
+            sent(good)
+            stack.wait_until(lambda: receiver.got(200), timeout=5, what="the good ping")
+            assert time.monotonic() - t0 < 5
+            assert all(status(rc)["attempts"] == 0 for rc in slow)  # still stuck
+            assert s.stop_daemon() == 0  # and shutdown abandons them
+    finally:
+        tarpit.close()

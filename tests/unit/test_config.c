@@ -40,6 +40,8 @@ static int setup(void **state)
 	unsetenv("SEALDROP_WEBHOOK_RETRY");
 	unsetenv("SEALDROP_WEBHOOK_ATTEMPTS");
 	unsetenv("SEALDROP_WEBHOOK_ALLOW");
+	unsetenv("SEALDROP_WEBHOOK_TIMEOUT");
+	unsetenv("SEALDROP_WEBHOOK_SENDERS");
 	return 0;
 }
 
@@ -340,11 +342,16 @@ static void webhook_options(void **state)
 	assert_int_equal(cfg.limits.webhook_interval, 60);
 	assert_int_equal(cfg.webhook.retry_base, 5);
 	assert_int_equal(cfg.webhook.attempts, 8);
+	assert_int_equal(cfg.webhook.timeout, 10);
+	assert_int_equal(cfg.webhook.senders, 4);
 	assert_string_equal(cfg.webhook.allow, "");
 	assert_false(cfg.send_webhooks);
 	write_env("SEALDROP_WEBHOOK_INTERVAL=1\nSEALDROP_WEBHOOK_RETRY=2\n"
-	          "SEALDROP_WEBHOOK_ATTEMPTS=3\nSEALDROP_WEBHOOK_ALLOW=127.0.0.1, ::1\n");
+	          "SEALDROP_WEBHOOK_ATTEMPTS=3\nSEALDROP_WEBHOOK_ALLOW=127.0.0.1, ::1\n"
+	          "SEALDROP_WEBHOOK_TIMEOUT=60\nSEALDROP_WEBHOOK_SENDERS=32\n");
 	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_int_equal(cfg.webhook.timeout, 60);
+	assert_int_equal(cfg.webhook.senders, 32);
 	assert_int_equal(cfg.limits.webhook_interval, 1);
 	assert_int_equal(cfg.webhook.retry_base, 2);
 	assert_int_equal(cfg.webhook.attempts, 3);
@@ -360,6 +367,15 @@ static void webhook_options(void **state)
 	write_env("SEALDROP_WEBHOOK_INTERVAL=0\n");
 	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), -1);
 	assert_non_null(strstr(err, "SEALDROP_WEBHOOK_INTERVAL"));
+	/* The claim lease (server/webhooks.c) counts on these bounds. */
+	write_env("SEALDROP_WEBHOOK_TIMEOUT=61\n");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), -1);
+	assert_non_null(strstr(err, "SEALDROP_WEBHOOK_TIMEOUT"));
+	write_env("SEALDROP_WEBHOOK_SENDERS=0\n");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), -1);
+	assert_non_null(strstr(err, "SEALDROP_WEBHOOK_SENDERS"));
+	write_env("SEALDROP_WEBHOOK_SENDERS=33\n");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), -1);
 }
 
 int main(void)

@@ -35,6 +35,13 @@ static void private_and_special_addresses_refused(void **state)
 	    "::ffff:10.1.2.3",
 	    "::ffff:169.254.169.254",
 	    "64:ff9b::a00:1",
+	    "64:ff9b::127.0.0.1", /* NAT64 of loopback */
+	    "64:ff9b::169.254.169.254",
+	    "64:ff9b:1::808:808",  /* local-use NAT64: refused whatever it embeds */
+	    "2002:7f00:1::1",      /* 6to4 of 127.0.0.1 */
+	    "2002:a9fe:a9fe::",    /* 6to4 of 169.254.169.254 */
+	    "2002:c0a8:101::1",    /* 6to4 of 192.168.1.1 */
+	    "2001:0:4136:e378::1", /* Teredo */
 	    "::127.0.0.1",
 	};
 
@@ -47,9 +54,12 @@ static void private_and_special_addresses_refused(void **state)
 
 static void public_addresses_allowed(void **state)
 {
-	static const char *const ok[] = {"93.184.216.34", "172.32.0.1",      "100.128.0.1",
-	                                 "1.1.1.1",       "2606:4700::1111", "::ffff:93.184.216.34",
-	                                 "11.0.0.1",      "169.255.0.1"};
+	static const char *const ok[] = {
+	    "93.184.216.34",    "172.32.0.1",           "100.128.0.1", "1.1.1.1",
+	    "2606:4700::1111",  "::ffff:93.184.216.34", "11.0.0.1",    "169.255.0.1",
+	    "64:ff9b::8.8.8.8", /* NAT64 of a public address */
+	    "2002:808:808::1",  /* 6to4 of a public address */
+	    "2001:4860::8888"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -97,6 +107,10 @@ static void urls_split(void **state)
 	assert_string_equal(u.host, "hooks.example.org");
 	assert_int_equal(u.port, 443);
 	assert_false(u.host_is_ip);
+	/* Digits in a name are fine where the last label is no number. */
+	assert_int_equal(sd_url_split("https://123.example/", &u, &why), 0);
+	assert_int_equal(sd_url_split("https://0x7f.example.org./", &u, &why), 0);
+	assert_false(u.host_is_ip);
 	assert_int_equal(sd_url_split("http://127.0.0.1:8080", &u, &why), 0);
 	assert_false(u.https);
 	assert_int_equal(u.port, 8080);
@@ -131,6 +145,15 @@ static void bad_urls_refused(void **state)
 	    "https://exa_mple.org/",
 	    "https://-example.org/",
 	    "https://example.org/caf\xc3\xa9",
+	    /* IPv4 shorthands: a host ending in a number that is no dotted quad */
+	    "https://2130706433/",
+	    "https://0x7f.1/",
+	    "https://0x7f000001/",
+	    "https://127.1/",
+	    "https://127.0.0.1./",
+	    "https://017700000001/",
+	    "https://1.2.3.4.5/",
+	    "https://example.0x/",
 	};
 	struct sd_url u;
 	const char *why;

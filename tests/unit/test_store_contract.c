@@ -1520,6 +1520,7 @@ static void webhook_failures_retry_then_mark_failing(void **state)
 	assert_int_equal(claim_of(f, &c, "f2", NOW + 4, &job), SD_ENOTFOUND);
 	assert_int_equal(claim_of(f, &c, "f3", NOW + 5, &job), SD_OK);
 	assert_int_equal(job.attempts, 1);
+	assert_false(job.failing);
 
 	/* A claim outlives its lease: another sender takes the ping, and the
 	 * first one's late outcome changes nothing. */
@@ -1542,6 +1543,8 @@ static void webhook_failures_retry_then_mark_failing(void **state)
 	/* A later delivery makes it ok again; so does setting the URL anew. */
 	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW + 50, &id), SD_OK);
 	assert_int_equal(claim_of(f, &c, "f6", NOW + 50, &job), SD_OK);
+	assert_true(job.failing); /* the sender gives it one try, no round of retries */
+	assert_int_equal(job.attempts, 0);
 	assert_int_equal(store_webhook_delivered(f->st, &job, NOW + 50, 60), SD_OK);
 	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
 	assert_false(w.failing);
@@ -1555,6 +1558,35 @@ static void webhook_failures_retry_then_mark_failing(void **state)
 	assert_int_equal(store_client_delete(f->st, c.link_token), SD_OK);
 	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_ENOTFOUND);
 	assert_int_equal(store_webhook_claim(f->st, "f7", NOW + 100000, 30, &job), SD_ENOTFOUND);
+}
+
+/* A ping's first try goes ahead of another's retry due earlier: a receiver
+ * that keeps failing does not make every other inbox wait behind it. */
+static void webhook_first_tries_go_first(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_limits lim = f->cfg.limits;
+	struct sd_client a, b;
+	struct sd_webhook_job job;
+	int64_t id;
+
+	lim.inbox_max_messages = 1000;
+	lim.inbox_max_bytes = 100000;
+	new_client(f, &a);
+	new_client(f, &b);
+	assert_int_equal(
+	    store_webhook_set(f->st, a.link_token, "https://a.example/", "generic", NOW), SD_OK);
+	assert_int_equal(
+	    store_webhook_set(f->st, b.link_token, "https://b.example/", "generic", NOW), SD_OK);
+	assert_int_equal(msg_put(f->st, a.link_token, "QUJD", NULL, 3, &lim, NOW, &id), SD_OK);
+	assert_int_equal(claim_of(f, &a, "o1", NOW, &job), SD_OK);
+	assert_int_equal(store_webhook_failed(f->st, &job, "timeout", NOW, NOW + 1), SD_OK);
+	assert_int_equal(msg_put(f->st, b.link_token, "QUJD", NULL, 3, &lim, NOW + 2, &id), SD_OK);
+	/* Both due at NOW + 2; a's since NOW + 1. */
+	assert_int_equal(claim_of(f, &b, "o2", NOW + 2, &job), SD_OK);
+	assert_int_equal(job.attempts, 0);
+	assert_int_equal(claim_of(f, &a, "o3", NOW + 2, &job), SD_OK);
+	assert_int_equal(job.attempts, 1);
 }
 
 struct claimer {
@@ -1649,6 +1681,7 @@ static void concurrent_claimers_one_wins(void **state)
 		    cmocka_unit_test(receipts_expire_and_go_with_their_inbox),                  \
 		    cmocka_unit_test(webhook_pings_coalesce_per_interval),                      \
 		    cmocka_unit_test(webhook_failures_retry_then_mark_failing),                 \
+		    cmocka_unit_test(webhook_first_tries_go_first),                             \
 		    cmocka_unit_test(concurrent_claimers_one_wins),                             \
 	}
 
