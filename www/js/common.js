@@ -217,6 +217,37 @@ SD.say = (el, text, kind) => {
   el.hidden = !text;
 };
 
+/* Draw text as a QR code on a canvas (npm qrcode-generator, loaded as
+ * /vendor/qrcode.js by the pages that show one). */
+SD.drawQr = (canvas, text) => {
+  const qr = qrcode(0, 'M');
+  qr.addData(text);
+  qr.make();
+  const n = qr.getModuleCount(), quiet = 4;
+  const scale = Math.max(2, Math.floor(264 / (n + 2 * quiet)));
+  canvas.width = canvas.height = (n + 2 * quiet) * scale;
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, canvas.width, canvas.height);
+  g.fillStyle = '#000';
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      if (qr.isDark(r, c)) g.fillRect((c + quiet) * scale, (r + quiet) * scale, scale, scale);
+    }
+  }
+};
+
+/* Copy the value of a read-only input, or select it for the user to copy. */
+SD.copyField = async (input, status, what) => {
+  try {
+    await navigator.clipboard.writeText(input.value);
+    SD.say(status, what + ' copied.', 'ok');
+  } catch (e) {
+    input.select();
+    SD.say(status, 'Select the ' + what.toLowerCase() + ' and copy it.', 'info');
+  }
+};
+
 /* Offer a JSON document as a file download. */
 SD.download = (name, doc) => {
   const blob = new Blob([JSON.stringify(doc, null, 2) + '\n'], {type: 'application/json'});
