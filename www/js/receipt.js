@@ -10,6 +10,9 @@
 'use strict';
 
 (async () => {
+  /* Another receipt pasted into this tab changes only the fragment: start
+   * over with it. */
+  window.addEventListener('hashchange', () => location.reload());
   await SD.ready;
   const $ = (id) => document.getElementById(id);
   const status = $('status');
