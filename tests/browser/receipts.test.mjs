@@ -332,3 +332,39 @@ test('a receipt link without a valid secret, or one the server does not know', a
   assert.deepEqual(page.problems.filter((p) => !/404/.test(p)), []);
   await ctx.close();
 });
+
+test('an envelope inbox shows plain text from older clients, refuses a broken envelope', async () => {
+  const a = await lib.newPage(browser);
+  const link = await createInbox(a.page, 'Frank', false);
+  const token = tokenOf(link), inboxKey = unb64url(link.split('#')[1]);
+  const envelope = (text, flags, tail) => {
+    const body = sodium.from_string(text);
+    const plain = new Uint8Array(1024 - 48);
+    plain.set([1, flags, body.length >> 8, body.length & 0xff]);
+    plain.set(body, 4);
+    if (tail) plain[plain.length - 1] = tail;
+    return plain;
+  };
+  const drops = [
+    sodium.from_string('from a client that knows no envelope'), // PyCrypt's
+    envelope('padding that is not zero', 0, 7),
+    envelope('an envelope without a reply key', 0, 0),
+  ];
+  for (const plain of drops) {
+    const r = await api('/send', { link_token: token,
+                                   encrypted_message: b64(sodium.crypto_box_seal(plain, inboxKey)) });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+  }
+  await lib.unlock(a.page, url);
+  const items = a.page.locator('ol.messages > li');
+  await items.nth(2).waitFor();
+  assert.deepEqual(await items.locator('.text').allTextContents(), [
+    'an envelope without a reply key',
+    '(this message could not be decrypted)',
+    'from a client that knows no envelope',
+  ]);
+  // No receipt, no thread: nothing to reply to.
+  assert.equal(await a.page.getByRole('button', { name: 'Reply' }).count(), 0);
+  assert.deepEqual(a.page.problems, []);
+  await a.ctx.close();
+});
