@@ -20,7 +20,8 @@ SD.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /* A rate limit (429) is waited out and the request sent again, at most
  * this many times in a row and never for longer than this per wait; a full
- * inbox is a 429 that waiting does not end. */
+ * inbox and a receipt's reply limit are 429s that waiting does not end. */
+SD.LIMITS_NOT_WAITED = ['inbox_full', 'reply_limit'];
 SD.RETRIES = 5;
 SD.RETRY_WAIT_MAX = 30;
 
@@ -42,7 +43,7 @@ SD.api = async (path, body, headers) => {
     try { json = await r.json(); } catch (e) { json = null; }
     const code = json && json.code;
     const wait = Number.parseInt(r.headers.get('Retry-After') || '1', 10);
-    if (r.status !== 429 || code === 'inbox_full' || attempt >= SD.RETRIES ||
+    if (r.status !== 429 || SD.LIMITS_NOT_WAITED.includes(code) || attempt >= SD.RETRIES ||
         !(wait >= 0 && wait <= SD.RETRY_WAIT_MAX)) {
       return {status: r.status, json};
     }
