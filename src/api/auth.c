@@ -33,7 +33,8 @@ const char *const auth_purpose_names[AUTH__PURPOSES + 1] = {
     [AUTH_FETCH] = "fetch",           [AUTH_ACK] = "ack",
     [AUTH_DELETE] = "delete",         [AUTH_ROTATE_TOKEN] = "rotate_token",
     [AUTH_UNREGISTER] = "unregister", [AUTH_REQUEST_PERMISSION] = "request_permission",
-    [AUTH_REQUESTS] = "requests",     [AUTH__PURPOSES] = NULL,
+    [AUTH_REQUESTS] = "requests",     [AUTH_REPLY] = "reply",
+    [AUTH__PURPOSES] = NULL,
 };
 
 /* Copy n bytes of s, lower case, into out at *at (bounded by cap). */
@@ -107,7 +108,7 @@ static const struct api_field challenge_fields[] = {
      API_PRESENT(struct challenge_body, has_purpose),
      .code = "invalid_purpose",
      .msg = "purpose must be one of fetch, ack, delete, rotate_token, unregister, "
-            "request_permission, requests"},
+            "request_permission, requests, reply"},
 };
 
 static void challenge_reply(struct sd_ctx *ctx, const char *challenge, const char *purpose)
@@ -280,11 +281,13 @@ static int auth_bearer(struct sd_ctx *ctx, const struct sd_client *c)
 }
 
 /* Operations that destroy or take over: for an inbox whose owner's client
- * declared it, only a signature bound to the operation will do. */
+ * declared it, only a signature bound to the operation will do. A reply
+ * is new (no PyCrypt client makes one): always bound. */
 static int needs_bound(const struct sd_client *c, enum auth_purpose op)
 {
-	return (c->capabilities & SD_CAP_BOUND_SIGNATURES) &&
-	       (op == AUTH_DELETE || op == AUTH_ROTATE_TOKEN || op == AUTH_UNREGISTER);
+	return op == AUTH_REPLY ||
+	       ((c->capabilities & SD_CAP_BOUND_SIGNATURES) &&
+	        (op == AUTH_DELETE || op == AUTH_ROTATE_TOKEN || op == AUTH_UNREGISTER));
 }
 
 /* What the fetch token may do: read and mark read always; delete as in

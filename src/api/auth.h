@@ -21,6 +21,7 @@ enum auth_purpose {
 	AUTH_UNREGISTER,
 	AUTH_REQUEST_PERMISSION, /* a verified sender's from_ proof */
 	AUTH_REQUESTS,           /* listing and answering message requests */
+	AUTH_REPLY,              /* /reply: always a purpose-bound signature */
 	AUTH__PURPOSES
 };
 

@@ -69,8 +69,11 @@ static int ed25519_key_ok(const void *pk, size_t n)
 static const char *const key_types[] = {"ed25519", NULL};
 
 /* Capability names, bit i for the i-th (SD_CAP_*). */
-static const char *const capability_names[] = {"bound-signatures", NULL};
+static const char *const capability_names[] = {"bound-signatures", "envelope-v1", "padded-only",
+                                               NULL};
 _Static_assert(SD_CAP_BOUND_SIGNATURES == 1, "bit 0 is bound-signatures");
+_Static_assert(SD_CAP_ENVELOPE == 2, "bit 1 is envelope-v1");
+_Static_assert(SD_CAP_PADDED_ONLY == 4, "bit 2 is padded-only");
 #define CAPABILITIES_MAX 16
 
 struct register_body {
@@ -199,8 +202,15 @@ void api_register(struct sd_ctx *ctx)
 	char fetch[SD_FETCH_TOKEN_LEN + 1] = "";
 	enum sd_err e;
 
-	if (api_fields_or_reply(ctx, register_fields, SD_ARRAY_LEN(register_fields), &f) != 0 ||
-	    capacity_inbox_or_reply(ctx) != 0)
+	if (api_fields_or_reply(ctx, register_fields, SD_ARRAY_LEN(register_fields), &f) != 0)
+		return;
+	/* Only a client that pads (the envelope's) can live with padded-only. */
+	if ((f.capabilities & SD_CAP_PADDED_ONLY) && !(f.capabilities & SD_CAP_ENVELOPE)) {
+		reply_error(ctx, 400, "invalid_capabilities",
+		            "padded-only needs envelope-v1 in capabilities");
+		return;
+	}
+	if (capacity_inbox_or_reply(ctx) != 0)
 		return;
 	client_of(&f, ctx->now, &c);
 	e = client_insert(ctx->store, &c, fetch);

@@ -15,13 +15,14 @@ struct send_body {
 	char link[SD_LINK_TOKEN_MAX + 1];
 	char message[SD_B64_LEN(SD_MSG_MAX_BYTES) + 1]; /* canonical base64 */
 	size_t message_bytes;
-	char metadata[SD_METADATA_MAX + 1];   /* "": none */
-	char from[SD_LINK_TOKEN_MAX + 1];     /* "": an anonymous send */
-	char key[SD_IDEMPOTENCY_KEY_MAX + 1]; /* "": none */
+	char metadata[SD_METADATA_MAX + 1];         /* "": none */
+	char from[SD_LINK_TOKEN_MAX + 1];           /* "": an anonymous send */
+	char key[SD_IDEMPOTENCY_KEY_MAX + 1];       /* "": none */
+	char receipt_id[SD_RECEIPT_B64URL_LEN + 1]; /* "": none */
 };
 
 /* An idempotency key: base64url-ish text a client makes up per message. */
-static int idempotency_key_ok(const void *v, size_t n)
+int api_idempotency_key_ok(const void *v, size_t n)
 {
 	const unsigned char *s = v;
 
@@ -65,11 +66,20 @@ static const struct api_field send_fields[] = {
      .type = API_STRING,
      .min = SD_IDEMPOTENCY_KEY_MIN,
      .max = SD_IDEMPOTENCY_KEY_MAX,
-     .check = idempotency_key_ok,
+     .check = api_idempotency_key_ok,
      API_AT(struct send_body, key),
      .code = "invalid_idempotency_key",
      .msg = "idempotency_key must be " API_STR(SD_IDEMPOTENCY_KEY_MIN) " to " API_STR(
          SD_IDEMPOTENCY_KEY_MAX) " characters of A-Z, a-z, 0-9, - and _"},
+    {.name = "receipt_id",
+     .type = API_STRING,
+     .min = SD_RECEIPT_B64URL_LEN,
+     .max = SD_RECEIPT_B64URL_LEN,
+     .check = api_receipt_b64url_ok,
+     API_AT(struct send_body, receipt_id),
+     .code = "invalid_receipt_id",
+     .msg = "receipt_id must be " API_STR(
+         SD_RECEIPT_B64URL_LEN) " characters of base64url (32 bytes)"},
 };
 
 static void send_reply(struct sd_ctx *ctx, int64_t id)
@@ -80,17 +90,26 @@ static void send_reply(struct sd_ctx *ctx, int64_t id)
 	reply_json_end(ctx);
 }
 
-static void send_store(struct sd_ctx *ctx, const struct send_body *f)
+static void store_error(struct sd_ctx *ctx, const struct sd_msg_new *m, enum sd_err e)
 {
-	struct sd_msg_new m = {f->message, f->metadata[0] ? f->metadata : NULL,
-	                       (int64_t)f->message_bytes, f->key[0] ? f->key : NULL};
-	int64_t id = 0, charge = (int64_t)(strlen(f->message) + strlen(f->metadata));
+	if (e == SD_ECONFLICT && m->receipt_id != NULL && !m->answer)
+		reply_error(ctx, 409, "receipt_exists", "This receipt_id is already in use");
+	else if (e == SD_ENOTFOUND && m->answer)
+		reply_error(ctx, 404, "receipt_not_found", "No such receipt");
+	else
+		reply_store_error(ctx, e);
+}
+
+void api_message_store(struct sd_ctx *ctx, const char *link, const struct sd_msg_new *m)
+{
+	int64_t id = 0, charge = (int64_t)(strlen(m->encrypted_b64) +
+	                                   (m->metadata ? strlen(m->metadata) : 0));
 	enum sd_err e;
 
 	/* A retry of a stored message is answered before any bound: it adds
 	 * nothing, and telling its sender "full" would make them send a copy. */
-	if (m.idempotency_key != NULL) {
-		e = store_msg_by_key(ctx->store, f->link, m.idempotency_key, &id);
+	if (m->idempotency_key != NULL) {
+		e = store_msg_by_key(ctx->store, link, m->idempotency_key, &id);
 		if (e == SD_OK) {
 			send_reply(ctx, id);
 			return;
@@ -102,14 +121,27 @@ static void send_store(struct sd_ctx *ctx, const struct send_body *f)
 	}
 	if (capacity_send_or_reply(ctx, charge) != 0)
 		return;
-	e = store_msg_insert(ctx->store, f->link, &m, &ctx->cfg->limits, ctx->now, &id);
+	e = store_msg_insert(ctx->store, link, m, &ctx->cfg->limits, ctx->now, &id);
 	if (e != SD_OK) {
-		reply_store_error(ctx, e);
+		store_error(ctx, m, e);
 		return;
 	}
 	capacity_added(0, charge);
-	sd_events_stored(f->link, id);
+	sd_events_stored(link, id);
 	send_reply(ctx, id);
+}
+
+static void send_store(struct sd_ctx *ctx, const struct send_body *f)
+{
+	struct sd_msg_new m = {f->message,
+	                       f->metadata[0] ? f->metadata : NULL,
+	                       (int64_t)f->message_bytes,
+	                       f->key[0] ? f->key : NULL,
+	                       f->receipt_id[0] ? f->receipt_id : NULL,
+	                       0};
+
+	if (api_padding_or_reply(ctx, f->link, f->message_bytes) == 0)
+		api_message_store(ctx, f->link, &m);
 }
 
 /* The fields on the heap: a worker's stack need not hold a 16 KiB message
@@ -207,6 +239,12 @@ static int fetch_row(void *p, const struct sd_msg *m)
 		sd_buf_append(o->b, m->metadata, m->metadata_len);
 	else
 		sd_buf_puts(o->b, "null");
+	if (m->thread_id != 0) {
+		sd_buf_puts(o->b, ",\"thread_id\":");
+		sd_json_int(o->b, m->thread_id);
+		sd_buf_puts(o->b, ",\"replies\":");
+		sd_json_int(o->b, m->replies);
+	}
 	sd_buf_puts(o->b, "}");
 	o->n++;
 	o->last_id = m->id;

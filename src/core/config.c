@@ -29,6 +29,8 @@ enum cfg_key {
 	K_MIN_FREE,
 	K_METRICS,
 	K_METRICS_REFRESH,
+	K_STATUS_INTERVAL,
+	K_RECEIPT_DAYS,
 	K_DB_HOST,
 	K_DB_PORT,
 	K_DB_USER,
@@ -62,6 +64,8 @@ static const struct {
     [K_MIN_FREE] = {"SEALDROP_MIN_FREE_BYTES", "--min-free-bytes"},
     [K_METRICS] = {"SEALDROP_METRICS", "--metrics"},
     [K_METRICS_REFRESH] = {"SEALDROP_METRICS_REFRESH", "--metrics-refresh"},
+    [K_STATUS_INTERVAL] = {"SEALDROP_STATUS_INTERVAL", "--status-interval"},
+    [K_RECEIPT_DAYS] = {"SEALDROP_RECEIPT_DAYS", "--receipt-days"},
     [K_DB_HOST] = {"DB_HOST", NULL},
     [K_DB_PORT] = {"DB_PORT", NULL},
     [K_DB_USER] = {"DB_USER", NULL},
@@ -106,6 +110,10 @@ const char *sd_config_usage(void)
 	       "                                serve GET /metrics (Prometheus) there; loopback\n"
 	       "                                or a unix socket only\n"
 	       "  --metrics-refresh SECONDS     how often the metrics' totals are read (30)\n"
+	       "  --status-interval SECONDS     receipts show status changes at most this often,\n"
+	       "                                plus a random delay of up to half (3600)\n"
+	       "  --receipt-days N              erase receipts and their replies N days after\n"
+	       "                                their last activity (30)\n"
 	       "  --backup FILE                 copy the SQLite database to FILE (a new file)\n"
 	       "                                while it is in use, and exit\n"
 	       "  --migrate                     apply database migrations and exit\n"
@@ -311,6 +319,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	cfg->limits.requests_per_caller = 20;
 	cfg->limits.min_free_bytes = INT64_C(256) << 20;
 	cfg->limits.retention_days = 0;
+	cfg->limits.status_interval = 3600;
+	cfg->limits.receipt_days = 30;
+	cfg->limits.replies_per_receipt = 20;
+	cfg->limits.replies_per_inbox = 1000;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -445,7 +457,10 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	    get_num(&src, K_MAX_STORED, 0, INT64_C(1) << 60, &cfg->limits.max_stored_bytes, err,
 	            errlen) != 0 ||
 	    get_num(&src, K_MIN_FREE, 0, INT64_C(1) << 60, &cfg->limits.min_free_bytes, err,
-	            errlen) != 0)
+	            errlen) != 0 ||
+	    get_num(&src, K_STATUS_INTERVAL, 1, 7 * 86400, &cfg->limits.status_interval, err,
+	            errlen) != 0 ||
+	    get_num(&src, K_RECEIPT_DAYS, 1, 36500, &cfg->limits.receipt_days, err, errlen) != 0)
 		goto out;
 	if (cfg->backup[0] != '\0' && cfg->migrate_only) {
 		snprintf(err, errlen, "--backup and --migrate are separate runs");

@@ -20,6 +20,10 @@ struct sd_limits {
 	int64_t max_inboxes;           /* inboxes in all (0: no bound) */
 	int64_t max_stored_bytes;      /* charged bytes of every inbox (0: no bound) */
 	int64_t min_free_bytes;        /* free space kept on the SQLite file system */
+	int64_t status_interval;       /* seconds between releases of receipt statuses */
+	int64_t receipt_days;          /* receipts kept this long after their last activity */
+	int64_t replies_per_receipt;   /* replies stored under one receipt */
+	int64_t replies_per_inbox;     /* replies stored by one inbox */
 };
 
 struct sd_config {

@@ -18,5 +18,12 @@
 #define SD_SIG_FIELD_MAX       128
 #define SD_IDEMPOTENCY_KEY_MIN 16
 #define SD_IDEMPOTENCY_KEY_MAX 64
+/* docs/RECEIPTS.md: receipt ids and auths are 32 bytes as unpadded
+ * base64url; padded ciphertexts are one of three bucket sizes. */
+#define SD_RECEIPT_B64URL_LEN  43
+#define SD_BUCKET_SMALL        1024
+#define SD_BUCKET_MEDIUM       4096
+#define SD_BUCKET_LARGE        16384
+#define SD_RECEIPT_LIST_MAX    100 /* messages and replies one receipt lookup shows */
 
 #endif

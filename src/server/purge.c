@@ -13,6 +13,46 @@
 #define PURGE_INTERVAL_SECONDS 60
 #define SECONDS_PER_DAY        86400
 
+/* Receipts past SEALDROP_RECEIPT_DAYS, in batches like messages. Closes
+ * *st on a failure. */
+static void receipts_round(struct purger *p, struct sd_store **st, time_t now)
+{
+	time_t cutoff = now - (time_t)p->cfg->limits.receipt_days * SECONDS_PER_DAY;
+	int64_t purged = 0, total = 0;
+
+	do {
+		if (store_receipts_purge(*st, cutoff, &purged) != SD_OK) {
+			store_close(*st);
+			*st = NULL;
+			return;
+		}
+		total += purged;
+	} while (purged == SD_PURGE_BATCH && !*p->stop);
+	if (total > 0)
+		sd_log_info("purge: removed %lld receipts past retention", (long long)total);
+}
+
+/* The release of receipt statuses, when it is due (the store decides, for
+ * every instance on the database). Closes *st on a failure. */
+static void release_round(struct purger *p, struct sd_store **st, time_t now)
+{
+	int64_t released = 0;
+
+	if (store_receipts_release(*st, now, p->cfg->limits.status_interval, &released) != SD_OK) {
+		store_close(*st);
+		*st = NULL;
+	}
+}
+
+/* Seconds between two wakes: the purge's minute, or less when releases
+ * may come more often. */
+static time_t wake_interval(const struct purger *p)
+{
+	int64_t i = p->cfg->limits.status_interval;
+
+	return i > 0 && i < PURGE_INTERVAL_SECONDS ? (time_t)i : PURGE_INTERVAL_SECONDS;
+}
+
 /* One round: batches of SD_PURGE_BATCH, each its own transaction, until a
  * batch comes back short, so a large purge never holds the database long.
  * Closes *st on a failure so the next round reconnects. */
@@ -36,6 +76,8 @@ static void purge_round(struct purger *p, struct sd_store **st, time_t now)
 	sd_metrics_purge_round(ok, total);
 	if (total > 0)
 		sd_log_info("purge: removed %lld messages past retention", (long long)total);
+	if (ok)
+		receipts_round(p, st, now);
 }
 
 static void *purge_run(void *arg)
@@ -43,6 +85,8 @@ static void *purge_run(void *arg)
 	struct purger *p = arg;
 	struct sd_store *st = NULL;
 	char err[256];
+
+	time_t next_purge = 0;
 
 	pthread_mutex_lock(&p->mu);
 	while (!*p->stop) {
@@ -52,11 +96,15 @@ static void *purge_run(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (st == NULL && store_open(p->cfg->db, p->cfg, &st, err, sizeof err) != SD_OK)
 			st = NULL;
-		if (st != NULL)
+		if (st != NULL && now >= next_purge) {
 			purge_round(p, &st, now);
+			next_purge = now + PURGE_INTERVAL_SECONDS;
+		}
+		if (st != NULL)
+			release_round(p, &st, now);
 		pthread_mutex_lock(&p->mu);
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += PURGE_INTERVAL_SECONDS;
+		until.tv_sec += wake_interval(p);
 		while (!*p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
 			;
 	}

@@ -120,4 +120,26 @@ static inline enum sd_err inbox_claim(const struct on *o, const char *link)
 	return rc != SD_OK ? rc : n == 1 ? SD_OK : SD_ENOTFOUND;
 }
 
+/* receipts.c: what message writes (store.c) do to receipts, inside their
+ * own transaction. */
+
+/* Before a message with m->receipt_id and m->answer is inserted: the
+ * answered receipt's row and thread in this inbox (*key, *thread), or
+ * SD_ENOTFOUND. Without answer: *key = *thread = 0. */
+enum sd_err receipt_thread_of(const struct on *o, const char *link, const struct sd_msg_new *m,
+                              int64_t *key, int64_t *thread);
+
+/* After message msg_id was inserted: a new receipt (m->receipt_id taken:
+ * SD_ECONFLICT) whose thread it opens, or the answered receipt `key`
+ * touched; then its status row. */
+enum sd_err receipt_attach(const struct on *o, const char *link, const struct sd_msg_new *m,
+                           int64_t msg_id, int64_t key, time_t now);
+
+/* Message msg_id was read, deleted or expired: its status row (if any)
+ * says so, pending release. */
+enum sd_err receipt_status_set(const struct on *o, int64_t msg_id, enum sd_rcpt_status s);
+
+/* The inbox is being erased: its receipts, statuses and replies go too. */
+enum sd_err receipts_erase_inbox(const struct on *o, const char *link);
+
 #endif

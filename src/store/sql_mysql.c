@@ -5,7 +5,12 @@
 #include "store/driver.h"
 #include "store/sql_portable.h"
 
-#define MSG_COLS "id, encrypted_message, UNIX_TIMESTAMP(created_at), seen, metadata"
+/* A thread's reply count comes from its receipt (none after the receipt's
+ * retention). */
+#define MSG_COLS                                                                         \
+	"id, encrypted_message, UNIX_TIMESTAMP(created_at), seen, metadata, thread_id, " \
+	"CASE WHEN thread_id IS NULL THEN NULL ELSE (SELECT r.replies FROM receipts r "  \
+	"WHERE r.link_token = messages.link_token AND r.thread_id = messages.thread_id) END"
 /* Index hints: right after a bulk load InnoDB's statistics can make the
  * optimizer walk the primary key instead, thousands of rows per page. */
 #define MSG_UNSEEN                                                               \
@@ -43,8 +48,8 @@ const char *const sd_sql_mysql[SQ__MAX] = {
     [SQ_CLIENT_RELEASE] = "UPDATE clients SET msg_count = GREATEST(msg_count - ?, 0), "
                           "msg_bytes = GREATEST(msg_bytes - ?, 0) WHERE link_token = ?",
     [SQ_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "
-                      "metadata, size_bytes, charged, idempotency_key) "
-                      "VALUES (?, ?, FROM_UNIXTIME(?), 0, ?, ?, ?, ?)",
+                      "metadata, size_bytes, charged, idempotency_key, thread_id) "
+                      "VALUES (?, ?, FROM_UNIXTIME(?), 0, ?, ?, ?, ?, ?)",
     [SQ_MSG_LIST_UNSEEN_DESC] = MSG_UNSEEN MSG_BOUNDS "DESC LIMIT ?",
     [SQ_MSG_LIST_UNSEEN_ASC] = MSG_UNSEEN MSG_BOUNDS "ASC LIMIT ?",
     [SQ_MSG_LIST_ALL_DESC] = MSG_ALL MSG_BOUNDS "DESC LIMIT ?",
@@ -53,6 +58,28 @@ const char *const sd_sql_mysql[SQ__MAX] = {
                       "FOR UPDATE",
     [SQ_MSG_OLD] = "SELECT id, link_token, " CHARGED " FROM messages "
                    "WHERE created_at < FROM_UNIXTIME(?) ORDER BY id LIMIT ?",
+    [SQ_RCPT_INSERT] = "INSERT INTO receipts (receipt_id, link_token, thread_id, created_at, "
+                       "last_activity, released_at) VALUES (?, ?, ?, FROM_UNIXTIME(?), "
+                       "FROM_UNIXTIME(?), FROM_UNIXTIME(?))",
+    [SQ_RCPT_STATUS_INSERT] = "INSERT INTO receipt_statuses (message_id, receipt, created_at) "
+                              "VALUES (?, ?, FROM_UNIXTIME(?))",
+    [SQ_RCPT_GET] = "SELECT id, link_token, thread_id, UNIX_TIMESTAMP(created_at), "
+                    "UNIX_TIMESTAMP(released_at) FROM receipts WHERE receipt_id = ?",
+    [SQ_RCPT_TOUCH] = "UPDATE receipts SET last_activity = FROM_UNIXTIME(?) WHERE id = ?",
+    [SQ_RCPT_STATUSES] = "SELECT message_id, released, UNIX_TIMESTAMP(created_at) FROM "
+                         "receipt_statuses WHERE receipt = ? ORDER BY message_id LIMIT ?",
+    [SQ_RCPT_REPLIES] = "SELECT id, encrypted_reply, UNIX_TIMESTAMP(created_at) FROM "
+                        "receipt_replies WHERE receipt = ? ORDER BY id LIMIT ?",
+    [SQ_REPLY_INSERT] = "INSERT INTO receipt_replies (receipt, link_token, encrypted_reply, "
+                        "created_at) VALUES (?, ?, ?, FROM_UNIXTIME(?))",
+    [SQ_RCPT_REPLIED] = "UPDATE receipts SET replies = replies + 1, "
+                        "last_activity = FROM_UNIXTIME(?) WHERE id = ?",
+    [SQ_RCPT_RELEASE_MARK] = "UPDATE receipts SET released_at = FROM_UNIXTIME(?) WHERE id IN "
+                             "(SELECT receipt FROM receipt_statuses WHERE pending = 1)",
+    [SQ_RCPT_OLD] = "SELECT id FROM receipts WHERE last_activity < FROM_UNIXTIME(?) "
+                    "ORDER BY id LIMIT ?",
+    [SQ_RCPT_DELETE_OLD] = "DELETE FROM receipts WHERE id = ? "
+                           "AND last_activity < FROM_UNIXTIME(?)",
     [SQ_CH_EXPIRE_LINK] = "DELETE FROM challenges WHERE link_token = ? "
                           "AND expires_at <= FROM_UNIXTIME(?)",
     [SQ_CH_COUNT] = "SELECT COUNT(*) FROM challenges WHERE link_token = ? AND caller = ? "

@@ -26,6 +26,24 @@
 	                  "AND idempotency_key = ?",                                           \
 	[SQ_MSG_IDS_UPTO] = "SELECT id FROM messages WHERE link_token = ? AND id > ? "         \
 	                    "AND id <= ? ORDER BY id LIMIT ?",                                 \
+	[SQ_MSG_SET_THREAD] = "UPDATE messages SET thread_id = ? WHERE id = ?",                \
+	[SQ_RCPT_STATUS_SET] = "UPDATE receipt_statuses SET status = ?, pending = 1 "          \
+	                       "WHERE message_id = ? AND status < ?",                          \
+	[SQ_MSG_THREAD] = "SELECT COALESCE(thread_id, 0) FROM messages WHERE id = ? "          \
+	                  "AND link_token = ?",                                                \
+	[SQ_RCPT_BY_THREAD] = "SELECT id, replies FROM receipts WHERE link_token = ? "         \
+	                      "AND thread_id = ?",                                             \
+	[SQ_REPLY_COUNT_LINK] = "SELECT COUNT(*) FROM receipt_replies WHERE link_token = ?",   \
+	[SQ_RCPT_RELEASE_CLAIM] = "UPDATE receipt_release SET next_at = ? WHERE id = 1 "       \
+	                          "AND next_at <= ?",                                          \
+	[SQ_RCPT_RELEASE] = "UPDATE receipt_statuses SET released = status, pending = 0 "      \
+	                    "WHERE pending = 1",                                               \
+	[SQ_RCPT_DELETE_STATUSES] = "DELETE FROM receipt_statuses WHERE receipt = ?",          \
+	[SQ_RCPT_DELETE_REPLIES] = "DELETE FROM receipt_replies WHERE receipt = ?",            \
+	[SQ_CLIENT_DELETE_RCPT_STATUSES] = "DELETE FROM receipt_statuses WHERE receipt IN "    \
+	                                   "(SELECT id FROM receipts WHERE link_token = ?)",   \
+	[SQ_CLIENT_DELETE_REPLIES] = "DELETE FROM receipt_replies WHERE link_token = ?",       \
+	[SQ_CLIENT_DELETE_RECEIPTS] = "DELETE FROM receipts WHERE link_token = ?",             \
 	[SQ_CLIENT_TOTALS] = "SELECT COUNT(*), COALESCE(SUM(msg_bytes), 0), "                  \
 	                     "COALESCE(SUM(msg_count), 0) FROM clients",                       \
 	[SQ_REQ_FIND] =                                                                        \

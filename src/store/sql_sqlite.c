@@ -4,7 +4,12 @@
 #include "store/driver.h"
 #include "store/sql_portable.h"
 
-#define MSG_COLS   "id, encrypted_message, created_at, seen, metadata"
+/* A thread's reply count comes from its receipt (none after the receipt's
+ * retention). */
+#define MSG_COLS                                                                             \
+	"id, encrypted_message, created_at, seen, metadata, thread_id, CASE WHEN thread_id " \
+	"IS NULL THEN NULL ELSE (SELECT r.replies FROM receipts r WHERE r.link_token = "     \
+	"messages.link_token AND r.thread_id = messages.thread_id) END"
 #define MSG_LIST   "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
 #define MSG_BOUNDS "AND id < ? AND id > ? ORDER BY id "
 /* What a row was charged; rows written before charges were recorded (or by
@@ -33,9 +38,9 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_CLIENT_LOCK] = "SELECT id FROM clients WHERE link_token = ?",
     [SQ_CLIENT_RELEASE] = "UPDATE clients SET msg_count = MAX(msg_count - ?, 0), "
                           "msg_bytes = MAX(msg_bytes - ?, 0) WHERE link_token = ?",
-    [SQ_MSG_INSERT] =
-        "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "
-        "metadata, size_bytes, charged, idempotency_key) VALUES (?, ?, ?, 0, ?, ?, ?, ?)",
+    [SQ_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "
+                      "metadata, size_bytes, charged, idempotency_key, thread_id) "
+                      "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)",
     [SQ_MSG_LIST_UNSEEN_DESC] = MSG_LIST "AND seen = 0 " MSG_BOUNDS "DESC LIMIT ?",
     [SQ_MSG_LIST_UNSEEN_ASC] = MSG_LIST "AND seen = 0 " MSG_BOUNDS "ASC LIMIT ?",
     [SQ_MSG_LIST_ALL_DESC] = MSG_LIST MSG_BOUNDS "DESC LIMIT ?",
@@ -43,6 +48,25 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_MSG_CHARGE] = "SELECT " CHARGED " FROM messages WHERE id = ? AND link_token = ?",
     [SQ_MSG_OLD] = "SELECT id, link_token, " CHARGED " FROM messages WHERE created_at < ? "
                    "ORDER BY id LIMIT ?",
+    [SQ_RCPT_INSERT] = "INSERT INTO receipts (receipt_id, link_token, thread_id, created_at, "
+                       "last_activity, released_at) VALUES (?, ?, ?, ?, ?, ?)",
+    [SQ_RCPT_STATUS_INSERT] = "INSERT INTO receipt_statuses (message_id, receipt, created_at) "
+                              "VALUES (?, ?, ?)",
+    [SQ_RCPT_GET] = "SELECT id, link_token, thread_id, created_at, released_at FROM receipts "
+                    "WHERE receipt_id = ?",
+    [SQ_RCPT_TOUCH] = "UPDATE receipts SET last_activity = ? WHERE id = ?",
+    [SQ_RCPT_STATUSES] = "SELECT message_id, released, created_at FROM receipt_statuses "
+                         "WHERE receipt = ? ORDER BY message_id LIMIT ?",
+    [SQ_RCPT_REPLIES] = "SELECT id, encrypted_reply, created_at FROM receipt_replies "
+                        "WHERE receipt = ? ORDER BY id LIMIT ?",
+    [SQ_REPLY_INSERT] = "INSERT INTO receipt_replies (receipt, link_token, encrypted_reply, "
+                        "created_at) VALUES (?, ?, ?, ?)",
+    [SQ_RCPT_REPLIED] = "UPDATE receipts SET replies = replies + 1, last_activity = ? "
+                        "WHERE id = ?",
+    [SQ_RCPT_RELEASE_MARK] = "UPDATE receipts SET released_at = ? WHERE id IN "
+                             "(SELECT receipt FROM receipt_statuses WHERE pending = 1)",
+    [SQ_RCPT_OLD] = "SELECT id FROM receipts WHERE last_activity < ? ORDER BY id LIMIT ?",
+    [SQ_RCPT_DELETE_OLD] = "DELETE FROM receipts WHERE id = ? AND last_activity < ?",
     [SQ_CH_EXPIRE_LINK] = "DELETE FROM challenges WHERE link_token = ? AND expires_at <= ?",
     [SQ_CH_COUNT] = "SELECT COUNT(*) FROM challenges WHERE link_token = ? AND caller = ? "
                     "AND expires_at > ?",

@@ -37,10 +37,10 @@ enum sd_stmt {
 
 	/* messages */
 	SQ_MSG_INSERT,           /* link, encrypted_message, now, metadata?, size_bytes, charged,
-	                  idempotency_key? -> last_id */
+	                  idempotency_key?, thread_id? -> last_id */
 	SQ_MSG_BY_KEY,           /* link, idempotency_key -> id */
 	SQ_MSG_LIST_UNSEEN_DESC, /* link, before_id, since_id, limit -> id, encrypted_message,
-	                            created_at, seen, metadata */
+	                            created_at, seen, metadata, thread_id, replies */
 	SQ_MSG_LIST_UNSEEN_ASC,
 	SQ_MSG_LIST_ALL_DESC,
 	SQ_MSG_LIST_ALL_ASC,
@@ -50,6 +50,35 @@ enum sd_stmt {
 	SQ_MSG_OLD,       /* cutoff, limit -> id, link_token, charged */
 	SQ_MSG_DELETE_ID, /* id */
 	SQ_MSG_IDS_UPTO,  /* link, after_id, up_to_id, limit -> id (ascending) */
+
+	/* receipts, their statuses and replies (receipts.c). Status codes are
+	   enum sd_rcpt_status. */
+	SQ_RCPT_INSERT,          /* receipt_id, link, thread_id, now, now, now -> last_id */
+	SQ_MSG_SET_THREAD,       /* thread_id, id */
+	SQ_RCPT_STATUS_INSERT,   /* message_id, receipt, now */
+	SQ_RCPT_GET,             /* receipt_id -> id, link_token, thread_id, created_at,
+	                           released_at */
+	SQ_RCPT_TOUCH,           /* now, id: last_activity */
+	SQ_RCPT_STATUS_SET,      /* status, message_id, status: a later status, pending release */
+	SQ_RCPT_STATUSES,        /* receipt, limit -> message_id, released, created_at (oldest
+	                           first) */
+	SQ_RCPT_REPLIES,         /* receipt, limit -> id, encrypted_reply, created_at (oldest
+	                           first) */
+	SQ_MSG_THREAD,           /* id, link -> thread_id (0: none) */
+	SQ_RCPT_BY_THREAD,       /* link, thread_id -> id, replies */
+	SQ_REPLY_COUNT_LINK,     /* link -> replies stored by the inbox */
+	SQ_REPLY_INSERT,         /* receipt, link, encrypted_reply, now -> last_id */
+	SQ_RCPT_REPLIED,         /* now, id: one more reply, last_activity */
+	SQ_RCPT_RELEASE_CLAIM,   /* next_at, now: 1 change when a release is due */
+	SQ_RCPT_RELEASE_MARK,    /* now: released_at of receipts with pending statuses */
+	SQ_RCPT_RELEASE,         /* (none): released = status for every pending row */
+	SQ_RCPT_OLD,             /* cutoff, limit -> id (last_activity before cutoff) */
+	SQ_RCPT_DELETE_STATUSES, /* receipt */
+	SQ_RCPT_DELETE_REPLIES,  /* receipt */
+	SQ_RCPT_DELETE_OLD,      /* id, cutoff: still inactive since before cutoff */
+	SQ_CLIENT_DELETE_RCPT_STATUSES, /* link */
+	SQ_CLIENT_DELETE_REPLIES,       /* link */
+	SQ_CLIENT_DELETE_RECEIPTS,      /* link */
 
 	/* challenges */
 	SQ_CH_EXPIRE_LINK, /* link, now */

@@ -381,6 +381,7 @@ static enum sd_err client_delete_tx(struct sd_conn *c, void *arg)
 	    (rc = run_changes(&o, SQ_CLIENT_DELETE_CHALLENGES, ARGS(TXT(j->link)), &n)) != SD_OK ||
 	    (rc = run_changes(&o, SQ_CLIENT_DELETE_REQUESTS, ARGS(TXT(j->link), TXT(j->link)),
 	                      &n)) != SD_OK ||
+	    (rc = receipts_erase_inbox(&o, j->link)) != SD_OK ||
 	    (rc = run_changes(&o, SQ_CLIENT_DELETE, ARGS(TXT(j->link)), &n)) != SD_OK)
 		return rc;
 	return n == 1 ? SD_OK : SD_ENOTFOUND;
@@ -431,6 +432,7 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 	struct msg_insert_job *j = arg;
 	struct on o = {j->drv, c};
 	struct sd_exec_result res = {0, 0};
+	int64_t receipt = 0, thread = 0;
 	int found = 0;
 	enum sd_err rc;
 
@@ -440,15 +442,20 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 	                   &j->id, &found)) != SD_OK ||
 	     found))
 		return rc; /* a retry: the first send's id, nothing stored */
-	if ((rc = inbox_reserve(&o, j->link, j->charge, j->lim)) != SD_OK)
+	if ((rc = receipt_thread_of(&o, j->link, j->m, &receipt, &thread)) != SD_OK ||
+	    (rc = inbox_reserve(&o, j->link, j->charge, j->lim)) != SD_OK)
 		return rc;
 	rc = run(&o, SQ_MSG_INSERT,
 	         ARGS(TXT(j->link), sd_arg_textn(j->m->encrypted_b64, j->text_len), I64(j->now),
 	              j->m->metadata ? sd_arg_textn(j->m->metadata, j->meta_len) : TXT(NULL),
-	              I64(j->m->size_bytes), I64(j->charge), TXT(j->m->idempotency_key)),
+	              I64(j->m->size_bytes), I64(j->charge), TXT(j->m->idempotency_key),
+	              thread ? I64(thread) : TXT(NULL)),
 	         NULL, NULL, &res);
 	j->id = res.last_id;
-	return rc;
+	if (rc != SD_OK)
+		return rc;
+	/* The message, its receipt and its status row: one transaction. */
+	return receipt_attach(&o, j->link, j->m, j->id, receipt, j->now);
 }
 
 enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct sd_msg_new *m,
@@ -504,6 +511,8 @@ static int msg_row(void *p, const struct sd_row *r)
 	m.seen = sd_row_i64(r, 3) != 0;
 	m.metadata = r->v[4];
 	m.metadata_len = r->v[4] != NULL ? r->len[4] : 0;
+	m.thread_id = sd_row_i64(r, 5);
+	m.replies = sd_row_i64(r, 6);
 	return l->cb(l->ctx, &m);
 }
 
@@ -545,7 +554,7 @@ static enum sd_err msg_delete_one(const struct on *o, const char *link, int64_t 
 	if ((rc = run_changes(o, SQ_MSG_DELETE, ARGS(I64(id), TXT(link)), &n)) != SD_OK)
 		return rc;
 	*gone = n == 1;
-	return SD_OK;
+	return *gone ? receipt_status_set(o, id, SD_RCPT_DELETED) : SD_OK;
 }
 
 static enum sd_err msg_ack_tx(struct sd_conn *c, void *arg)
@@ -566,7 +575,8 @@ static enum sd_err msg_ack_tx(struct sd_conn *c, void *arg)
 			continue;
 		}
 		if ((rc = run_changes(&o, SQ_MSG_SEEN, ARGS(I64(j->ids[i]), TXT(j->link)), &v)) !=
-		    SD_OK)
+		        SD_OK ||
+		    (v == 1 && (rc = receipt_status_set(&o, j->ids[i], SD_RCPT_READ)) != SD_OK))
 			return rc;
 		found += v;
 	}
@@ -744,7 +754,8 @@ static enum sd_err purge_tx(struct sd_conn *c, void *arg)
 		if (n != 1)
 			continue;
 		if ((rc = run_changes(&o, SQ_CLIENT_RELEASE,
-		                      ARGS(I64(1), I64(m->charge), TXT(m->link)), &n)) != SD_OK)
+		                      ARGS(I64(1), I64(m->charge), TXT(m->link)), &n)) != SD_OK ||
+		    (rc = receipt_status_set(&o, m->id, SD_RCPT_EXPIRED)) != SD_OK)
 			return rc;
 		j->purged++;
 	}

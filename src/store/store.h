@@ -36,6 +36,10 @@ struct sd_client {
 /* Destructive operations (unregister, rotate_token, delete) need a
  * purpose-bound signature; the fetch token may read and mark read only. */
 #define SD_CAP_BOUND_SIGNATURES 1
+/* The owner's client opens the envelope of docs/RECEIPTS.md. */
+#define SD_CAP_ENVELOPE         2
+/* Only ciphertexts of a bucket size (SD_BUCKET_*) are stored. */
+#define SD_CAP_PADDED_ONLY      4
 
 /* One stored message as handed to a list callback; valid only during it. */
 struct sd_msg {
@@ -46,6 +50,8 @@ struct sd_msg {
 	int seen;
 	const char *metadata; /* serialized JSON object, or NULL */
 	size_t metadata_len;
+	int64_t thread_id; /* 0: not part of a thread */
+	int64_t replies;   /* replies stored under its thread's receipt */
 };
 
 struct sd_msg_query {
@@ -109,13 +115,21 @@ struct sd_msg_new {
 	const char *metadata;
 	int64_t size_bytes;
 	const char *idempotency_key;
+	/* NULL: no receipt. Otherwise a receipt id (43 characters of
+	 * base64url): a new receipt whose thread this message opens, or, with
+	 * answer set, the existing receipt whose thread it joins. */
+	const char *receipt_id;
+	int answer;
 };
 
 /* Store a message if the inbox stays within its caps. The charge (the
  * base64 text and the metadata, in bytes) counts against the byte cap and
  * is recorded with the row, so deleting it gives back exactly that. A key
  * the inbox already holds stores nothing and gives that message's id (a
- * retry after a lost reply). SD_OK sets *id; SD_EFULL; SD_ENOTFOUND. */
+ * retry after a lost reply). With a receipt id the message, its receipt
+ * (new, or the answered one's thread) and its status row are stored in the
+ * one transaction. SD_OK sets *id; SD_EFULL; SD_ENOTFOUND (no inbox, or
+ * the answered receipt is gone); SD_ECONFLICT a new receipt's id is taken. */
 SD_MUST_CHECK enum sd_err store_msg_insert(struct sd_store *st, const char *link_token,
                                            const struct sd_msg_new *m, const struct sd_limits *lim,
                                            time_t now, int64_t *id);
@@ -141,6 +155,76 @@ SD_MUST_CHECK enum sd_err store_msg_ack(struct sd_store *st, const char *link_to
 #define SD_ACK_BATCH 500
 SD_MUST_CHECK enum sd_err store_msg_ack_upto(struct sd_store *st, const char *link_token,
                                              int64_t up_to, int del, int64_t *count);
+
+/* ---- receipts (receipts.c) ----------------------------------------------
+ * A sender's receipt of a message: found by its receipt id, it shows the
+ * statuses of its thread's messages as last released, and the owner's
+ * replies. Status changes (read, deleted, expired) are recorded at once,
+ * with the change, and shown only after the next release (docs/RECEIPTS.md).
+ * Statuses and replies outlive the messages; the receipt goes with its
+ * inbox, or SEALDROP_RECEIPT_DAYS after its last activity. */
+enum sd_rcpt_status { SD_RCPT_STORED, SD_RCPT_READ, SD_RCPT_DELETED, SD_RCPT_EXPIRED };
+
+/* "stored", "read", "deleted", "expired" */
+const char *store_receipt_status_name(enum sd_rcpt_status s);
+
+struct sd_receipt {
+	int64_t key; /* the row's own id, for the listings below */
+	char link_token[SD_LINK_TOKEN_MAX + 1];
+	int64_t thread_id;
+	time_t created_at;
+	time_t released_at; /* the last release that changed one of its statuses */
+};
+
+struct sd_receipt_msg {
+	int64_t id;
+	enum sd_rcpt_status status; /* as released */
+	time_t created_at;
+};
+
+struct sd_reply {
+	int64_t id;
+	const char *encrypted_reply; /* base64 */
+	size_t encrypted_len;
+	time_t created_at;
+};
+
+typedef int (*sd_receipt_msg_cb)(void *ctx, const struct sd_receipt_msg *m);
+typedef int (*sd_reply_cb)(void *ctx, const struct sd_reply *r);
+
+/* The receipt stored under receipt_id: SD_OK (filled), SD_ENOTFOUND. */
+SD_MUST_CHECK enum sd_err store_receipt_get(struct sd_store *st, const char *receipt_id,
+                                            struct sd_receipt *out);
+
+/* Call cb for at most limit messages of receipt `key`'s thread, oldest
+ * first, with their released statuses. */
+SD_MUST_CHECK enum sd_err store_receipt_messages(struct sd_store *st, int64_t key, int64_t limit,
+                                                 sd_receipt_msg_cb cb, void *ctx);
+
+/* Call cb for at most limit replies under receipt `key`, oldest first. */
+SD_MUST_CHECK enum sd_err store_receipt_replies(struct sd_store *st, int64_t key, int64_t limit,
+                                                sd_reply_cb cb, void *ctx);
+
+/* Store the owner's reply (base64 text) to message msg_id of link_token,
+ * under that message's receipt: SD_OK sets *id; SD_ENOTFOUND no such
+ * message in this inbox; SD_ECONFLICT it came without a receipt (or the
+ * receipt was erased); SD_ELIMIT the receipt holds lim->replies_per_receipt
+ * or the inbox lim->replies_per_inbox replies. Serialised per inbox, so two
+ * replies at the cap never both get in. */
+SD_MUST_CHECK enum sd_err store_reply_insert(struct sd_store *st, const char *link_token,
+                                             int64_t msg_id, const char *encrypted_b64,
+                                             const struct sd_limits *lim, time_t now, int64_t *id);
+
+/* Release: show every pending status change at once, if no instance
+ * released since the last one allowed the next at (now); the next is
+ * allowed interval + 0..interval/2 seconds (random) later. *released: the
+ * status rows changed (-1 when it was not time yet). */
+SD_MUST_CHECK enum sd_err store_receipts_release(struct sd_store *st, time_t now, int64_t interval,
+                                                 int64_t *released);
+
+/* Erase at most SD_PURGE_BATCH receipts with their statuses and replies
+ * whose last activity was before cutoff. *purged: how many. */
+SD_MUST_CHECK enum sd_err store_receipts_purge(struct sd_store *st, time_t cutoff, int64_t *purged);
 
 /* Record a new challenge for link_token from caller, issued for purpose
  * (NULL: PyCrypt's form, for no purpose in particular), unless caller

@@ -85,7 +85,7 @@ static int teardown(void **state)
 static enum sd_err msg_put(struct sd_store *st, const char *link, const char *ct, const char *meta,
                            int64_t size, const struct sd_limits *lim, time_t now, int64_t *id)
 {
-	struct sd_msg_new m = {ct, meta, size, NULL};
+	struct sd_msg_new m = {ct, meta, size, NULL, NULL, 0};
 
 	return store_msg_insert(st, link, &m, lim, now, id);
 }
@@ -830,7 +830,7 @@ static void capabilities_kept(void **state)
 static enum sd_err keyed_put(struct sd_store *st, const char *link, const char *key,
                              const struct sd_limits *lim, int64_t *id)
 {
-	struct sd_msg_new m = {"QUJD", NULL, 3, key};
+	struct sd_msg_new m = {"QUJD", NULL, 3, key, NULL, 0};
 
 	return store_msg_insert(st, link, &m, lim, NOW, id);
 }
