@@ -159,7 +159,7 @@ test('a receipt: statuses released late, a reply, an answer back, the thread in 
   await b.page.getByRole('button', { name: 'Send' }).click();
   await b.page.locator('#status[data-kind="ok"]').waitFor({ timeout: 15000 });
   await b.page.locator('#receipt').waitFor({ state: 'visible' });
-  assert.match(await b.page.locator('#receipt').textContent(), /anyone with it can read them/);
+  assert.match(await b.page.locator('#receipt').innerText(), /anyone with it can read them/);
   assert.ok(await b.page.locator('canvas#receipt-qr').isVisible());
   const receiptLink = await b.page.locator('#receipt-link').inputValue();
   assert.match(receiptLink, new RegExp('^' + url + '/r#[A-Za-z0-9_-]{43}$'));
@@ -178,7 +178,7 @@ test('a receipt: statuses released late, a reply, an answer back, the thread in 
   assert.equal(sendAt.status, 'stored');
   await b.page.goto(receiptLink);
   await b.page.locator('#state[data-status="stored"]').waitFor();
-  assert.match(await b.page.locator('#view').textContent(), /shown late on purpose/);
+  assert.match(await b.page.locator('#view').innerText(), /shown late on purpose/);
   assert.equal(await b.page.locator('#no-replies').isVisible(), true);
 
   // The sender answers at once through the receipt: the thread has two messages.
