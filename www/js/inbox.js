@@ -355,14 +355,14 @@
                         repliedText(g.thread)].filter(Boolean).join(', ');
     const list = document.createElement('ol');
     list.className = 'answers';
-    list.append(...g.messages.map(entry));
+    list.append(...g.messages.map((m) => entry(m, true)));
     li.append(meta, list);
     return li;
   };
 
   /* ---- showing it ----------------------------------------------------- */
 
-  const entry = (m) => {
+  const entry = (m, inThread) => {
     const li = document.createElement('li');
     li.className = m.seen ? 'seen' : 'unseen';
     li.dataset.id = String(m.id);
@@ -382,8 +382,9 @@
     if (m.threadId !== null) {
       const mark = document.createElement('span');
       mark.className = 'thread-mark';
+      /* In a thread's entry, its header says how often it was replied to. */
       mark.textContent = [m.threadId === m.id ? 'opens a conversation' : 'answer in a conversation',
-                          repliedText(m.threadId)].filter(Boolean).join(', ');
+                          inThread ? '' : repliedText(m.threadId)].filter(Boolean).join(', ');
       meta.append(mark);
     }
     const text = document.createElement('div');
@@ -429,7 +430,7 @@
     const caret = typing && typing.closest && typing.closest('.reply-box')
       ? [typing.selectionStart, typing.selectionEnd] : null;
     $('messages').replaceChildren(...groupThreads(list).map((g) => (g.thread ? threadEntry(g)
-                                                                           : entry(g.message))));
+                                                                           : entry(g.message, false))));
     if (caret && typing.isConnected) {
       typing.focus();
       typing.setSelectionRange(caret[0], caret[1]);

@@ -90,7 +90,7 @@
       const li = document.createElement('li');
       const meta = document.createElement('div');
       meta.className = 'meta';
-      meta.append('Reply, ', when(m.created_at));
+      meta.append('Reply received ', when(m.created_at));
       const text = document.createElement('div');
       text.className = 'text';
       const plain = openReply(m.encrypted_reply);
