@@ -177,7 +177,7 @@ test('the send page says when it is offline and when the inbox is full', async (
 });
 
 test('pages carry their security headers and no inline script', async () => {
-  for (const p of ['/', '/inbox', '/l/link_abc']) {
+  for (const p of ['/', '/inbox', '/l/link_abc', '/r']) {
     const r = await fetch(url + p);
     assert.equal(r.status, 200, p);
     const csp = r.headers.get('content-security-policy');
