@@ -7,6 +7,7 @@
 // any URL the pages request, in nginx's access log or sealdropd's log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -367,4 +368,55 @@ test('an envelope inbox shows plain text from older clients, refuses a broken en
   assert.equal(await a.page.getByRole('button', { name: 'Reply' }).count(), 0);
   assert.deepEqual(a.page.problems, []);
   await a.ctx.close();
+});
+
+// sealdrop's command-line client (SEALDROP_CLI, default build/sealdrop).
+function cli(args, env = {}) {
+  const bin = process.env.SEALDROP_CLI || path.join(root, 'build', 'sealdrop');
+  const r = spawnSync(bin, args, { env: { ...process.env, SEALDROP_PASSPHRASE: lib.PASS, ...env },
+                                   timeout: 60000 });
+  assert.equal(r.status, 0, args[0] + ': ' + String(r.stderr));
+  return String(r.stdout);
+}
+
+test('the pages and the command-line client read each other\'s receipts and replies', async () => {
+  const a = await lib.newPage(browser);
+  const { link, backup } = await lib.createInbox(a.page, url, 'Gwen');
+  // One message from the page, one from the CLI, each with its receipt.
+  const b = await lib.newPage(browser);
+  await lib.sendMessage(b.page, link, 'sent from the page');
+  const pageReceipt = await b.page.locator('#receipt-link').inputValue();
+  const out = cli(['send', link, 'sent from the CLI']).trim().split('\n');
+  const cliReceipt = out[out.length - 1].replace(/^receipt: /, '');
+  assert.match(cliReceipt, new RegExp('^' + url + '/r#[A-Za-z0-9_-]{43}$'));
+
+  // The owner replies to the page's message with the CLI ...
+  const identity = path.join(artifacts, 'cli-identity-receipts-' + Date.now());
+  cli(['--identity', identity, 'import', backup]);
+  const fetched = JSON.parse(cli(['--identity', identity, 'fetch', '--all', '--json']));
+  const fromPage = fetched.find((m) => m.text === 'sent from the page');
+  assert.ok(fromPage, JSON.stringify(fetched));
+  cli(['--identity', identity, 'reply', String(fromPage.id), 'a reply from the CLI']);
+  // ... and to the CLI's message in the page.
+  await lib.unlock(a.page, url);
+  const item = a.page.locator('ol.messages > li').filter({ hasText: 'sent from the CLI' });
+  await item.waitFor();
+  await item.getByRole('button', { name: 'Reply' }).click();
+  await item.getByLabel('Your reply').fill('a reply from the page');
+  await item.getByRole('button', { name: 'Send reply' }).click();
+  await a.page.locator('#status[data-kind="ok"]').filter({ hasText: 'Reply sent.' }).waitFor();
+
+  // The page opens both receipts; the CLI opens the CLI's.
+  for (const [receipt, reply] of [[pageReceipt, 'a reply from the CLI'],
+                                  [cliReceipt, 'a reply from the page']]) {
+    await b.page.goto('about:blank');
+    await b.page.goto(receipt);
+    await b.page.locator('#replies li .text').filter({ hasText: reply }).waitFor();
+  }
+  const shown = JSON.parse(cli(['receipt', cliReceipt, '--json']));
+  assert.deepEqual(shown.replies.map((r) => r.text), ['a reply from the page']);
+  assert.deepEqual(a.page.problems, []);
+  assert.deepEqual(b.page.problems, []);
+  await a.ctx.close();
+  await b.ctx.close();
 });
