@@ -47,9 +47,10 @@ async function api(p, body) {
   return { status: r.status, json: await r.json().catch(() => null) };
 }
 
-// Every request a page makes: URL and POST body.
+// Every request a page makes: URL, POST body, Authorization header.
 function record(page, into) {
-  page.on('request', (r) => into.push({ url: r.url(), method: r.method(), body: r.postData() }));
+  page.on('request', (r) => into.push({ url: r.url(), method: r.method(), body: r.postData(),
+                                        auth: r.headers()['authorization'] || null }));
   return into;
 }
 
@@ -233,8 +234,9 @@ test('a receipt: statuses released late, a reply, an answer back, the thread in 
   assert.equal(replies.length, 1);
   assert.equal(unb64(replies[0].encrypted_reply).length, 1024);
   assert.equal(replies[0].challenge_form, 'sealdrop-v1');
-  assert.ok(!requests.some((r) => r.url === url + '/reply' && r.method === 'POST' &&
-                           JSON.parse(r.body).fetch_token), 'a reply is signed, not tokened');
+  assert.ok(replies[0].challenge && replies[0].challenge_signature, 'a reply is signed');
+  assert.ok(requests.some((r) => r.url === url + '/fetch' && r.auth), 'reads go with the token');
+  assert.ok(!requests.some((r) => r.url === url + '/reply' && r.auth), 'a reply is not tokened');
 
   // The sender reads the reply and answers back.
   await b.page.getByRole('button', { name: 'Refresh' }).click();
