@@ -19,6 +19,8 @@ const char *http_status_line(int status)
 		return "404 Not Found";
 	case 405:
 		return "405 Method Not Allowed";
+	case 409:
+		return "409 Conflict";
 	case 413:
 		return "413 Payload Too Large";
 	case 429:

@@ -49,8 +49,9 @@ class Sender:
         return b64(ev.seal(ev.envelope(text, self.reply_pk), key))
 
     def send(self, text="hello", **extra):
-        body = {"link_token": self.rc.link, "encrypted_message": self.sealed(text),
-                "receipt_id": self.receipt_id}
+        body = {"link_token": self.rc.link, "receipt_id": self.receipt_id}
+        if "encrypted_message" not in extra:
+            body["encrypted_message"] = self.sealed(text)
         body.update(extra)
         return requests.post(self.rc.url + "/send", json=body)
 
@@ -58,7 +59,9 @@ class Sender:
         return requests.post(self.rc.url + "/receipt", json={"receipt_auth": self.auth})
 
     def answer(self, text, **extra):
-        body = {"receipt_auth": self.auth, "encrypted_message": self.sealed(text)}
+        body = {"receipt_auth": self.auth}
+        if "encrypted_message" not in extra:
+            body["encrypted_message"] = self.sealed(text)
         body.update(extra)
         return requests.post(self.rc.url + "/receipt/answer", json=body)
 
@@ -80,6 +83,13 @@ def reply(rc, msg_id, text=None, reply_key=None, ct=None, creds=None, **extra):
     body.update(creds if creds is not None else bound(rc, "reply"))
     body.update(extra)
     return rc.http.post(rc.url + "/reply", json=body)
+
+
+def delete(rc, ids):
+    """The owner deletes: a bound-signatures inbox signs for "delete"."""
+    body = {"link_token": rc.link, "message_ids": ids, "delete": True}
+    body.update(bound(rc, "delete"))
+    return rc.http.post(rc.url + "/ack", json=body)
 
 
 def by_id(rc):
@@ -140,3 +150,342 @@ def test_plain_messages_have_no_thread_fields(inbox):
     assert inbox.send(b"plain").status_code == 201
     (m,) = by_id(inbox).values()
     assert "thread_id" not in m and "replies" not in m
+
+
+def test_answer_keeps_the_idempotency_rules(inbox):
+    s = Sender(inbox)
+    assert s.send().status_code == 201
+    key = "answer-key-0123456789"
+    first = s.answer("once", idempotency_key=key)
+    assert first.status_code == 201, first.text
+    again = s.answer("once", idempotency_key=key)
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert len(s.receipt().json()["messages"]) == 2
+
+
+def test_receipt_id_is_blake2b_of_auth_as_the_vectors_say(url):
+    """The server finds a receipt by the hash of receipt_auth: sent under
+    the vector's receipt_id, it is found with the vector's auth."""
+    with open(os.path.join(stack.ROOT, "tests", "api", "vectors", "receipts.json")) as f:
+        vectors = json.load(f)
+    rc = Recipient(url, capabilities=CAPS)
+    try:
+        for v in vectors["receipts"]:
+            assert ev.b64url(ev.receipt_auth(ev.unb64url(v["R"]))) == v["auth"]
+            r = rc.send(b"vector", receipt_id=v["receipt_id"])
+            assert r.status_code == 201, r.text
+            got = requests.post(url + "/receipt", json={"receipt_auth": v["auth"]})
+            assert got.status_code == 200, got.text
+            assert got.json()["thread_id"] == r.json()["id"]
+            # The id itself is no auth: it hashes to something else.
+            err(requests.post(url + "/receipt", json={"receipt_auth": v["receipt_id"]}),
+                404, "receipt_not_found")
+    finally:
+        creds = bound(rc, "unregister")
+        creds["link_token"] = rc.link
+        assert rc.http.post(url + "/unregister", json=creds).status_code == 200
+    for v in vectors["receipts"]:
+        err(requests.post(url + "/receipt", json={"receipt_auth": v["auth"]}),
+            404, "receipt_not_found")
+
+
+def test_pycrypt_inbox_gets_exactly_what_was_sent(rcpt):
+    """An inbox registered without capabilities (PyCrypt's clients): plain
+    sealed text in, the same bytes out, no thread fields."""
+    assert rcpt.reg["capabilities"] == []
+    ct = rcpt.seal("plain, as PyCrypt sends it".encode())
+    assert rcpt.http.post(rcpt.url + "/send", json={"link_token": rcpt.link,
+                                                    "encrypted_message": ct}).status_code == 201
+    (m,) = by_id(rcpt).values()
+    assert m["encrypted_message"] == ct
+    assert rcpt.open(m["encrypted_message"]) == "plain, as PyCrypt sends it".encode()
+    assert set(m) == {"id", "encrypted_message", "created_at", "seen", "metadata"}
+    assert requests.get(rcpt.url + "/key/" + rcpt.link).json()["capabilities"] == []
+
+
+def test_receipt_allowed_for_any_inbox(rcpt):
+    s = Sender(rcpt)
+    r = rcpt.send(b"no envelope", receipt_id=s.receipt_id)
+    assert r.status_code == 201, r.text
+    assert s.receipt().json()["thread_id"] == r.json()["id"]
+
+
+def test_unregister_erases_receipts(inbox):
+    s = Sender(inbox)
+    mid = s.send().json()["id"]
+    m = by_id(inbox)[mid]
+    _, key = read_envelope(inbox, m["encrypted_message"])
+    assert reply(inbox, mid, "bye", key).status_code == 201
+    assert s.receipt().status_code == 200
+    creds = bound(inbox, "unregister")
+    creds["link_token"] = inbox.link
+    assert inbox.http.post(inbox.url + "/unregister", json=creds).status_code == 200
+    err(s.receipt(), 404, "receipt_not_found")
+    err(s.answer("anyone there?"), 404, "receipt_not_found")
+    # Its receipt id is free again, as if it never existed.
+    other = Recipient(inbox.url, capabilities=CAPS)
+    assert Sender(other, s.R).send().status_code == 201
+
+
+# ---- padded-only ------------------------------------------------------------
+
+def test_padded_only_needs_the_envelope(url):
+    from nacl.signing import SigningKey
+    r = requests.post(url + "/register", json={"public_key": b64(SigningKey.generate().verify_key),
+                                               "capabilities": ["padded-only"]})
+    err(r, 400, "invalid_capabilities")
+    rc = Recipient(url, capabilities=PADDED)
+    assert rc.reg["capabilities"] == PADDED
+    assert requests.get(url + "/key/" + rc.link).json()["capabilities"] == PADDED
+
+
+@pytest.mark.parametrize("size", [48, 1023, 1025, 2000, 4095, 4097, 16383])
+def test_padded_only_refuses_other_sizes(url, size):
+    rc = Recipient(url, capabilities=PADDED)
+    s = Sender(rc)
+    ct = b64(os.urandom(size))
+    err(requests.post(url + "/send", json={"link_token": rc.link, "encrypted_message": ct}),
+        400, "not_padded")
+    err(s.send(encrypted_message=ct), 400, "not_padded")
+    err(s.receipt(), 404, "receipt_not_found")  # nothing stored, no receipt either
+    assert by_id(rc) == {}
+
+
+def test_padded_only_takes_the_buckets(url):
+    rc = Recipient(url, capabilities=PADDED)
+    s = Sender(rc)
+    first = s.send("short")
+    assert first.status_code == 201, first.text
+    for text in ("x" * 2000, "y" * 10000):
+        assert s.answer(text).status_code == 201
+    sizes = sorted(len(base64.b64decode(m["encrypted_message"])) for m in by_id(rc).values())
+    assert sizes == [1024, 4096, 16384]
+    err(s.answer(None, encrypted_message=b64(os.urandom(100))), 400, "not_padded")
+    assert len(by_id(rc)) == 3
+
+
+def test_other_inboxes_take_any_size(inbox):
+    assert inbox.send(b"x" * 100).status_code == 201
+
+
+# ---- owner authentication for /reply ----------------------------------------
+
+def test_reply_needs_a_bound_signature(inbox):
+    s = Sender(inbox)
+    mid = s.send().json()["id"]
+    ct = b64(ev.seal(ev.envelope("r"), s.reply_pk))
+    body = {"link_token": inbox.link, "message_id": mid, "encrypted_reply": ct}
+    r = inbox.http.post(inbox.url + "/reply", json=body,
+                        headers={"Authorization": "Bearer " + inbox.token})
+    err(r, 401, "bound_signature_required")
+    err(reply(inbox, mid, ct=ct, creds=inbox.signed()), 401, "bound_signature_required")
+    # A signature bound to another purpose is refused too.
+    err(reply(inbox, mid, ct=ct, creds=bound(inbox, "fetch")), 401)
+    assert s.receipt().json()["replies"] == []
+    assert reply(inbox, mid, ct=ct).status_code == 201
+
+
+# ---- a private stack: the release, row counts, logs --------------------------
+# Its own SQLite file, so a test can hold the release back (receipt_release
+# says when the next may run, for every instance) and count rows; an access
+# log, to show that receipt secrets never reach one.
+
+@pytest.fixture(scope="module")
+def private():
+    s = stack.Stack(threads=4, own_sqlite=True, env={"SEALDROP_STATUS_INTERVAL": "1"},
+                    extra_nginx="access_log access.log combined;")  # in the stack's dir
+    s.start()
+    yield s
+    rc = s.stop_daemon()
+    s.stop()
+    assert rc == 0
+
+
+class Db:
+    def __init__(self, srv):
+        self.path = srv.sqlite_path()
+
+    def q(self, sql, *args):
+        con = sqlite3.connect(self.path, timeout=10)
+        try:
+            with con:
+                return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+
+    def hold_release(self):
+        self.q("UPDATE receipt_release SET next_at = ? WHERE id = 1", int(time.time()) + 3600)
+
+    def allow_release(self):
+        self.q("UPDATE receipt_release SET next_at = 0 WHERE id = 1")
+
+    def counts(self):
+        return {t: self.q("SELECT COUNT(*) FROM " + t)[0][0]
+                for t in ("messages", "receipts", "receipt_statuses", "receipt_replies")} | {
+            "statuses": self.q("SELECT message_id, status, released FROM receipt_statuses "
+                               "ORDER BY message_id"),
+            "clients": self.q("SELECT link_token, msg_count, msg_bytes, capabilities "
+                              "FROM clients ORDER BY id")}
+
+
+@pytest.fixture
+def db(private):
+    return Db(private)
+
+
+def statuses(s):
+    j = s.receipt().json()
+    return j["status"], [m["status"] for m in j["messages"]], j["status_released_at"]
+
+
+def test_status_is_shown_only_at_the_release(private, db):
+    rc = Recipient(private.url, capabilities=CAPS)
+    s = Sender(rc)
+    first = s.send("one").json()["id"]
+    second = s.answer("two").json()["id"]
+    created = s.receipt().json()["status_released_at"]
+    db.hold_release()
+    assert rc.ack([first]).status_code == 200
+    assert delete(rc, [second]).status_code == 200
+    # Recorded at once, shown not yet: the release is held.
+    assert db.q("SELECT status, released FROM receipt_statuses WHERE message_id IN (?, ?) "
+                "ORDER BY message_id", first, second) == [(1, 0), (2, 0)]
+    for _ in range(3):
+        assert statuses(s) == ("stored", ["stored", "stored"], created)
+        time.sleep(0.5)
+    before = int(time.time())
+    db.allow_release()
+    got = stack.wait_until(lambda: statuses(s)[0] == "read" and statuses(s),
+                           what="the release to show the read")
+    assert got[:2] == ("read", ["read", "deleted"])
+    assert got[2] >= before
+    # The next release is at least the interval away, and a release with
+    # nothing new changes nothing for this receipt.
+    assert db.q("SELECT next_at FROM receipt_release")[0][0] >= before + 1
+    time.sleep(2.5)
+    assert statuses(s) == got
+
+
+def test_deleted_is_released_as_deleted(private, db):
+    """Deleting a message keeps its status row: the receipt says deleted
+    (expired, by the retention purge, is in the store contract tests)."""
+    rc = Recipient(private.url, capabilities=CAPS)
+    s = Sender(rc)
+    mid = s.send().json()["id"]
+    assert delete(rc, [mid]).status_code == 200
+    assert by_id(rc) == {}
+    stack.wait_until(lambda: statuses(s)[0] == "deleted", what="deleted to be released")
+    assert db.q("SELECT status, released FROM receipt_statuses WHERE message_id = ?",
+                mid) == [(2, 2)]
+
+
+def test_hostile_inputs_change_nothing(private, db):
+    url = private.url
+    rc = Recipient(url, capabilities=CAPS)
+    other = Recipient(url, capabilities=CAPS)
+    s = Sender(rc)
+    mid = s.send().json()["id"]
+    plain = rc.send(b"no receipt").json()["id"]
+    theirs = Sender(other)
+    their_mid = theirs.send().json()["id"]
+    ct = b64(ev.seal(ev.envelope("r"), s.reply_pk))
+    before = db.counts()
+
+    cases = []
+    for bad in ["", "a" * 42, "a" * 44, "a" * 42 + "+", "a" * 42 + "=", "A" * 42 + "B",
+                "ä" * 43, 12, None, True, ["x"], {"a": 1}]:
+        if bad is not None:  # null is no receipt_id
+            cases.append(("/send", {"link_token": rc.link, "encrypted_message": rc.seal(b"x"),
+                                    "receipt_id": bad}, 400, "invalid_receipt_id"))
+        cases.append(("/receipt", {"receipt_auth": bad}, 400, "invalid_receipt_auth"))
+        cases.append(("/receipt/answer", {"receipt_auth": bad,
+                                          "encrypted_message": rc.seal(b"x")},
+                      400, "invalid_receipt_auth"))
+    cases += [
+        ("/send", {"link_token": rc.link, "encrypted_message": rc.seal(b"x"),
+                   "receipt_id": s.receipt_id}, 409, "receipt_exists"),
+        ("/send", {"link_token": other.link, "encrypted_message": rc.seal(b"x"),
+                   "receipt_id": s.receipt_id}, 409, "receipt_exists"),
+        ("/receipt", {}, 400, "invalid_receipt_auth"),
+        ("/receipt", {"receipt_auth": ev.b64url(os.urandom(32))}, 404, "receipt_not_found"),
+        ("/receipt/answer", {"receipt_auth": ev.b64url(os.urandom(32)),
+                             "encrypted_message": rc.seal(b"x")}, 404, "receipt_not_found"),
+        ("/receipt/answer", {"receipt_auth": s.auth, "encrypted_message": "not base64!"},
+         400, "invalid_encrypted_message"),
+        ("/receipt/answer", {"receipt_auth": s.auth}, 400, "invalid_encrypted_message"),
+        ("/receipt/answer", {"receipt_auth": s.auth, "encrypted_message": rc.seal(b"x"),
+                             "idempotency_key": "short"}, 400, "invalid_idempotency_key"),
+    ]
+    for path, body, status, code in cases:
+        err(requests.post(url + path, json=body), status, code)
+
+    def owner(msg_id, ct=ct, **extra):
+        return reply(rc, msg_id, ct=ct, **extra)
+
+    err(owner(their_mid), 404, "message_not_found")  # never says it exists
+    err(owner(10 ** 12), 404, "message_not_found")
+    err(owner(plain), 409, "no_receipt")
+    # Refused before the credentials are looked at (no challenge spent).
+    unsigned = {"challenge": "c", "challenge_signature": "s", "challenge_form": "sealdrop-v1"}
+    err(owner(mid, ct=b64(os.urandom(1000)), creds=unsigned), 400, "not_padded")
+    err(owner(mid, ct=b64(os.urandom(16384 + 1)), creds=unsigned), 413)
+    err(owner(mid, ct="not base64!", creds=unsigned), 400, "invalid_encrypted_reply")
+    for bad in [0, -1, "1", 1.5, None, True]:
+        err(owner(bad, creds=unsigned), 400, "invalid_message_id")
+    err(reply(rc, mid, ct=ct, creds={}), 401, "bound_signature_required")
+    assert db.counts() == before
+
+
+def test_reply_flood_stops_at_the_cap(private, db):
+    rc = Recipient(private.url, capabilities=CAPS)
+    s = Sender(rc)
+    mid = s.send().json()["id"]
+    ct = b64(ev.seal(ev.envelope("again"), s.reply_pk))
+    for _ in range(20):
+        assert reply(rc, mid, ct=ct).status_code == 201
+    before = db.counts()
+    err(reply(rc, mid, ct=ct), 429, "reply_limit")
+    assert db.counts() == before
+    assert len(s.receipt().json()["replies"]) == 20
+    assert by_id(rc)[mid]["replies"] == 20
+
+
+def test_concurrent_replies_at_the_cap(private, db):
+    """Twenty replies racing for the last few places: exactly the cap."""
+    rc = Recipient(private.url, capabilities=CAPS)
+    s = Sender(rc)
+    mid = s.send().json()["id"]
+    ct = b64(ev.seal(ev.envelope("race"), s.reply_pk))
+    for _ in range(15):
+        assert reply(rc, mid, ct=ct).status_code == 201
+    creds = [bound(rc, "reply") for _ in range(5)] + \
+            [bound(rc, "reply", http=stack_http(private, i)) for i in range(15)]
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(lambda c: reply(rc, mid, ct=ct, creds=c).status_code, creds))
+    assert sorted(codes) == [201] * 5 + [429] * 15
+    assert db.q("SELECT COUNT(*) FROM receipt_replies r JOIN receipts t ON r.receipt = t.id "
+                "WHERE t.link_token = ?", rc.link) == [(20,)]
+
+
+def stack_http(srv, i):
+    """A session from another loopback address: its own challenge budget."""
+    from sdclient import session_from
+    return session_from("127.0.%d.%d" % (i // 200 + 1, i % 200 + 2))
+
+
+def test_secrets_never_reach_a_log(private, db):
+    rc = Recipient(private.url, capabilities=CAPS)
+    s = Sender(rc)
+    mid = s.send().json()["id"]
+    s.receipt()
+    s.answer("x")
+    _, key = read_envelope(rc, by_id(rc)[mid]["encrypted_message"])
+    reply(rc, mid, "y", key)
+    requests.post(private.url + "/receipt", json={"receipt_auth": s.auth[:-1] + "!"})
+    with open(os.path.join(private.dir, "access.log"), errors="replace") as f:
+        access = f.read()
+    assert "POST /receipt HTTP" in access and "POST /reply HTTP" in access  # it logs
+    logs = access + private.log() + private.nginx_log()
+    R = ev.b64url(s.R)
+    for secret in (R, s.auth, s.receipt_id, ev.b64url(s.reply_pk), rc.link):
+        assert secret not in logs

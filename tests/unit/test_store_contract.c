@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "core/b64.h"
 #include "core/crypto.h"
 #include "store/store.h"
 
@@ -39,6 +42,10 @@ static int open_fixture(void **state, const char *dsn)
 	f->cfg.limits.challenge_ttl = 300;
 	f->cfg.limits.requests_per_inbox = 3;
 	f->cfg.limits.requests_per_caller = 4;
+	f->cfg.limits.status_interval = 10;
+	f->cfg.limits.receipt_days = 30;
+	f->cfg.limits.replies_per_receipt = 3;
+	f->cfg.limits.replies_per_inbox = 5;
 	if (store_open(dsn, &f->cfg, &f->st, err, sizeof err) != SD_OK) {
 		fprintf(stderr, "store_open: %s\n", err);
 		free(f);
@@ -978,6 +985,358 @@ static void ping_answers(void **state)
 	assert_int_equal(store_ping(f->st), SD_OK);
 }
 
+/* ---- receipts ----------------------------------------------------------- */
+
+/* A fresh receipt id: 43 characters of base64url. */
+static void new_receipt_id(char out[44])
+{
+	unsigned char raw[32];
+
+	randombytes_buf(raw, sizeof raw);
+	sd_b64url_encode(raw, sizeof raw, out);
+}
+
+static enum sd_err rcpt_put(struct fixture *f, const char *link, const char *rid, int answer,
+                            int64_t *id)
+{
+	struct sd_msg_new m = {"QUJD", NULL, 3, NULL, rid, answer};
+	struct sd_limits big = f->cfg.limits;
+
+	big.inbox_max_messages = 1000;
+	big.inbox_max_bytes = 1 << 20;
+	return store_msg_insert(f->st, link, &m, &big, NOW, id);
+}
+
+struct statuses {
+	int64_t ids[8];
+	enum sd_rcpt_status s[8];
+	int n;
+};
+
+static int status_collect(void *ctx, const struct sd_receipt_msg *m)
+{
+	struct statuses *o = ctx;
+
+	if (o->n < 8) {
+		o->ids[o->n] = m->id;
+		o->s[o->n++] = m->status;
+	}
+	return 0;
+}
+
+static void statuses_of(struct fixture *f, const char *rid, struct statuses *out)
+{
+	struct sd_receipt r;
+
+	memset(out, 0, sizeof *out);
+	assert_int_equal(store_receipt_get(f->st, rid, &r), SD_OK);
+	assert_int_equal(store_receipt_messages(f->st, r.key, 100, status_collect, out), SD_OK);
+}
+
+/* Release at *t or later: the release row is shared by every test (and
+ * every earlier run on the same database), so move on until one is due.
+ * Returns the status rows it changed; *t is when it ran. */
+static int64_t release_due(struct fixture *f, time_t *t)
+{
+	int64_t n = -1;
+
+	for (int i = 0; i < 1000 && n < 0; i++) {
+		assert_int_equal(
+		    store_receipts_release(f->st, *t, f->cfg.limits.status_interval, &n), SD_OK);
+		if (n < 0)
+			*t += f->cfg.limits.status_interval;
+	}
+	assert_true(n >= 0);
+	return n;
+}
+
+static time_t release_clock = 2000000000;
+
+/* A message with a receipt opens its thread; an answer joins it; statuses
+ * change at once underneath but show only after a release, which runs at
+ * most once per interval. */
+static void receipt_statuses_are_released_late(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+	struct sd_receipt r;
+	struct statuses st;
+	char rid[44];
+	int64_t first = 0, second = 0, n = 0;
+	time_t t = release_clock;
+
+	new_client(f, &c);
+	new_receipt_id(rid);
+	assert_int_equal(rcpt_put(f, c.link_token, rid, 0, &first), SD_OK);
+	assert_int_equal(rcpt_put(f, c.link_token, rid, 1, &second), SD_OK);
+	assert_int_equal(store_receipt_get(f->st, rid, &r), SD_OK);
+	assert_string_equal(r.link_token, c.link_token);
+	assert_int_equal(r.thread_id, first);
+	assert_int_equal(r.released_at, NOW);
+	statuses_of(f, rid, &st);
+	assert_int_equal(st.n, 2);
+	assert_int_equal(st.ids[0], first);
+	assert_int_equal(st.ids[1], second);
+
+	release_due(f, &t);
+	assert_int_equal(store_msg_ack(f->st, c.link_token, &first, 1, 0, &n), SD_OK);
+	assert_int_equal(store_msg_ack(f->st, c.link_token, &second, 1, 1, &n), SD_OK);
+	statuses_of(f, rid, &st);
+	assert_int_equal(st.s[0], SD_RCPT_STORED);
+	assert_int_equal(st.s[1], SD_RCPT_STORED);
+	/* Not due yet: the last release was at t. */
+	assert_int_equal(store_receipts_release(f->st, t, f->cfg.limits.status_interval, &n),
+	                 SD_OK);
+	assert_int_equal(n, -1);
+	t += f->cfg.limits.status_interval;
+	assert_true(release_due(f, &t) >= 2);
+	statuses_of(f, rid, &st);
+	assert_int_equal(st.s[0], SD_RCPT_READ);
+	assert_int_equal(st.s[1], SD_RCPT_DELETED);
+	assert_int_equal(store_receipt_get(f->st, rid, &r), SD_OK);
+	assert_int_equal(r.released_at, t);
+	/* Read, then deleted: statuses only move forward. */
+	assert_int_equal(store_msg_ack(f->st, c.link_token, &first, 1, 1, &n), SD_OK);
+	assert_int_equal(store_msg_ack(f->st, c.link_token, &first, 1, 0, &n), SD_OK);
+	t += f->cfg.limits.status_interval;
+	release_due(f, &t);
+	statuses_of(f, rid, &st);
+	assert_int_equal(st.s[0], SD_RCPT_DELETED);
+	release_clock = t + 100 * f->cfg.limits.status_interval;
+}
+
+/* A receipt id is unique across the server: a second use stores nothing
+ * at all, in any inbox. Answering a receipt that does not exist neither. */
+static void receipt_conflicts_store_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c, d;
+	struct collected got;
+	char rid[44], unknown[44];
+	int64_t id = 0, n = 0, bytes = 0;
+
+	new_client(f, &c);
+	new_client(f, &d);
+	new_receipt_id(rid);
+	new_receipt_id(unknown);
+	assert_int_equal(rcpt_put(f, c.link_token, rid, 0, &id), SD_OK);
+	assert_int_equal(rcpt_put(f, d.link_token, rid, 0, &id), SD_ECONFLICT);
+	assert_int_equal(rcpt_put(f, c.link_token, rid, 0, &id), SD_ECONFLICT);
+	assert_int_equal(rcpt_put(f, c.link_token, unknown, 1, &id), SD_ENOTFOUND);
+	/* An answer goes to the receipt's own inbox only. */
+	assert_int_equal(rcpt_put(f, d.link_token, rid, 1, &id), SD_ENOTFOUND);
+	assert_int_equal(store_client_usage(f->st, c.link_token, &n, &bytes), SD_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_client_usage(f->st, d.link_token, &n, &bytes), SD_OK);
+	assert_int_equal(n, 0);
+	list(f, d.link_token, 1, 0, INT64_MAX, 0, 10, &got);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(store_receipt_get(f->st, unknown, &(struct sd_receipt){0}), SD_ENOTFOUND);
+}
+
+struct thread_seen {
+	int64_t thread[16], replies[16];
+	int n;
+};
+
+static int thread_collect(void *ctx, const struct sd_msg *m)
+{
+	struct thread_seen *o = ctx;
+
+	if (o->n < 16) {
+		o->thread[o->n] = m->thread_id;
+		o->replies[o->n++] = m->replies;
+	}
+	return 0;
+}
+
+static int reply_count(void *ctx, const struct sd_reply *r)
+{
+	(void)r;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Replies go under the message's receipt, only for a message of this
+ * inbox that has one, up to the caps per receipt and per inbox. */
+static void replies_are_capped_and_listed(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c, d;
+	struct sd_receipt r;
+	struct sd_msg_query q = {1, 1, INT64_MAX, 0, 10};
+	struct thread_seen ts = {0};
+	char r1[44], r2[44], r3[44];
+	int64_t m1 = 0, m2 = 0, m3 = 0, plain = 0, theirs = 0, id = 0;
+	int listed = 0;
+
+	new_client(f, &c);
+	new_client(f, &d);
+	new_receipt_id(r1);
+	new_receipt_id(r2);
+	new_receipt_id(r3);
+	assert_int_equal(rcpt_put(f, c.link_token, r1, 0, &m1), SD_OK);
+	assert_int_equal(rcpt_put(f, c.link_token, r2, 0, &m2), SD_OK);
+	assert_int_equal(rcpt_put(f, c.link_token, r3, 0, &m3), SD_OK);
+	assert_int_equal(rcpt_put(f, c.link_token, NULL, 0, &plain), SD_OK);
+	assert_int_equal(rcpt_put(f, d.link_token, NULL, 0, &theirs), SD_OK);
+
+	assert_int_equal(
+	    store_reply_insert(f->st, c.link_token, plain, "cmVwbHk=", &f->cfg.limits, NOW, &id),
+	    SD_ECONFLICT);
+	assert_int_equal(
+	    store_reply_insert(f->st, c.link_token, theirs, "cmVwbHk=", &f->cfg.limits, NOW, &id),
+	    SD_ENOTFOUND);
+	assert_int_equal(
+	    store_reply_insert(f->st, d.link_token, m1, "cmVwbHk=", &f->cfg.limits, NOW, &id),
+	    SD_ENOTFOUND);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(store_reply_insert(f->st, c.link_token, m1,
+		                                    "cmVwbHk=", &f->cfg.limits, NOW, &id),
+		                 SD_OK);
+	assert_int_equal(
+	    store_reply_insert(f->st, c.link_token, m1, "cmVwbHk=", &f->cfg.limits, NOW, &id),
+	    SD_ELIMIT);
+	/* The inbox's cap (5) counts every receipt. */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(store_reply_insert(f->st, c.link_token, m2,
+		                                    "cmVwbHk=", &f->cfg.limits, NOW, &id),
+		                 SD_OK);
+	assert_int_equal(
+	    store_reply_insert(f->st, c.link_token, m3, "cmVwbHk=", &f->cfg.limits, NOW, &id),
+	    SD_ELIMIT);
+
+	assert_int_equal(store_receipt_get(f->st, r1, &r), SD_OK);
+	assert_int_equal(store_receipt_replies(f->st, r.key, 100, reply_count, &listed), SD_OK);
+	assert_int_equal(listed, 3);
+	assert_int_equal(store_msg_list(f->st, c.link_token, &q, thread_collect, &ts), SD_OK);
+	assert_int_equal(ts.n, 4);
+	assert_int_equal(ts.thread[0], m1);
+	assert_int_equal(ts.replies[0], 3);
+	assert_int_equal(ts.thread[1], m2);
+	assert_int_equal(ts.replies[1], 2);
+	assert_int_equal(ts.thread[2], m3);
+	assert_int_equal(ts.replies[2], 0);
+	assert_int_equal(ts.thread[3], 0);
+}
+
+struct replier {
+	const char *dsn;
+	const struct sd_config *cfg;
+	const char *link;
+	int64_t msg;
+	pthread_barrier_t *go;
+	enum sd_err rc;
+};
+
+static void *reply_racing(void *arg)
+{
+	struct replier *s = arg;
+	struct sd_store *st;
+	char err[256];
+	int64_t id;
+
+	s->rc = SD_EDB;
+	if (store_open(s->dsn, s->cfg, &st, err, sizeof err) != SD_OK) {
+		pthread_barrier_wait(s->go);
+		return NULL;
+	}
+	pthread_barrier_wait(s->go);
+	s->rc = store_reply_insert(st, s->link, s->msg, "cmVwbHk=", &s->cfg->limits, NOW, &id);
+	store_close(st);
+	return NULL;
+}
+
+/* Replies racing for the last places under one receipt: the cap holds. */
+static void concurrent_replies_stop_at_the_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+	struct sd_receipt r;
+	struct replier s[6];
+	pthread_t t[6];
+	pthread_barrier_t go;
+	char rid[44];
+	int64_t m = 0, id = 0;
+	int ok = 0, limited = 0, listed = 0;
+
+	new_client(f, &c);
+	new_receipt_id(rid);
+	assert_int_equal(rcpt_put(f, c.link_token, rid, 0, &m), SD_OK);
+	assert_int_equal(
+	    store_reply_insert(f->st, c.link_token, m, "cmVwbHk=", &f->cfg.limits, NOW, &id),
+	    SD_OK);
+	pthread_barrier_init(&go, NULL, 6);
+	for (int i = 0; i < 6; i++) {
+		s[i] = (struct replier){f->dsn, &f->cfg, c.link_token, m, &go, SD_EDB};
+		assert_int_equal(pthread_create(&t[i], NULL, reply_racing, &s[i]), 0);
+	}
+	for (int i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&go);
+	for (int i = 0; i < 6; i++) {
+		ok += s[i].rc == SD_OK;
+		limited += s[i].rc == SD_ELIMIT;
+	}
+	assert_int_equal(ok, 2);
+	assert_int_equal(limited, 4);
+	assert_int_equal(store_receipt_get(f->st, rid, &r), SD_OK);
+	assert_int_equal(store_receipt_replies(f->st, r.key, 100, reply_count, &listed), SD_OK);
+	assert_int_equal(listed, 3);
+}
+
+/* Retention: a purged message's status says expired; a receipt inactive
+ * past its days goes with its statuses and replies; erasing the inbox
+ * erases its receipts, whose ids are then free. */
+static void receipts_expire_and_go_with_their_inbox(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c, d;
+	struct sd_receipt r;
+	struct statuses st;
+	char old[44], fresh[44], gone[44];
+	int64_t m = 0, id = 0, purged = 0;
+	time_t t = release_clock;
+
+	new_client(f, &c);
+	new_client(f, &d);
+	new_receipt_id(old);
+	new_receipt_id(fresh);
+	new_receipt_id(gone);
+	assert_int_equal(rcpt_put(f, c.link_token, old, 0, &m), SD_OK);
+	assert_int_equal(
+	    store_reply_insert(f->st, c.link_token, m, "cmVwbHk=", &f->cfg.limits, NOW, &id),
+	    SD_OK);
+	/* The message expires by retention: its status row stays. */
+	do
+		assert_int_equal(store_purge(f->st, NOW, NOW + 1, &purged), SD_OK);
+	while (purged == SD_PURGE_BATCH);
+	release_due(f, &t);
+	statuses_of(f, old, &st);
+	assert_int_equal(st.n, 1);
+	assert_int_equal(st.s[0], SD_RCPT_EXPIRED);
+	release_clock = t + 100 * f->cfg.limits.status_interval;
+
+	{
+		struct sd_msg_new later = {"QUJD", NULL, 3, NULL, fresh, 0};
+
+		assert_int_equal(
+		    store_msg_insert(f->st, c.link_token, &later, &f->cfg.limits, NOW + 100, &m),
+		    SD_OK);
+	}
+	do
+		assert_int_equal(store_receipts_purge(f->st, NOW + 50, &purged), SD_OK);
+	while (purged == SD_PURGE_BATCH);
+	assert_int_equal(store_receipt_get(f->st, old, &r), SD_ENOTFOUND);
+	assert_int_equal(store_receipt_get(f->st, fresh, &r), SD_OK);
+
+	assert_int_equal(rcpt_put(f, d.link_token, gone, 0, &m), SD_OK);
+	assert_int_equal(store_client_delete(f->st, d.link_token), SD_OK);
+	assert_int_equal(store_receipt_get(f->st, gone, &r), SD_ENOTFOUND);
+	new_client(f, &d);
+	assert_int_equal(rcpt_put(f, d.link_token, gone, 0, &m), SD_OK);
+}
+
 #define CONTRACT_TESTS                                                                          \
 	{                                                                                       \
 		cmocka_unit_test(ping_answers), cmocka_unit_test(client_round_trip),            \
@@ -1004,6 +1363,11 @@ static void ping_answers(void **state)
 		    cmocka_unit_test(idempotency_key_stores_once),                              \
 		    cmocka_unit_test(concurrent_retries_store_once),                            \
 		    cmocka_unit_test(ack_upto_covers_batches), cmocka_unit_test(totals_add_up), \
+		    cmocka_unit_test(receipt_statuses_are_released_late),                       \
+		    cmocka_unit_test(receipt_conflicts_store_nothing),                          \
+		    cmocka_unit_test(replies_are_capped_and_listed),                            \
+		    cmocka_unit_test(concurrent_replies_stop_at_the_cap),                       \
+		    cmocka_unit_test(receipts_expire_and_go_with_their_inbox),                  \
 	}
 
 int main(void)
