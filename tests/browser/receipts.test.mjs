@@ -165,6 +165,10 @@ test('a receipt: statuses released late, a reply, an answer back, the thread in 
   assert.ok(await b.page.locator('canvas#receipt-qr').isVisible());
   const receiptLink = await b.page.locator('#receipt-link').inputValue();
   assert.match(receiptLink, new RegExp('^' + url + '/r#[A-Za-z0-9_-]{43}$'));
+  await b.ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
+  await b.page.getByRole('button', { name: 'Copy' }).click();
+  await b.page.locator('#status').filter({ hasText: 'Receipt link copied.' }).waitFor();
+  assert.equal(await b.page.evaluate(() => navigator.clipboard.readText()), receiptLink);
   await b.page.screenshot({ path: path.join(artifacts, 'send-receipt.png'), fullPage: true });
   const R = unb64url(receiptLink.split('#')[1]);
   const auth = sodium.crypto_generichash(32, sodium.from_string('sealdrop-v1 receipt auth'), R);
@@ -422,4 +426,26 @@ test('the pages and the command-line client read each other\'s receipts and repl
   assert.deepEqual(b.page.problems, []);
   await a.ctx.close();
   await b.ctx.close();
+});
+
+test('a hostile receipt answer shows as text, and what does not open says so', async () => {
+  const { ctx, page } = await lib.newPage(browser);
+  const evil = '<img src=x onerror="document.title=\'pwned\'">';
+  await page.route('**/receipt', (r) => r.fulfill({ status: 200, json: {
+    link_token: 'link_' + 'Q'.repeat(32), thread_id: 1, status: evil, status_released_at: 'soon',
+    messages: [{ id: 1, status: evil, created_at: evil }, null, 7],
+    replies: [{ id: 1, encrypted_reply: b64(sodium.randombytes_buf(1024)), created_at: 0 },
+              { id: 2, encrypted_reply: evil }, 'x'],
+  } }));
+  await page.goto(url + '/r#' + b64url(sodium.randombytes_buf(32)));
+  await page.locator('#view').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#state').textContent(), 'Your message: unknown.');
+  assert.deepEqual(await page.locator('#replies li .text').allTextContents(),
+                   ['(this reply could not be decrypted)', '(this reply could not be decrypted)']);
+  assert.equal(await page.locator('#view img').count(), 0);
+  assert.notEqual(await page.title(), 'pwned');
+  // The inbox named is unknown (404): the receipt shows, no answer box.
+  assert.equal(await page.locator('#answer').isVisible(), false);
+  assert.deepEqual(page.problems.filter((p) => !/404/.test(p)), []);
+  await ctx.close();
 });
