@@ -446,6 +446,7 @@ test('a hostile receipt answer shows as text, and what does not open says so', a
   assert.notEqual(await page.title(), 'pwned');
   // The inbox named is unknown (404): the receipt shows, no answer box.
   assert.equal(await page.locator('#answer').isVisible(), false);
+  await page.locator('#answer-gone').waitFor();
   assert.deepEqual(page.problems.filter((p) => !/404/.test(p)), []);
   await ctx.close();
 });

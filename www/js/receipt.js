@@ -104,6 +104,7 @@
   /* The inbox's key, once: answers are sealed to it. */
   const loadInbox = async () => {
     const r = await SD.api('/key/' + encodeURIComponent(linkToken));
+    if (r.status === 404) $('answer-gone').hidden = false;
     if (r.status !== 200 || !r.json || typeof r.json.box_public_key !== 'string') return;
     let k = null;
     try { k = SD.unb64(r.json.box_public_key); } catch (e) { k = null; }
