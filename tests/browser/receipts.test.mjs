@@ -71,7 +71,10 @@ async function createInbox(page, name, paddedOnly) {
   await page.getByLabel('Name shown to senders (optional)').fill(name);
   await page.getByLabel('Passphrase', { exact: true }).fill(lib.PASS);
   await page.getByLabel('Passphrase again').fill(lib.PASS);
-  if (paddedOnly) await page.getByLabel('Accept only padded messages').check();
+  if (paddedOnly) {
+    await page.getByLabel('Accept only padded messages').check();
+    await page.screenshot({ path: path.join(artifacts, 'create-padded.png'), fullPage: true });
+  }
   await page.getByRole('button', { name: 'Create inbox' }).click();
   await page.locator('#done').waitFor({ state: 'visible', timeout: 30000 });
   return page.locator('#link').inputValue();
