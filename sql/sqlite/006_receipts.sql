@@ -18,10 +18,12 @@ CREATE TABLE IF NOT EXISTS receipts (
   last_activity INTEGER NOT NULL,
   released_at INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS receipts_link_thread ON receipts (link_token, thread_id);
+CREATE INDEX IF NOT EXISTS receipts_thread ON receipts (thread_id);
+CREATE INDEX IF NOT EXISTS receipts_link ON receipts (link_token);
 CREATE INDEX IF NOT EXISTS receipts_activity ON receipts (last_activity);
 CREATE TABLE IF NOT EXISTS receipt_statuses (
-  message_id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id INTEGER NOT NULL UNIQUE,
   receipt INTEGER NOT NULL,
   status INTEGER NOT NULL DEFAULT 0,
   released INTEGER NOT NULL DEFAULT 0,

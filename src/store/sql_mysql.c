@@ -10,7 +10,7 @@
 #define MSG_COLS                                                                         \
 	"id, encrypted_message, UNIX_TIMESTAMP(created_at), seen, metadata, thread_id, " \
 	"CASE WHEN thread_id IS NULL THEN NULL ELSE (SELECT r.replies FROM receipts r "  \
-	"WHERE r.link_token = messages.link_token AND r.thread_id = messages.thread_id) END"
+	"WHERE r.thread_id = messages.thread_id) END"
 /* Index hints: right after a bulk load InnoDB's statistics can make the
  * optimizer walk the primary key instead, thousands of rows per page. */
 #define MSG_UNSEEN                                                               \

@@ -8,8 +8,8 @@
  * retention). */
 #define MSG_COLS                                                                             \
 	"id, encrypted_message, created_at, seen, metadata, thread_id, CASE WHEN thread_id " \
-	"IS NULL THEN NULL ELSE (SELECT r.replies FROM receipts r WHERE r.link_token = "     \
-	"messages.link_token AND r.thread_id = messages.thread_id) END"
+	"IS NULL THEN NULL ELSE (SELECT r.replies FROM receipts r WHERE "                    \
+	"r.thread_id = messages.thread_id) END"
 #define MSG_LIST   "SELECT " MSG_COLS " FROM messages WHERE link_token = ? "
 #define MSG_BOUNDS "AND id < ? AND id > ? ORDER BY id "
 /* What a row was charged; rows written before charges were recorded (or by

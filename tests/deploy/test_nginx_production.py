@@ -78,6 +78,14 @@ def test_permission_endpoint_reaches_sealdropd(site, path):
     assert r.status_code == 400 and r.json()["code"] == "invalid_link_token", path
 
 
+@pytest.mark.parametrize("path,code", [("/receipt", "invalid_receipt_auth"),
+                                       ("/receipt/answer", "invalid_receipt_auth"),
+                                       ("/reply", "invalid_link_token")])
+def test_receipt_endpoint_reaches_sealdropd(site, path, code):
+    r = post(site, path, json={})
+    assert r.status_code == 400 and r.json()["code"] == code, path
+
+
 def test_request_message_permission_is_rate_limited_like_send(site):
     # It writes into another's inbox, so it shares /send's budget per
     # caller: 2 a second with a burst of 10. The first 10 always pass; then

@@ -212,7 +212,8 @@ def test_no_token_path_or_address_in_the_output(mstack):
     assert routes <= {"-", "other", "/health", "/register", "/key/:link_token", "/send",
                       "/challenge_request", "/fetch", "/ack", "/rotate_token", "/unregister",
                       "/check_contact", "/request_message_permission",
-                      "/get_message_requests", "/respond_message_request"}, routes
+                      "/get_message_requests", "/respond_message_request", "/receipt",
+                      "/receipt/answer", "/reply"}, routes
     labels = {name for k in samples for name, _ in k[1]}
     assert labels <= {"route", "code", "le", "kind", "version"}, labels
 
