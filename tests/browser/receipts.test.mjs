@@ -234,6 +234,8 @@ test('a receipt: statuses released late, a reply, an answer back, the thread in 
   // The recipient replies.
   await second.getByRole('button', { name: 'Reply' }).click();
   await second.getByLabel('Your reply').fill('Yes, I got both. Who are you?');
+  assert.equal(await second.locator('.reply-box .counter').textContent(),
+               '29 / 16300 bytes, sent padded to 1024 bytes');
   await second.getByRole('button', { name: 'Send reply' }).click();
   await a.page.locator('#status[data-kind="ok"]').filter({ hasText: 'Reply sent.' }).waitFor();
   assert.match(await thread.locator(':scope > .meta').textContent(), /replied 1 time/);

@@ -311,6 +311,7 @@
       if (r.status !== 201) throw new Error(SD.reason(r));
       threadReplies.set(m.threadId, (threadReplies.get(m.threadId) || 0) + 1);
       area.value = '';
+      area.dispatchEvent(new Event('input'));
       form.hidden = true;
       SD.say(status, 'Reply sent.', 'ok');
     } catch (e) {
@@ -332,10 +333,25 @@
     const area = document.createElement('textarea');
     area.id = 'reply-' + m.id;
     area.required = true;
+    const counter = document.createElement('p');
+    counter.className = 'counter';
+    counter.id = 'reply-counter-' + m.id;
+    area.setAttribute('aria-describedby', counter.id);
     const send = document.createElement('button');
     send.type = 'submit';
     send.textContent = 'Send reply';
-    form.append(label, area, send);
+    /* The bytes against the limit and the padded size, as on the send page. */
+    const count = () => {
+      const n = new TextEncoder().encode(area.value).length;
+      const sealed = SD.envelopeSealedSize(n, false);
+      counter.textContent = n + ' / ' + SD.ENV_MAX_TEXT + ' bytes' +
+        (sealed ? ', sent padded to ' + sealed + ' bytes' : '');
+      counter.dataset.over = n > SD.ENV_MAX_TEXT ? '1' : '0';
+      send.disabled = n === 0 || n > SD.ENV_MAX_TEXT;
+    };
+    area.addEventListener('input', count);
+    count();
+    form.append(label, area, counter, send);
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       serial(() => sendReply(m, form));
