@@ -17,6 +17,8 @@ from sdclient import Recipient, b64
 ENDPOINTS = ["/register", "/send", "/challenge_request", "/fetch", "/ack", "/rotate_token",
              "/unregister", "/request_message_permission", "/get_message_requests",
              "/respond_message_request"]
+# The receipt endpoints' answers follow from the others' (receipt_answers).
+RECEIPT_ENDPOINTS = ["/receipt", "/receipt/answer", "/reply"]
 CONTENT_TYPES = ("application/json", "text/plain", "application/x-www-form-urlencoded")
 
 # LINK stands for a real inbox's link token, so that hostile fields next to a
@@ -199,9 +201,33 @@ CASES = [
          but(LINK_ONLY, send=(400, "invalid_from_link_token"))),
 ]
 
+
+def receipt_answers(want):
+    """What /receipt, /receipt/answer and /reply answer a case, from what
+    the others do: no receipt_auth in any case (the first field of both
+    receipt endpoints), and no message_id for /reply, which reads link_token
+    first and, like /send, bodies of up to 64 KiB."""
+    first = want["/fetch"]
+    if first[1] in ("invalid_json", "invalid_body"):
+        return {p: first for p in RECEIPT_ENDPOINTS}
+    if first == (413, "payload_too_large"):
+        if want["/send"] == (400, "invalid_json"):
+            return {"/receipt": first, "/receipt/answer": want["/send"], "/reply": want["/send"]}
+        return {"/receipt": first, "/receipt/answer": (400, "invalid_receipt_auth"),
+                "/reply": (400, "invalid_message_id")}
+    return {"/receipt": (400, "invalid_receipt_auth"),
+            "/receipt/answer": (400, "invalid_receipt_auth"),
+            "/reply": (400, "invalid_link_token") if first == (400, "invalid_link_token")
+            else (400, "invalid_message_id")}
+
+
+CASES = [pytest.param(p.values[0], {**p.values[1], **receipt_answers(p.values[1])}, id=p.id)
+         for p in CASES]
+ENDPOINTS += RECEIPT_ENDPOINTS
+
 # The request log's one line per request (src/core/log.c).
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (?P<method>[A-Z]+|-) "
-                      r"(?P<route>/[a-z_]*|/key/:link_token|-) (?P<status>\d{3}) \d+us$")
+                      r"(?P<route>/[a-z_]*(?:/answer)?|/key/:link_token|-) (?P<status>\d{3}) \d+us$")
 
 
 def snapshot(srv):
@@ -212,7 +238,8 @@ def snapshot(srv):
     db = sqlite3.connect(path)
     try:
         return {t: db.execute("SELECT * FROM %s ORDER BY id" % t).fetchall()
-                for t in ("clients", "messages", "challenges", "message_requests")}
+                for t in ("clients", "messages", "challenges", "message_requests", "receipts",
+                          "receipt_statuses", "receipt_replies")}
     finally:
         db.close()
 
