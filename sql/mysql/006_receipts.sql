@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS receipt_statuses (
   created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
   UNIQUE KEY receipt_statuses_message (message_id),
   KEY receipt_statuses_receipt (receipt, message_id),
-  KEY receipt_statuses_pending (pending, message_id)
+  KEY receipt_statuses_pending (pending, id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 CREATE TABLE IF NOT EXISTS receipt_replies (
   id BIGINT AUTO_INCREMENT PRIMARY KEY,

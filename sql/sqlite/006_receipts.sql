@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS receipt_statuses (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS receipt_statuses_receipt ON receipt_statuses (receipt, message_id);
-CREATE INDEX IF NOT EXISTS receipt_statuses_pending ON receipt_statuses (pending, message_id);
+CREATE INDEX IF NOT EXISTS receipt_statuses_pending ON receipt_statuses (pending, id);
 CREATE TABLE IF NOT EXISTS receipt_replies (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   receipt INTEGER NOT NULL,

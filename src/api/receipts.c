@@ -153,11 +153,11 @@ static void lookup_reply(struct sd_ctx *ctx, const struct sd_receipt *r)
 
 	/* The statuses go first into their own buffer: "status" precedes them. */
 	e = store_receipt_messages(ctx->store, r->key, SD_RECEIPT_LIST_MAX, status_row, &so);
-	if (e == SD_OK && msgs.data == NULL)
-		sd_buf_puts(&msgs, "");
-	if (e != SD_OK || msgs.data == NULL) {
+	if (e == SD_OK && msgs.failed)
+		e = SD_ENOMEM;
+	if (e != SD_OK) {
 		sd_buf_free(&msgs);
-		reply_store_error(ctx, e != SD_OK ? e : SD_ENOMEM);
+		reply_store_error(ctx, e);
 		return;
 	}
 	reply_json_begin(ctx, 200);
@@ -168,7 +168,8 @@ static void lookup_reply(struct sd_ctx *ctx, const struct sd_receipt *r)
 	              "\"messages\":[",
 	              (long long)r->thread_id, store_receipt_status_name(so.first),
 	              (long long)r->released_at);
-	sd_buf_append(b, msgs.data, msgs.len);
+	if (msgs.len > 0)
+		sd_buf_append(b, msgs.data, msgs.len);
 	sd_buf_puts(b, "],\"replies\":[");
 	sd_buf_free(&msgs);
 	e = store_receipt_replies(ctx->store, r->key, SD_RECEIPT_LIST_MAX, reply_row, &ro);

@@ -458,8 +458,8 @@ int sd_config_load(struct sd_config *cfg, int argc, char **argv, char *err, size
 	            errlen) != 0 ||
 	    get_num(&src, K_MIN_FREE, 0, INT64_C(1) << 60, &cfg->limits.min_free_bytes, err,
 	            errlen) != 0 ||
-	    get_num(&src, K_STATUS_INTERVAL, 1, 7 * 86400, &cfg->limits.status_interval, err,
-	            errlen) != 0 ||
+	    get_num(&src, K_STATUS_INTERVAL, 1, SD_STATUS_INTERVAL_MAX,
+	            &cfg->limits.status_interval, err, errlen) != 0 ||
 	    get_num(&src, K_RECEIPT_DAYS, 1, 36500, &cfg->limits.receipt_days, err, errlen) != 0)
 		goto out;
 	if (cfg->backup[0] != '\0' && cfg->migrate_only) {

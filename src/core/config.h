@@ -9,6 +9,9 @@
 
 #include "core/sd.h"
 
+/* The longest SEALDROP_STATUS_INTERVAL, seconds. */
+#define SD_STATUS_INTERVAL_MAX (7 * 86400)
+
 struct sd_limits {
 	int64_t inbox_max_messages;    /* stored messages per inbox */
 	int64_t inbox_max_bytes;       /* stored ciphertext+metadata bytes per inbox */

@@ -36,21 +36,22 @@ static void receipts_round(struct purger *p, struct sd_store **st, time_t now)
  * every instance on the database). Closes *st on a failure. */
 static void release_round(struct purger *p, struct sd_store **st, time_t now)
 {
-	int64_t released = 0;
+	int64_t rows = 0;
 
-	if (store_receipts_release(*st, now, p->cfg->limits.status_interval, &released) != SD_OK) {
+	if (store_receipts_release(*st, now, p->cfg->limits.status_interval, &rows) != SD_OK) {
 		store_close(*st);
 		*st = NULL;
 	}
 }
 
-/* Seconds between two wakes: the purge's minute, or less when releases
- * may come more often. */
+/* Seconds between two wakes: the purge's minute, or a quarter of the
+ * release interval when that is shorter, so a release comes soon after it
+ * is due. */
 static time_t wake_interval(const struct purger *p)
 {
-	int64_t i = p->cfg->limits.status_interval;
+	int64_t i = p->cfg->limits.status_interval / 4;
 
-	return i > 0 && i < PURGE_INTERVAL_SECONDS ? (time_t)i : PURGE_INTERVAL_SECONDS;
+	return i < 1 ? 1 : i < PURGE_INTERVAL_SECONDS ? (time_t)i : PURGE_INTERVAL_SECONDS;
 }
 
 /* One round: batches of SD_PURGE_BATCH, each its own transaction, until a
@@ -85,8 +86,7 @@ static void *purge_run(void *arg)
 	struct purger *p = arg;
 	struct sd_store *st = NULL;
 	char err[256];
-
-	time_t next_purge = 0;
+	time_t next_purge = 0; /* releases may come more often than purges */
 
 	pthread_mutex_lock(&p->mu);
 	while (!*p->stop) {

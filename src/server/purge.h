@@ -1,7 +1,7 @@
 /* The purge thread: once a minute it drops expired challenges, messages
- * past a retention period and receipts past theirs; as often as
- * SEALDROP_STATUS_INTERVAL asks (at most once a minute otherwise) it lets
- * the store release receipt statuses when due. */
+ * past a retention period and receipts past theirs; every quarter of
+ * SEALDROP_STATUS_INTERVAL (at most a minute apart) it lets the store
+ * release receipt statuses when due. */
 #ifndef SD_PURGE_H
 #define SD_PURGE_H
 

@@ -256,28 +256,68 @@ enum sd_err store_reply_insert(struct sd_store *st, const char *link, int64_t ms
 
 struct release_job {
 	const struct sd_driver *drv;
-	time_t now, next_at;
-	int64_t released;
+	time_t now, next_at, latest;
+	int claimed;
+	int64_t rows, last_id, released;
 };
 
-static enum sd_err release_tx(struct sd_conn *c, void *arg)
+static int pending_row(void *p, const struct sd_row *r)
+{
+	struct release_job *j = p;
+
+	j->rows++;
+	j->last_id = sd_row_i64(r, 0);
+	return 0;
+}
+
+/* The next SD_PURGE_BATCH pending status rows, shown. */
+static enum sd_err release_batch(const struct on *o, struct release_job *j)
+{
+	int64_t n = 0;
+	enum sd_err rc;
+
+	j->rows = j->last_id = 0;
+	if ((rc = run(o, SQ_RCPT_PENDING, ARGS(I64(SD_PURGE_BATCH)), pending_row, j, NULL)) !=
+	        SD_OK ||
+	    j->rows == 0)
+		return rc;
+	if ((rc = run_changes(o, SQ_RCPT_RELEASE_MARK, ARGS(I64(j->now), I64(j->last_id)), &n)) !=
+	    SD_OK)
+		return rc;
+	return run_changes(o, SQ_RCPT_RELEASE, ARGS(I64(j->last_id)), &n);
+}
+
+/* The claim of the schedule and, when it is due, the first batch: one
+ * transaction, so a release either happened before a change or the change
+ * waits for the next one (the usual release is this one transaction). */
+static enum sd_err release_claim_tx(struct sd_conn *c, void *arg)
 {
 	struct release_job *j = arg;
 	struct on o = {j->drv, c};
 	int64_t n = 0;
 	enum sd_err rc;
 
-	j->released = -1;
+	j->claimed = 0;
+	j->rows = 0;
 	/* One row decides for every instance: the first to move next_at on
 	 * releases; the others find it moved (a write conflict on a cluster,
-	 * after which this runs again and finds it moved). */
-	if ((rc = run_changes(&o, SQ_RCPT_RELEASE_CLAIM, ARGS(I64(j->next_at), I64(j->now)), &n)) !=
-	        SD_OK ||
-	    n != 1)
+	 * after which this runs again and finds it moved). A schedule further
+	 * off than this interval allows was set under a longer one (or by a
+	 * wrong clock): due, so a shorter interval takes effect at once. */
+	rc = run_changes(&o, SQ_RCPT_RELEASE_CLAIM,
+	                 ARGS(I64(j->next_at), I64(j->now), I64(j->latest)), &n);
+	if (rc != SD_OK || n != 1)
 		return rc;
-	if ((rc = run_changes(&o, SQ_RCPT_RELEASE_MARK, ARGS(I64(j->now)), &n)) != SD_OK)
-		return rc;
-	return run_changes(&o, SQ_RCPT_RELEASE, NULL, 0, &j->released);
+	j->claimed = 1;
+	return release_batch(&o, j);
+}
+
+static enum sd_err release_batch_tx(struct sd_conn *c, void *arg)
+{
+	struct release_job *j = arg;
+	struct on o = {j->drv, c};
+
+	return release_batch(&o, j);
 }
 
 enum sd_err store_receipts_release(struct sd_store *st, time_t now, int64_t interval,
@@ -286,11 +326,26 @@ enum sd_err store_receipts_release(struct sd_store *st, time_t now, int64_t inte
 	struct release_job j = {.drv = st->drv, .now = now};
 	enum sd_err rc;
 
+	*released = -1;
 	if (interval < 1)
 		interval = 1;
 	/* The delay hides even the release's own schedule. */
 	j.next_at = now + interval + (time_t)randombytes_uniform((uint32_t)(interval / 2 + 1));
-	rc = st->drv->write(st->conn, release_tx, &j);
+	j.latest = now + interval + interval / 2;
+	if ((rc = st->drv->write(st->conn, release_claim_tx, &j)) != SD_OK || !j.claimed)
+		return rc;
+	/* More than a batch: the rest in batches, one after another within
+	 * moments. On a cluster every transaction is a write-set each node
+	 * applies, so none may grow with the number of pending changes. A row
+	 * that changes meanwhile goes with a later batch of this release, as
+	 * if it had come a moment earlier; a failure part-way leaves the rest
+	 * to the next release. */
+	j.released = j.rows;
+	while (j.rows == SD_PURGE_BATCH) {
+		if ((rc = st->drv->write(st->conn, release_batch_tx, &j)) != SD_OK)
+			break;
+		j.released += j.rows;
+	}
 	*released = j.released;
 	return rc;
 }

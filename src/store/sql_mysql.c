@@ -75,7 +75,8 @@ const char *const sd_sql_mysql[SQ__MAX] = {
     [SQ_RCPT_REPLIED] = "UPDATE receipts SET replies = replies + 1, "
                         "last_activity = FROM_UNIXTIME(?) WHERE id = ?",
     [SQ_RCPT_RELEASE_MARK] = "UPDATE receipts SET released_at = FROM_UNIXTIME(?) WHERE id IN "
-                             "(SELECT receipt FROM receipt_statuses WHERE pending = 1)",
+                             "(SELECT receipt FROM receipt_statuses WHERE pending = 1 "
+                             "AND id <= ?)",
     [SQ_RCPT_OLD] = "SELECT id FROM receipts WHERE last_activity < FROM_UNIXTIME(?) "
                     "ORDER BY id LIMIT ?",
     [SQ_RCPT_DELETE_OLD] = "DELETE FROM receipts WHERE id = ? "

@@ -35,9 +35,11 @@
 	                      "AND thread_id = ?",                                             \
 	[SQ_REPLY_COUNT_LINK] = "SELECT COUNT(*) FROM receipt_replies WHERE link_token = ?",   \
 	[SQ_RCPT_RELEASE_CLAIM] = "UPDATE receipt_release SET next_at = ? WHERE id = 1 "       \
-	                          "AND next_at <= ?",                                          \
+	                          "AND (next_at <= ? OR next_at > ?)",                         \
+	[SQ_RCPT_PENDING] = "SELECT id FROM receipt_statuses WHERE pending = 1 "               \
+	                    "ORDER BY id LIMIT ?",                                             \
 	[SQ_RCPT_RELEASE] = "UPDATE receipt_statuses SET released = status, pending = 0 "      \
-	                    "WHERE pending = 1",                                               \
+	                    "WHERE pending = 1 AND id <= ?",                                   \
 	[SQ_RCPT_DELETE_STATUSES] = "DELETE FROM receipt_statuses WHERE receipt = ?",          \
 	[SQ_RCPT_DELETE_REPLIES] = "DELETE FROM receipt_replies WHERE receipt = ?",            \
 	[SQ_CLIENT_DELETE_RCPT_STATUSES] = "DELETE FROM receipt_statuses WHERE receipt IN "    \

@@ -64,7 +64,8 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_RCPT_REPLIED] = "UPDATE receipts SET replies = replies + 1, last_activity = ? "
                         "WHERE id = ?",
     [SQ_RCPT_RELEASE_MARK] = "UPDATE receipts SET released_at = ? WHERE id IN "
-                             "(SELECT receipt FROM receipt_statuses WHERE pending = 1)",
+                             "(SELECT receipt FROM receipt_statuses WHERE pending = 1 "
+                             "AND id <= ?)",
     [SQ_RCPT_OLD] = "SELECT id FROM receipts WHERE last_activity < ? ORDER BY id LIMIT ?",
     [SQ_RCPT_DELETE_OLD] = "DELETE FROM receipts WHERE id = ? AND last_activity < ?",
     [SQ_CH_EXPIRE_LINK] = "DELETE FROM challenges WHERE link_token = ? AND expires_at <= ?",

@@ -69,9 +69,12 @@ enum sd_stmt {
 	SQ_REPLY_COUNT_LINK,     /* link -> replies stored by the inbox */
 	SQ_REPLY_INSERT,         /* receipt, link, encrypted_reply, now -> last_id */
 	SQ_RCPT_REPLIED,         /* now, id: one more reply, last_activity */
-	SQ_RCPT_RELEASE_CLAIM,   /* next_at, now: 1 change when a release is due */
-	SQ_RCPT_RELEASE_MARK,    /* now: released_at of receipts with pending statuses */
-	SQ_RCPT_RELEASE,         /* (none): released = status for every pending row */
+	SQ_RCPT_RELEASE_CLAIM,   /* next_at, now, latest: 1 change when a release is due (the
+	                            schedule is at now, or later than latest can be) */
+	SQ_RCPT_PENDING,         /* limit -> id of pending status rows (ascending) */
+	SQ_RCPT_RELEASE_MARK,    /* now, up_to_id: released_at of receipts with pending
+	                            statuses up to that row */
+	SQ_RCPT_RELEASE,         /* up_to_id: released = status for pending rows up to it */
 	SQ_RCPT_OLD,             /* cutoff, limit -> id (last_activity before cutoff) */
 	SQ_RCPT_DELETE_STATUSES, /* receipt */
 	SQ_RCPT_DELETE_REPLIES,  /* receipt */

@@ -215,10 +215,14 @@ SD_MUST_CHECK enum sd_err store_reply_insert(struct sd_store *st, const char *li
                                              int64_t msg_id, const char *encrypted_b64,
                                              const struct sd_limits *lim, time_t now, int64_t *id);
 
-/* Release: show every pending status change at once, if no instance
- * released since the last one allowed the next at (now); the next is
- * allowed interval + 0..interval/2 seconds (random) later. *released: the
- * status rows changed (-1 when it was not time yet). */
+/* Release: show every pending status change at once (in batches of
+ * SD_PURGE_BATCH rows, one transaction each, one after the other), if no
+ * instance released since the last one allowed the next at (now), or the
+ * next was set further off than interval allows (by an instance with a
+ * longer one: instances on one database should share the setting, and the
+ * shortest wins); the next is allowed interval + 0..interval/2 seconds
+ * (random) later. *released: the status rows changed (-1 when it was not
+ * time yet). */
 SD_MUST_CHECK enum sd_err store_receipts_release(struct sd_store *st, time_t now, int64_t interval,
                                                  int64_t *released);
 

@@ -14,4 +14,5 @@ pytest_plugins = ["sdfixtures"]
 
 @pytest.fixture(scope="session")
 def stack_options():
-    return {"threads": 8}
+    # Receipts' statuses released every 2 to 3 s (test_receipts.py).
+    return {"threads": 8, "env": {"SEALDROP_STATUS_INTERVAL": "2"}}

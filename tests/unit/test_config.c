@@ -253,10 +253,49 @@ static void metrics_and_backup_options(void **state)
 	assert_int_equal(sd_config_load(&cfg, 6, both, err, sizeof err), -1);
 }
 
+static void receipt_settings(void **state)
+{
+	struct sd_config cfg;
+	char err[256];
+	char *argv[] = {"sealdropd", "--env-file", envfile, NULL};
+	char *flags[] = {"sealdropd", "--env-file",     envfile, "--status-interval",
+	                 "2",         "--receipt-days", "7",     NULL};
+	char *zero[] = {"sealdropd", "--env-file", envfile, "--status-interval", "0", NULL};
+	char *long_[] = {"sealdropd", "--env-file", envfile, "--status-interval", "604801", NULL};
+	char *none[] = {"sealdropd", "--env-file", envfile, "--receipt-days", "0", NULL};
+
+	(void)state;
+	unsetenv("SEALDROP_STATUS_INTERVAL");
+	unsetenv("SEALDROP_RECEIPT_DAYS");
+	write_env("");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.status_interval, 3600);
+	assert_int_equal(cfg.limits.receipt_days, 30);
+	assert_int_equal(cfg.limits.replies_per_receipt, 20);
+	assert_int_equal(cfg.limits.replies_per_inbox, 1000);
+	write_env("SEALDROP_STATUS_INTERVAL=60\nSEALDROP_RECEIPT_DAYS=90\n");
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.status_interval, 60);
+	assert_int_equal(cfg.limits.receipt_days, 90);
+	setenv("SEALDROP_STATUS_INTERVAL", "1", 1);
+	assert_int_equal(sd_config_load(&cfg, 3, argv, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.status_interval, 1);
+	unsetenv("SEALDROP_STATUS_INTERVAL");
+	assert_int_equal(sd_config_load(&cfg, 7, flags, err, sizeof err), 0);
+	assert_int_equal(cfg.limits.status_interval, 2);
+	assert_int_equal(cfg.limits.receipt_days, 7);
+	assert_int_equal(sd_config_load(&cfg, 5, zero, err, sizeof err), -1);
+	assert_non_null(strstr(err, "SEALDROP_STATUS_INTERVAL"));
+	assert_int_equal(sd_config_load(&cfg, 5, long_, err, sizeof err), -1);
+	assert_int_equal(sd_config_load(&cfg, 5, none, err, sizeof err), -1);
+	assert_non_null(strstr(err, "SEALDROP_RECEIPT_DAYS"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(env_lines),
+	    cmocka_unit_test(receipt_settings),
 	    cmocka_unit_test(base_url_must_be_an_origin),
 	    cmocka_unit_test(recount_goes_with_migrate),
 	    cmocka_unit_test(defaults_are_sqlite_in_state_dir),

@@ -1105,6 +1105,36 @@ static void receipt_statuses_are_released_late(void **state)
 	release_clock = t + 100 * f->cfg.limits.status_interval;
 }
 
+/* A release larger than a batch shows every pending change. */
+static void release_covers_batches(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_client c;
+	struct statuses st;
+	char first[44], last[44], rid[44];
+	int64_t id = 0, n = 0;
+	time_t t = release_clock;
+
+	new_client(f, &c);
+	for (int i = 0; i < SD_PURGE_BATCH + 20; i++) {
+		new_receipt_id(rid);
+		assert_int_equal(rcpt_put(f, c.link_token, rid, 0, &id), SD_OK);
+		if (i == 0)
+			memcpy(first, rid, sizeof first);
+		memcpy(last, rid, sizeof last);
+	}
+	release_due(f, &t);
+	assert_int_equal(store_msg_ack_upto(f->st, c.link_token, id, 0, &n), SD_OK);
+	assert_int_equal(n, SD_PURGE_BATCH + 20);
+	t += f->cfg.limits.status_interval;
+	assert_true(release_due(f, &t) >= SD_PURGE_BATCH + 20);
+	statuses_of(f, first, &st);
+	assert_int_equal(st.s[0], SD_RCPT_READ);
+	statuses_of(f, last, &st);
+	assert_int_equal(st.s[0], SD_RCPT_READ);
+	release_clock = t + 100 * f->cfg.limits.status_interval;
+}
+
 /* A receipt id is unique across the server: a second use stores nothing
  * at all, in any inbox. Answering a receipt that does not exist neither. */
 static void receipt_conflicts_store_nothing(void **state)
@@ -1364,6 +1394,7 @@ static void receipts_expire_and_go_with_their_inbox(void **state)
 		    cmocka_unit_test(concurrent_retries_store_once),                            \
 		    cmocka_unit_test(ack_upto_covers_batches), cmocka_unit_test(totals_add_up), \
 		    cmocka_unit_test(receipt_statuses_are_released_late),                       \
+		    cmocka_unit_test(release_covers_batches),                                   \
 		    cmocka_unit_test(receipt_conflicts_store_nothing),                          \
 		    cmocka_unit_test(replies_are_capped_and_listed),                            \
 		    cmocka_unit_test(concurrent_replies_stop_at_the_cap),                       \
