@@ -61,7 +61,7 @@ test('10,000 messages: newest page at once, older on demand, refresh, delete all
   assert.ok(doc.inbox.sealed_fetch_token, 'the fetch token is kept, sealed');
   assert.ok(!JSON.stringify(doc).includes('"fetch_token"'));
   const served = await (await fetch(url + '/key/' + token)).json();
-  assert.deepEqual(served.capabilities, ['bound-signatures']);
+  assert.deepEqual(served.capabilities, ['bound-signatures', 'envelope-v1']);
   assert.match(await stack.ask(`fill ${token} ${key} ${N}`), /^filled \d+ \d+$/);
 
   const seen = record(a.page);

@@ -60,7 +60,7 @@ def test_client_and_pages_packages_hold_their_files(built):
     client = contents(built, "sealdrop")
     assert "/usr/bin/sealdrop" in client and "/usr/share/man/man1/sealdrop.1.gz" in client
     www = contents(built, "sealdrop-www")
-    for name in ["index.html", "send.html", "inbox.html"] + ["vendor/" + v for v in VENDOR]:
+    for name in ["index.html", "send.html", "inbox.html", "receipt.html"] + ["vendor/" + v for v in VENDOR]:
         assert "/usr/share/sealdrop/www/" + name in www, name
 
 
@@ -127,7 +127,8 @@ def test_round_trip_with_the_installed_client(site, tmp_path):
     assert [m["text"] for m in messages] == [text]
 
 
-@pytest.mark.parametrize("path", ["/", "/inbox", "/l/link_x", "/vendor/libsodium-wrappers.js",
+@pytest.mark.parametrize("path", ["/", "/inbox", "/l/link_x", "/r", "/js/receipt.js",
+                                  "/vendor/libsodium-wrappers.js",
                                   "/vendor/qrcode.js", "/js/send.js"])
 def test_installed_pages_are_served(site, path):
     r = requests.get(site.url + path, verify=site.cert)

@@ -20,7 +20,8 @@ SD.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /* A rate limit (429) is waited out and the request sent again, at most
  * this many times in a row and never for longer than this per wait; a full
- * inbox is a 429 that waiting does not end. */
+ * inbox and a receipt's reply limit are 429s that waiting does not end. */
+SD.LIMITS_NOT_WAITED = ['inbox_full', 'reply_limit'];
 SD.RETRIES = 5;
 SD.RETRY_WAIT_MAX = 30;
 
@@ -42,7 +43,7 @@ SD.api = async (path, body, headers) => {
     try { json = await r.json(); } catch (e) { json = null; }
     const code = json && json.code;
     const wait = Number.parseInt(r.headers.get('Retry-After') || '1', 10);
-    if (r.status !== 429 || code === 'inbox_full' || attempt >= SD.RETRIES ||
+    if (r.status !== 429 || SD.LIMITS_NOT_WAITED.includes(code) || attempt >= SD.RETRIES ||
         !(wait >= 0 && wait <= SD.RETRY_WAIT_MAX)) {
       return {status: r.status, json};
     }
@@ -215,6 +216,37 @@ SD.say = (el, text, kind) => {
   el.textContent = text;
   el.dataset.kind = kind || 'info';
   el.hidden = !text;
+};
+
+/* Draw text as a QR code on a canvas (npm qrcode-generator, loaded as
+ * /vendor/qrcode.js by the pages that show one). */
+SD.drawQr = (canvas, text) => {
+  const qr = qrcode(0, 'M');
+  qr.addData(text);
+  qr.make();
+  const n = qr.getModuleCount(), quiet = 4;
+  const scale = Math.max(2, Math.floor(264 / (n + 2 * quiet)));
+  canvas.width = canvas.height = (n + 2 * quiet) * scale;
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, canvas.width, canvas.height);
+  g.fillStyle = '#000';
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      if (qr.isDark(r, c)) g.fillRect((c + quiet) * scale, (r + quiet) * scale, scale, scale);
+    }
+  }
+};
+
+/* Copy the value of a read-only input, or select it for the user to copy. */
+SD.copyField = async (input, status, what) => {
+  try {
+    await navigator.clipboard.writeText(input.value);
+    SD.say(status, what + ' copied.', 'ok');
+  } catch (e) {
+    input.select();
+    SD.say(status, 'Select the ' + what.toLowerCase() + ' and copy it.', 'info');
+  }
 };
 
 /* Offer a JSON document as a file download. */

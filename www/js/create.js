@@ -7,24 +7,6 @@
   const status = $('status');
   let identity = null;
 
-  const drawQr = (text) => {
-    const qr = qrcode(0, 'M');
-    qr.addData(text);
-    qr.make();
-    const n = qr.getModuleCount(), quiet = 4, canvas = $('qr');
-    const scale = Math.max(2, Math.floor(264 / (n + 2 * quiet)));
-    canvas.width = canvas.height = (n + 2 * quiet) * scale;
-    const g = canvas.getContext('2d');
-    g.fillStyle = '#fff';
-    g.fillRect(0, 0, canvas.width, canvas.height);
-    g.fillStyle = '#000';
-    for (let r = 0; r < n; r++) {
-      for (let c = 0; c < n; c++) {
-        if (qr.isDark(r, c)) g.fillRect((c + quiet) * scale, (r + quiet) * scale, scale, scale);
-      }
-    }
-  };
-
   $('create').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const name = $('name').value.trim(), pass = $('pass').value;
@@ -41,9 +23,14 @@
     const seed = sodium.randombytes_buf(32);
     const keys = SD.keys(seed);
     /* bound-signatures: deleting, rotating and erasing this inbox then need
-     * a signature made for that purpose; the fetch token only reads. */
+     * a signature made for that purpose; the fetch token only reads.
+     * envelope-v1: this page opens envelopes (docs/RECEIPTS.md), so senders
+     * pad and may ask for replies; padded-only makes the server refuse
+     * anything else. */
+    const capabilities = ['bound-signatures', 'envelope-v1'];
+    if ($('padded-only').checked) capabilities.push('padded-only');
     const body = {public_key: SD.b64(keys.signPk), box_public_key: SD.b64(keys.boxPk),
-                  key_type: 'ed25519', capabilities: ['bound-signatures']};
+                  key_type: 'ed25519', capabilities};
     if (name) body.display_name = name;
     let r;
     try {
@@ -70,22 +57,14 @@
     await SD.saveIdentity(identity);
     const link = SD.selfLink(location.origin, r.json.link_token, keys.boxPk);
     $('link').value = link;
-    drawQr(link);
+    SD.drawQr($('qr'), link);
     $('create').hidden = true;
     $('done').hidden = false;
     SD.say(status, 'Your inbox is ready. Save your backup before you go on.', 'ok');
     $('backup').focus();
   });
 
-  $('copy').addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText($('link').value);
-      SD.say(status, 'Link copied.', 'ok');
-    } catch (e) {
-      $('link').select();
-      SD.say(status, 'Select the link and copy it.', 'info');
-    }
-  });
+  $('copy').addEventListener('click', () => SD.copyField($('link'), status, 'Link'));
 
   $('backup').addEventListener('click', () => {
     SD.download('sealdrop-identity.json', identity);

@@ -7,7 +7,11 @@
  * (one authentication for the whole session, no challenge per request);
  * without one, each call signs a challenge for its purpose. Deleting
  * always signs a challenge bound to "delete". What is loaded stays on
- * screen when a request fails. */
+ * screen when a request fails.
+ *
+ * Messages of a thread (docs/RECEIPTS.md: a message sent with a receipt
+ * and the sender's answers through it) show together, oldest first; one
+ * that carries a reply key can be replied to, end to end. */
 'use strict';
 
 (async () => {
@@ -19,7 +23,9 @@
 
   /* The session: keys, the fetch token, and what is loaded. */
   let keys = null, linkToken = null, fetchToken = null, timer = null, live = null;
-  let items = new Map();     /* id -> {id, created_at, seen, text} */
+  let items = new Map();     /* id -> {id, created_at, seen, text, replyKey, threadId} */
+  let threadReplies = new Map(); /* thread id -> replies the owner stored under it */
+  let replyBoxes = new Map();    /* message id -> its reply form, kept across renders */
   let newest = 0;            /* highest id loaded */
   let oldest = null;         /* the cursor for older pages, null when none */
   let loaded = false;        /* the newest page was read once */
@@ -60,6 +66,8 @@
     linkToken = doc.inbox.link_token;
     fetchToken = SD.openFetchToken(doc.inbox, keys);
     items = new Map();
+    threadReplies = new Map();
+    replyBoxes = new Map();
     newest = 0;
     oldest = null;
     loaded = false;
@@ -140,8 +148,13 @@
     if (!data) throw new Error('The server\'s answer has no message list.');
     for (const m of data) {
       if (!m || !Number.isSafeInteger(m.id) || m.id < 1 || items.has(m.id)) continue;
-      items.set(m.id, {id: m.id, seen: m.seen === true, text: open(m.encrypted_message),
-                       created_at: typeof m.created_at === 'string' ? m.created_at : ''});
+      const read = open(m.encrypted_message);
+      items.set(m.id, Object.assign({id: m.id, seen: m.seen === true,
+                                     text: read ? read.text : null,
+                                     replyKey: read ? read.replyKey : null,
+                                     created_at: typeof m.created_at === 'string' ? m.created_at
+                                                                                 : ''},
+                                    threadOf(m)));
       if (m.id > newest) newest = m.id;
     }
     const more = r.json.has_more === true;
@@ -149,10 +162,11 @@
     return {more, cursor, count: data.length};
   };
 
+  /* {text, replyKey} of a message: an envelope's text without its
+   * padding, or plain text as before; null when it does not open. */
   const open = (ct) => {
     try {
-      const plain = sodium.crypto_box_seal_open(SD.unb64(ct), keys.boxPk, keys.boxSk);
-      return new TextDecoder().decode(plain);
+      return SD.readPlaintext(sodium.crypto_box_seal_open(SD.unb64(ct), keys.boxPk, keys.boxSk));
     } catch (e) {
       return null;
     }
@@ -246,9 +260,133 @@
     render();
   }
 
+  /* ---- threads and replies -------------------------------------------- */
+
+  /* The thread fields /fetch adds to a message of a thread; the reply
+   * count is kept per thread, the highest the server reported. */
+  const threadOf = (m) => {
+    const threadId = Number.isSafeInteger(m.thread_id) && m.thread_id > 0 ? m.thread_id : null;
+    if (threadId !== null && Number.isSafeInteger(m.replies) && m.replies >= 0) {
+      threadReplies.set(threadId, Math.max(threadReplies.get(threadId) || 0, m.replies));
+    }
+    return {threadId};
+  };
+
+  const canReply = (m) => m.threadId !== null && m.replyKey instanceof Uint8Array;
+
+  /* The entries to show, newest activity first: a message on its own, or
+   * a thread {thread, messages (oldest first)} of more than one. */
+  const groupThreads = (list) => {
+    const groups = [], byThread = new Map();
+    for (const m of list) {
+      if (m.threadId === null) {
+        groups.push({message: m});
+      } else if (byThread.has(m.threadId)) {
+        byThread.get(m.threadId).messages.unshift(m);
+      } else {
+        const g = {thread: m.threadId, messages: [m]};
+        byThread.set(m.threadId, g);
+        groups.push(g);
+      }
+    }
+    return groups.map((g) => (g.messages && g.messages.length === 1 ? {message: g.messages[0]}
+                                                                    : g));
+  };
+
+  const repliedText = (threadId) => {
+    const n = threadReplies.get(threadId) || 0;
+    return n === 0 ? '' : 'replied ' + n + (n === 1 ? ' time' : ' times');
+  };
+
+  /* A reply seals an envelope (no reply key, padded) to the message's
+   * reply key: only the holder of the sender's receipt opens it. Signed
+   * for "reply"; the fetch token is not enough. */
+  async function sendReply(m, form) {
+    if (!keys || !canReply(m)) return;
+    const area = form.querySelector('textarea');
+    const bytes = new TextEncoder().encode(area.value);
+    if (bytes.length === 0) return;
+    if (bytes.length > SD.ENV_MAX_TEXT) {
+      SD.say(status, 'A reply holds at most ' + SD.ENV_MAX_TEXT + ' bytes.', 'error');
+      return;
+    }
+    try {
+      const sealed = sodium.crypto_box_seal(SD.envelope(bytes, null), m.replyKey);
+      const body = Object.assign({link_token: linkToken, message_id: m.id,
+                                  encrypted_reply: SD.b64(sealed)},
+                                 await SD.signed(keys, linkToken, 'reply'));
+      const r = await SD.api('/reply', body);
+      if (r.status !== 201) throw new Error(SD.reason(r));
+      threadReplies.set(m.threadId, (threadReplies.get(m.threadId) || 0) + 1);
+      area.value = '';
+      area.dispatchEvent(new Event('input'));
+      form.hidden = true;
+      SD.say(status, 'Reply sent.', 'ok');
+    } catch (e) {
+      failed(e);
+    }
+    render();
+  }
+
+  /* The reply form of a message, made once: a refresh re-renders the list
+   * without losing what is being typed. */
+  const replyBox = (m) => {
+    if (replyBoxes.has(m.id)) return replyBoxes.get(m.id);
+    const form = document.createElement('form');
+    form.className = 'reply-box';
+    form.hidden = true;
+    const label = document.createElement('label');
+    label.htmlFor = 'reply-' + m.id;
+    label.textContent = 'Your reply';
+    const area = document.createElement('textarea');
+    area.id = 'reply-' + m.id;
+    area.required = true;
+    const counter = document.createElement('p');
+    counter.className = 'counter';
+    counter.id = 'reply-counter-' + m.id;
+    area.setAttribute('aria-describedby', counter.id);
+    const send = document.createElement('button');
+    send.type = 'submit';
+    send.textContent = 'Send reply';
+    /* The bytes against the limit and the padded size, as on the send page. */
+    const count = () => {
+      const n = new TextEncoder().encode(area.value).length;
+      const sealed = SD.envelopeSealedSize(n, false);
+      counter.textContent = n + ' / ' + SD.ENV_MAX_TEXT + ' bytes' +
+        (sealed ? ', sent padded to ' + sealed + ' bytes' : '');
+      counter.dataset.over = n > SD.ENV_MAX_TEXT ? '1' : '0';
+      send.disabled = n === 0 || n > SD.ENV_MAX_TEXT;
+    };
+    area.addEventListener('input', count);
+    count();
+    form.append(label, area, counter, send);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      serial(() => sendReply(m, form));
+    });
+    replyBoxes.set(m.id, form);
+    return form;
+  };
+
+  /* A thread of several messages: the opening one, the answers under it. */
+  const threadEntry = (g) => {
+    const li = document.createElement('li');
+    li.className = 'thread';
+    li.dataset.thread = String(g.thread);
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    meta.textContent = ['Conversation, ' + g.messages.length + ' messages',
+                        repliedText(g.thread)].filter(Boolean).join(', ');
+    const list = document.createElement('ol');
+    list.className = 'answers';
+    list.append(...g.messages.map((m) => entry(m, true)));
+    li.append(meta, list);
+    return li;
+  };
+
   /* ---- showing it ----------------------------------------------------- */
 
-  const entry = (m) => {
+  const entry = (m, inThread) => {
     const li = document.createElement('li');
     li.className = m.seen ? 'seen' : 'unseen';
     li.dataset.id = String(m.id);
@@ -264,6 +402,14 @@
       badge.className = 'badge';
       badge.textContent = 'new';
       meta.append(badge);
+    }
+    if (m.threadId !== null) {
+      const mark = document.createElement('span');
+      mark.className = 'thread-mark';
+      /* In a thread's entry, its header says how often it was replied to. */
+      mark.textContent = [m.threadId === m.id ? 'opens a conversation' : 'answer in a conversation',
+                          inThread ? '' : repliedText(m.threadId)].filter(Boolean).join(', ');
+      meta.append(mark);
     }
     const text = document.createElement('div');
     text.className = 'text';
@@ -285,12 +431,34 @@
     del.addEventListener('click', () => serial(() => ack([m.id], true)));
     actions.append(del);
     li.append(meta, text, actions);
+    if (canReply(m)) {
+      const box = replyBox(m);
+      const reveal = document.createElement('button');
+      reveal.type = 'button';
+      reveal.className = 'secondary';
+      reveal.textContent = 'Reply';
+      reveal.addEventListener('click', () => {
+        box.hidden = false;
+        box.querySelector('textarea').focus();
+      });
+      actions.prepend(reveal);
+      li.append(box);
+    }
     return li;
   };
 
   function render() {
     const list = [...items.values()].sort((a, b) => b.id - a.id);
-    $('messages').replaceChildren(...list.map(entry));
+    /* A reply being typed keeps its focus and caret across a re-render. */
+    const typing = document.activeElement;
+    const caret = typing && typing.closest && typing.closest('.reply-box')
+      ? [typing.selectionStart, typing.selectionEnd] : null;
+    $('messages').replaceChildren(...groupThreads(list).map((g) => (g.thread ? threadEntry(g)
+                                                                           : entry(g.message, false))));
+    if (caret && typing.isConnected) {
+      typing.focus();
+      typing.setSelectionRange(caret[0], caret[1]);
+    }
     const unseen = list.filter((m) => !m.seen).length;
     $('summary').textContent = list.length === 0 && oldest === null ? 'No messages yet.'
       : list.length + ' message(s) shown, ' + unseen + ' new' +
@@ -315,6 +483,8 @@
     keys = null;
     fetchToken = null;
     items = new Map();
+    threadReplies = new Map();
+    replyBoxes = new Map();
     $('messages').replaceChildren();
     show(['unlock', 'other']);
     SD.say(status, 'Locked.');
