@@ -167,13 +167,14 @@ test('a receipt: statuses released late, a reply, an answer back, the thread in 
   assert.match(await b.page.locator('#receipt').innerText(), /anyone with it can read them/);
   assert.ok(await b.page.locator('canvas#receipt-qr').isVisible());
   const receiptLink = await b.page.locator('#receipt-link').inputValue();
-  assert.match(receiptLink, new RegExp('^' + url + '/r#[A-Za-z0-9_-]{43}$'));
+  // R, then the inbox key it was sealed to (pinned for answers).
+  assert.match(receiptLink, new RegExp('^' + url + '/r#[A-Za-z0-9_-]{43}\\.[A-Za-z0-9_-]{43}$'));
   await b.ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
   await b.page.getByRole('button', { name: 'Copy' }).click();
   await b.page.locator('#status').filter({ hasText: 'Receipt link copied.' }).waitFor();
   assert.equal(await b.page.evaluate(() => navigator.clipboard.readText()), receiptLink);
   await b.page.screenshot({ path: path.join(artifacts, 'send-receipt.png'), fullPage: true });
-  const R = unb64url(receiptLink.split('#')[1]);
+  const R = unb64url(receiptLink.split('#')[1].split('.')[0]);
   const auth = sodium.crypto_generichash(32, sodium.from_string('sealdrop-v1 receipt auth'), R);
   const receiptId = sodium.crypto_generichash(32, auth, null);
   const sent = requests.filter((r) => r.url === url + '/send').map((r) => JSON.parse(r.body));
@@ -197,6 +198,19 @@ test('a receipt: statuses released late, a reply, an answer back, the thread in 
   await b.page.locator('#statuses li').nth(1).waitFor();
   assert.deepEqual(await b.page.locator('#statuses li').evaluateAll(
     (els) => els.map((e) => e.dataset.status)), ['stored', 'stored']);
+
+  // The link pins the inbox key: a server serving another key gets no answer.
+  const pinned = receiptLink.split('.');
+  assert.equal(b64url(unb64url(pinned[pinned.length - 1])).length, 43);
+  const tampered = receiptLink.replace(/\.[A-Za-z0-9_-]{43}$/,
+                                       '.' + b64url(sodium.randombytes_buf(32)));
+  const answersBefore = requests.filter((r) => r.url === url + '/receipt/answer').length;
+  await b.page.goto(tampered);
+  await b.page.locator('#status[data-kind="error"]').filter({ hasText: 'another key' }).waitFor();
+  assert.equal(await b.page.locator('#answer').isVisible(), false);
+  assert.equal(requests.filter((r) => r.url === url + '/receipt/answer').length, answersBefore);
+  await b.page.goto(receiptLink);
+  await b.page.locator('#answer').waitFor({ state: 'visible' });
 
   // The recipient reads the thread: the envelopes' text, without padding.
   await lib.unlock(a.page, url);
@@ -400,7 +414,7 @@ test('the pages and the command-line client read each other\'s receipts and repl
   const pageReceipt = await b.page.locator('#receipt-link').inputValue();
   const out = cli(['send', link, 'sent from the CLI']).trim().split('\n');
   const cliReceipt = out[out.length - 1].replace(/^receipt: /, '');
-  assert.match(cliReceipt, new RegExp('^' + url + '/r#[A-Za-z0-9_-]{43}$'));
+  assert.match(cliReceipt, new RegExp('^' + url + '/r#[A-Za-z0-9_-]{43}\\.[A-Za-z0-9_-]{43}$'));
 
   // The owner replies to the page's message with the CLI ...
   const identity = path.join(artifacts, 'cli-identity-receipts-' + Date.now());

@@ -98,14 +98,28 @@ SD.receiptKeys = (r) => {
 
 /* R from the text after '#' in a receipt link: 43 characters of unpadded
  * base64url decoding to 32 bytes, or null. */
-SD.receiptSecret = (text) => {
-  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(text)) return null;
+/* The fragment of a receipt link: R, or R.K where K is the inbox key the
+ * message was sealed to (docs/RECEIPTS.md). {secret, inboxKey (or null)},
+ * or null when it is neither. */
+SD.receiptFragment = (text) => {
+  const m = typeof text === 'string' &&
+    /^([A-Za-z0-9_-]{43})(?:\.([A-Za-z0-9_-]{43}))?$/.exec(text);
+  if (!m) return null;
   try {
-    const r = SD.unb64url(text);
-    return r.length === 32 ? r : null;
+    const secret = SD.unb64url(m[1]);
+    const inboxKey = m[2] ? SD.unb64url(m[2]) : null;
+    if (secret.length !== 32 || (inboxKey && inboxKey.length !== 32)) return null;
+    return {secret, inboxKey};
   } catch (e) {
     return null;
   }
 };
 
-SD.receiptLink = (origin, r) => origin + '/r#' + SD.b64url(r);
+SD.receiptSecret = (text) => {
+  const f = SD.receiptFragment(text);
+  return f ? f.secret : null;
+};
+
+/* The link the sender keeps: the secret and the inbox key it sealed to, so
+ * an answer through the receipt goes to that key whatever a server says. */
+SD.receiptLink = (origin, r, inboxKey) => origin + '/r#' + SD.b64url(r) + '.' + SD.b64url(inboxKey);

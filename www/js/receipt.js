@@ -1,4 +1,4 @@
-/* /r#R — the sender's receipt (docs/RECEIPTS.md): the released status of
+/* /r#R.K — the sender's receipt (docs/RECEIPTS.md): the released status of
  * each message of the thread, the recipient's replies opened with the
  * reply key R derives, and a box to answer through the receipt.
  *
@@ -24,13 +24,16 @@
     expired: 'expired (removed after its time)',
   };
 
-  const secret = SD.receiptSecret(location.hash.slice(1));
-  if (!secret) {
+  const fragment = SD.receiptFragment(location.hash.slice(1));
+  if (!fragment) {
     SD.say(status, 'This is not a receipt link: it needs the whole part after "#".', 'error');
     return;
   }
-  const keys = SD.receiptKeys(secret);
-  sodium.memzero(secret);
+  const keys = SD.receiptKeys(fragment.secret);
+  sodium.memzero(fragment.secret);
+  /* The inbox key the first message was sealed to, when the link names it:
+   * answers go only to it, so a server serving another key reads nothing. */
+  const pinnedKey = fragment.inboxKey;
   const auth = SD.b64url(keys.auth);
   let inboxKey = null;     /* the inbox's X25519 key, for answers */
   let linkToken = null;
@@ -109,7 +112,12 @@
     let k = null;
     try { k = SD.unb64(r.json.box_public_key); } catch (e) { k = null; }
     if (!k || k.length !== 32) return;
-    inboxKey = k;
+    if (pinnedKey && !sodium.memcmp(k, pinnedKey)) {
+      SD.say(status, 'The server now gives this inbox another key than the one your message ' +
+             'was sealed to: answers are not sent.', 'error');
+      return;
+    }
+    inboxKey = pinnedKey || k;
     if (typeof r.json.display_name === 'string' && r.json.display_name) {
       $('title').textContent = 'Your receipt for ' + r.json.display_name;
     }

@@ -60,7 +60,7 @@
       $('receipt').hidden = true;
       return;
     }
-    const link = SD.receiptLink(location.origin, receipt);
+    const link = SD.receiptLink(location.origin, receipt, key);
     $('receipt-link').value = link;
     SD.drawQr($('receipt-qr'), link);
     $('receipt').hidden = false;
