@@ -16,17 +16,15 @@ struct webhook_sender {
 	const struct sd_config *cfg;
 	volatile sig_atomic_t *stop; /* shared with the workers */
 	struct sd_allow allow;
-	pthread_mutex_t mu; /* guards kicks and the wait on cv */
+	pthread_mutex_t mu; /* guards the wait on cv (woken to stop) */
 	pthread_cond_t cv;
-	unsigned long kicks; /* messages stored so far: a change means look now */
-	int threads;         /* started */
+	int threads; /* started */
 	pthread_t tid[SD_WEBHOOK_SENDERS_MAX];
 };
 
-/* Start the threads, and have every stored message wake them. Call before
- * the workers start (the stored-message listener is registered here).
- * Returns 0, or -1 (the allow-list is garbage, or not every thread
- * started: those that did are stopped again). */
+/* Start the threads; each looks at the outbox every second. Returns 0,
+ * or -1 (the allow-list is garbage, or not every thread started: those
+ * that did are stopped again). */
 int webhook_sender_start(struct webhook_sender *s, const struct sd_config *cfg,
                          volatile sig_atomic_t *stop);
 
