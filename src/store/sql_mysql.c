@@ -79,7 +79,7 @@ const char *const sd_sql_mysql[SQ__MAX] = {
     [SQ_REPLY_INSERT] = "INSERT INTO receipt_replies (receipt, link_token, encrypted_reply, "
                         "created_at) VALUES (?, ?, ?, FROM_UNIXTIME(?))",
     [SQ_RCPT_REPLIED] = "UPDATE receipts SET replies = replies + 1, "
-                        "last_activity = FROM_UNIXTIME(?) WHERE id = ?",
+                        "last_activity = FROM_UNIXTIME(?) WHERE id = ? AND replies < ?",
     [SQ_RCPT_RELEASE_MARK] = "UPDATE receipts SET released_at = FROM_UNIXTIME(?) WHERE id IN "
                              "(SELECT receipt FROM receipt_statuses WHERE pending = 1 "
                              "AND id <= ?)",

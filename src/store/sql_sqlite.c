@@ -67,7 +67,7 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_REPLY_INSERT] = "INSERT INTO receipt_replies (receipt, link_token, encrypted_reply, "
                         "created_at) VALUES (?, ?, ?, ?)",
     [SQ_RCPT_REPLIED] = "UPDATE receipts SET replies = replies + 1, last_activity = ? "
-                        "WHERE id = ?",
+                        "WHERE id = ? AND replies < ?",
     [SQ_RCPT_RELEASE_MARK] = "UPDATE receipts SET released_at = ? WHERE id IN "
                              "(SELECT receipt FROM receipt_statuses WHERE pending = 1 "
                              "AND id <= ?)",

@@ -70,7 +70,7 @@ enum sd_stmt {
 	SQ_RCPT_BY_THREAD,       /* link, thread_id -> id, replies */
 	SQ_REPLY_COUNT_LINK,     /* link -> replies stored by the inbox */
 	SQ_REPLY_INSERT,         /* receipt, link, encrypted_reply, now -> last_id */
-	SQ_RCPT_REPLIED,         /* now, id: one more reply, last_activity */
+	SQ_RCPT_REPLIED,         /* now, id, cap: one more reply if under the cap, last_activity */
 	SQ_RCPT_RELEASE_CLAIM,   /* next_at, now, latest: 1 change when a release is due (the
 	                            schedule is at now, or later than latest can be) */
 	SQ_RCPT_PENDING,         /* limit -> id of pending status rows (ascending) */

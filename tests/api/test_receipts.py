@@ -491,7 +491,14 @@ def test_concurrent_replies_at_the_cap(url):
             [bound(rc, "reply", http=stack_http(i)) for i in range(15)]
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
         codes = list(pool.map(lambda c: reply(rc, mid, ct=ct, creds=c).status_code, creds))
-    assert sorted(codes) == [201] * 5 + [429] * 15
+    # Exactly the places left are stored. The rest are refused: 429, or on a
+    # cluster, where every racer writes the receipt's row from its own
+    # node, a racer that lost certification ten times in a row gets 503
+    # with Retry-After (docs/DEPLOY.md) and stored nothing either.
+    assert codes.count(201) == 5, codes
+    assert all(c in (429, 503) for c in codes if c != 201), codes
+    if not os.environ.get("SEALDROP_DBS"):
+        assert codes.count(429) == 15, codes
     assert len(s.receipt().json()["replies"]) == 20
     assert by_id(rc)[mid]["replies"] == 20
 
