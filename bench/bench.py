@@ -146,7 +146,8 @@ def run_backend(name, args, db_dsn=None, mariadb=None):
 
 def measure_backend(args, db_dsn, mariadb, tmp, small_sock, page_sock, responders, name):
     results = []
-    with stack.Stack(threads=args.threads, env=LIMITS, db=db_dsn,
+    env = dict(LIMITS, SEALDROP_EVENTS_PUBLISH="") if args.no_events else LIMITS
+    with stack.Stack(threads=args.threads, env=env, db=db_dsn,
                      extra_nginx=BASELINE + responder_locations(small_sock, page_sock),
                      write_rate=1000000, write_burst=1000000) as s:
         dsn = s.daemon_env()["SEALDROP_DB"]
@@ -255,7 +256,8 @@ def scale(args, db_dsn=None, mariadb=None):
     """/fetch p99 for one ordinary inbox and one holding 100,000 messages,
     at 10^4 and then 10^6 stored messages."""
     rows = []
-    with stack.Stack(threads=args.threads, env=LIMITS, db=db_dsn, extra_nginx=BASELINE) as s:
+    env = dict(LIMITS, SEALDROP_EVENTS_PUBLISH="") if args.no_events else LIMITS
+    with stack.Stack(threads=args.threads, env=env, db=db_dsn, extra_nginx=BASELINE) as s:
         dsn = s.daemon_env()["SEALDROP_DB"]
         gen = ["/usr/bin/python3", os.path.join(BENCH, "gen.py"), dsn]
         if mariadb is not None:
@@ -320,6 +322,10 @@ def main():
     ap.add_argument("--threads", type=int, default=16)
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--signed", type=int, default=60000)
+    ap.add_argument("--no-events", action="store_true",
+                    help="sealdropd without live events (one publish per stored message)")
+    ap.add_argument("--db-socket", action="store_true",
+                    help="sealdropd reaches MariaDB through its unix socket, not TCP")
     ap.add_argument("--scale", action="store_true", help="also the 10^4 -> 10^6 scaling run")
     ap.add_argument("--only", default="", metavar="TEXT",
                     help="only the scenarios whose title holds TEXT (and their ceilings)")
@@ -354,7 +360,10 @@ def main():
             d = tempfile.mkdtemp(prefix="sealdrop-bench-mariadb-")
             m = MariaDB(d)
             try:
-                res, rss = run_backend(backend, args, m.dsn, m)
+                dsn = m.dsn
+                if args.db_socket:
+                    dsn = "mysql://sealdrop:%s@unix(%s)/sealdrop" % (m.password, m.socket)
+                res, rss = run_backend(backend, args, dsn, m)
             finally:
                 m.stop()
                 shutil.rmtree(d, ignore_errors=True)
