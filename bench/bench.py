@@ -203,7 +203,7 @@ def measure_backend(args, db_dsn, mariadb, tmp, small_sock, page_sock, responder
         ]
         by_name = {}
         for title, script, env, path, ceiling in scen:
-            if args.only and ceiling and args.only not in title:
+            if args.only and ceiling and not any(t in title for t in args.only.split(",")):
                 continue
             rec = profile_start(args.perf, name, title, sec) if ceiling else None
             r = wrk(url, script, sec, env, path=path, threads=2, conns=args.conns)
@@ -328,7 +328,8 @@ def main():
                     help="sealdropd reaches MariaDB through its unix socket, not TCP")
     ap.add_argument("--scale", action="store_true", help="also the 10^4 -> 10^6 scaling run")
     ap.add_argument("--only", default="", metavar="TEXT",
-                    help="only the scenarios whose title holds TEXT (and their ceilings)")
+                    help="only the scenarios whose title holds TEXT, or any of several "
+                    "comma-separated TEXTs (and their ceilings)")
     ap.add_argument("--perf", default="", metavar="DIR",
                     help="a whole-machine perf profile of each scenario, written to DIR")
     ap.add_argument("--soak", type=int, default=0, metavar="N",

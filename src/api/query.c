@@ -2,16 +2,7 @@
 
 #include <string.h>
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "core/num.h"
 
 /* Decode s[0..n) into out; its length, or -2. */
 static long decode(const char *s, size_t n, char *out, size_t cap)
@@ -24,9 +15,9 @@ static long decode(const char *s, size_t n, char *out, size_t cap)
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			if (i + 2 >= n || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0)
+			if (i + 2 >= n || sd_hex_digit(s[i + 1]) < 0 || sd_hex_digit(s[i + 2]) < 0)
 				return -2;
-			c = hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]);
+			c = sd_hex_digit(s[i + 1]) * 16 + sd_hex_digit(s[i + 2]);
 			i += 2;
 		}
 		if (c == 0 || at + 1 >= cap)
