@@ -54,8 +54,9 @@ struct plain_target {
 	int unix_socket;
 	char path[108]; /* unix socket */
 	char host[HOST_MAX], port[8];
-	char prefix[256]; /* path before PUBLISH_PATH ("" or "/x") */
-	int fd;           /* the kept connection, -1 when none */
+	char authority[HOST_MAX + 16]; /* the Host header: as the target gives it */
+	char prefix[256];              /* path before PUBLISH_PATH ("" or "/x") */
+	int fd;                        /* the kept connection, -1 when none */
 };
 
 static struct {
@@ -111,6 +112,9 @@ static int plain_target_parse(const char *target, struct plain_target *t)
 		return -1;
 	auth = target + 7;
 	end = auth + strcspn(auth, "/");
+	if ((size_t)(end - auth) >= sizeof t->authority)
+		return -1;
+	memcpy(t->authority, auth, (size_t)(end - auth));
 	if (strlen(end) >= sizeof t->prefix)
 		return -1;
 	strcpy(t->prefix, end);
@@ -267,11 +271,11 @@ static int post_plain(struct plain_target *t, const struct notice *n)
 {
 	char body[64], req[1024];
 	int blen = snprintf(body, sizeof body, "{\"type\":\"message\",\"id\":%" PRId64 "}", n->id);
-	int len =
-	    snprintf(req, sizeof req,
-	             "POST %s" PUBLISH_PATH "%s HTTP/1.1\r\nHost: %s\r\n"
-	             "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-	             t->prefix, n->channel, t->unix_socket ? "localhost" : t->host, blen, body);
+	int len = snprintf(req, sizeof req,
+	                   "POST %s" PUBLISH_PATH "%s HTTP/1.1\r\nHost: %s\r\n"
+	                   "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+	                   t->prefix, n->channel, t->unix_socket ? "localhost" : t->authority, blen,
+	                   body);
 
 	if (len <= 0 || (size_t)len >= sizeof req)
 		return -1;
