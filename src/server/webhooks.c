@@ -3,9 +3,9 @@
  * the outbox every second; the others hold nothing while there is nothing
  * to send: the watcher wakes them when it claims a ping, and each opens a
  * connection of its own, works until the outbox has been empty for
- * HELPER_LINGER_SECONDS, and closes it again. libcurl (and with it
- * OpenSSL, some 2 MB of resident memory) is set up before the first ping,
- * not at start. Each round a thread claims due pings one by one (first
+ * HELPER_LINGER_SECONDS with no ping in flight, and closes it again.
+ * libcurl (and with it OpenSSL, some 2 MB of resident memory) is set up
+ * before the first ping, not at start. Each round a thread claims due pings one by one (first
  * tries ahead of retries) and sends each:
  *   1. resolve the host itself and refuse the ping if ANY address is one a
  *      ping may not reach (core/outbound.h): a name that resolves to a
@@ -319,7 +319,13 @@ static int send_round(struct webhook_sender *s, struct sd_store *st, int watcher
 			return -1;
 		if (claimed++ == 0 && watcher)
 			helpers_wake(s);
+		pthread_mutex_lock(&s->mu);
+		s->sending++;
+		pthread_mutex_unlock(&s->mu);
 		o = ping(s, &job);
+		pthread_mutex_lock(&s->mu);
+		s->sending--;
+		pthread_mutex_unlock(&s->mu);
 		if (*s->stop && !o.delivered)
 			return claimed; /* abandoned: the claim expires, the ping stays */
 		now = time(NULL);
@@ -407,11 +413,16 @@ static void *helper_run(void *arg)
 			st = NULL;
 		if (st != NULL && (n = send_round(s, st, 0)) > 0)
 			idle_since = time(NULL);
-		if (st != NULL && (n < 0 || time(NULL) - idle_since >= HELPER_LINGER_SECONDS)) {
+		pthread_mutex_lock(&s->mu);
+		/* Not while another thread is in a ping: held by a receiver that
+		 * never answers, it would claim nothing new until its timeout. */
+		if (st != NULL && (n < 0 || (s->sending == 0 &&
+		                             time(NULL) - idle_since >= HELPER_LINGER_SECONDS))) {
+			pthread_mutex_unlock(&s->mu);
 			store_close(st);
 			st = NULL;
+			pthread_mutex_lock(&s->mu);
 		}
-		pthread_mutex_lock(&s->mu);
 		if (st != NULL)
 			poll_wait(s);
 		seen = st != NULL ? s->wakes : seen;
@@ -428,6 +439,7 @@ int webhook_sender_start(struct webhook_sender *s, const struct sd_config *cfg,
 	s->stop = stop;
 	s->threads = 0;
 	s->wakes = 0;
+	s->sending = 0;
 	if (sd_allow_parse(cfg->webhook.allow, &s->allow) != 0)
 		return -1;
 	pthread_mutex_init(&s->mu, NULL);
@@ -468,6 +480,8 @@ int webhook_send_due(const struct sd_config *cfg)
 	struct sd_store *st = NULL;
 	char err[256];
 	int rc;
+
+	pthread_mutex_init(&s.mu, NULL);
 
 	if (sd_allow_parse(cfg->webhook.allow, &s.allow) != 0)
 		return -1;

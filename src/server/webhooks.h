@@ -19,6 +19,7 @@ struct webhook_sender {
 	pthread_mutex_t mu; /* guards the waits on cv and wakes */
 	pthread_cond_t cv;  /* woken to stop, or the helpers to work */
 	unsigned wakes;     /* how often the watcher has woken the helpers */
+	int sending;        /* threads inside a ping */
 	int threads;        /* started */
 	pthread_t tid[SD_WEBHOOK_SENDERS_MAX];
 };
