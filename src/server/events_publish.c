@@ -1,13 +1,26 @@
+/* The live-events publisher: workers queue a notice per stored message,
+ * one thread posts each to nginx's nchan publisher. To unix:PATH and
+ * http:// the post is plain HTTP/1.1 written here, on one kept connection:
+ * libcurl would set up OpenSSL at start for every server (some 2 MB of
+ * resident memory) to talk to a local nginx. https:// goes through
+ * libcurl. */
 #include "server/events_publish.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/event_channel.h"
 #include "core/events.h"
@@ -25,10 +38,25 @@
 #define CONNECT_TIMEOUT_MS 1000
 /* Failures and drops are logged at most this often (seconds). */
 #define REPORT_INTERVAL    60
+/* nchan's reply to a post: a status line, a few headers, a short channel
+ * summary. A longer header block is not nginx's. */
+#define REPLY_HEAD_MAX     4096
+#define REPLY_BODY_MAX     65536
+#define HOST_MAX           256
 
 struct notice {
 	char channel[SD_EVENT_CHANNEL_HEX + 1];
 	int64_t id;
+};
+
+/* Where plain posts go: a unix socket or host:port, and the path prefix. */
+struct plain_target {
+	int unix_socket;
+	char path[108]; /* unix socket */
+	char host[HOST_MAX], port[8];
+	char authority[HOST_MAX + 16]; /* the Host header: as the target gives it */
+	char prefix[256];              /* path before PUBLISH_PATH ("" or "/x") */
+	int fd;                        /* the kept connection, -1 when none */
 };
 
 static struct {
@@ -37,6 +65,8 @@ static struct {
 	pthread_cond_t cv;
 	pthread_t tid;
 	int running, stopping;
+	int plain; /* unix: or http://: posted without libcurl, to target */
+	struct plain_target target;
 	struct notice queue[QUEUE_CAP];
 	size_t head, count;
 	uint64_t dropped, failed; /* since the last report, under mu */
@@ -61,6 +91,214 @@ static void on_stored(void *arg, const char *link_token, int64_t msg_id)
 		sd_metrics_event(SD_EVENT_DROPPED);
 	}
 	pthread_mutex_unlock(&pub.mu);
+}
+
+/* unix:PATH or http://HOST[:PORT][/PREFIX]. 0; -1 when it is neither. */
+static int plain_target_parse(const char *target, struct plain_target *t)
+{
+	const char *auth, *end, *colon;
+	size_t n;
+
+	memset(t, 0, sizeof *t);
+	t->fd = -1;
+	if (strncmp(target, "unix:", 5) == 0) {
+		t->unix_socket = 1;
+		if (strlen(target + 5) >= sizeof t->path)
+			return -1;
+		strcpy(t->path, target + 5);
+		return 0;
+	}
+	if (strncmp(target, "http://", 7) != 0)
+		return -1;
+	auth = target + 7;
+	end = auth + strcspn(auth, "/");
+	if ((size_t)(end - auth) >= sizeof t->authority)
+		return -1;
+	memcpy(t->authority, auth, (size_t)(end - auth));
+	if (strlen(end) >= sizeof t->prefix)
+		return -1;
+	strcpy(t->prefix, end);
+	n = strlen(t->prefix);
+	if (n > 0 && t->prefix[n - 1] == '/')
+		t->prefix[n - 1] = '\0';
+	if (*auth == '[') { /* [v6]:port */
+		const char *close = memchr(auth, ']', (size_t)(end - auth));
+
+		if (close == NULL || (size_t)(close - auth - 1) >= sizeof t->host)
+			return -1;
+		memcpy(t->host, auth + 1, (size_t)(close - auth - 1));
+		colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
+	} else {
+		colon = memchr(auth, ':', (size_t)(end - auth));
+		n = (size_t)((colon ? colon : end) - auth);
+		if (n == 0 || n >= sizeof t->host)
+			return -1;
+		memcpy(t->host, auth, n);
+	}
+	n = colon ? (size_t)(end - colon - 1) : 0;
+	if (n >= sizeof t->port)
+		return -1;
+	if (colon && n > 0)
+		memcpy(t->port, colon + 1, n);
+	else
+		strcpy(t->port, "80");
+	return 0;
+}
+
+/* A socket with both directions bounded by ms (connect too, on Linux). */
+static int socket_timed(int family, long ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 ||
+	                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int plain_connect(const struct plain_target *t)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+	int fd = -1;
+
+	if (t->unix_socket) {
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
+
+		memcpy(a.sun_path, t->path, sizeof t->path);
+		if ((fd = socket_timed(AF_UNIX, CONNECT_TIMEOUT_MS)) >= 0 &&
+		    connect(fd, (const struct sockaddr *)&a, sizeof a) != 0) {
+			close(fd);
+			fd = -1;
+		}
+		return fd;
+	}
+	if (getaddrinfo(t->host, t->port, &hints, &res) != 0)
+		return -1;
+	for (const struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+		if ((fd = socket_timed(ai->ai_family, CONNECT_TIMEOUT_MS)) >= 0 &&
+		    connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read a reply: its status, and whether the connection may carry the next
+ * post (a Content-Length body read to its end, no "Connection: close").
+ * *got_any: a byte came back (else a kept connection may have been closed
+ * by nginx in the meantime, and the post is worth one more try). */
+static int reply_read(int fd, long *status, int *keep, int *got_any)
+{
+	char head[REPLY_HEAD_MAX + 1];
+	size_t have = 0;
+	char *end = NULL;
+	long length = -1;
+	size_t body_have;
+
+	*keep = 0;
+	*got_any = 0;
+	while (end == NULL) {
+		ssize_t r;
+
+		if (have == REPLY_HEAD_MAX)
+			return -1;
+		r = recv(fd, head + have, REPLY_HEAD_MAX - have, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		*got_any = 1;
+		have += (size_t)r;
+		head[have] = '\0';
+		end = strstr(head, "\r\n\r\n");
+	}
+	if (strncmp(head, "HTTP/1.", 7) != 0 || sscanf(head + 8, " %ld", status) != 1)
+		return -1;
+	end[2] = '\0'; /* the headers, each line ending in \r\n */
+	*keep = strncmp(head, "HTTP/1.1", 8) == 0;
+	for (char *line = strstr(head, "\r\n"); line != NULL && line[2] != '\0';
+	     line = strstr(line + 2, "\r\n")) {
+		const char *h = line + 2;
+
+		if (strncasecmp(h, "Content-Length:", 15) == 0)
+			length = strtol(h + 15, NULL, 10);
+		else if (strncasecmp(h, "Connection:", 11) == 0 && strstr(h, "close") != NULL)
+			*keep = 0;
+	}
+	if (length < 0 || length > REPLY_BODY_MAX) {
+		*keep = 0; /* chunked or unbounded: this post is done, the connection too */
+		return 0;
+	}
+	body_have = have - (size_t)(end + 4 - head);
+	while (body_have < (size_t)length) {
+		char sink[1024];
+		size_t want = (size_t)length - body_have;
+		ssize_t r = recv(fd, sink, want < sizeof sink ? want : sizeof sink, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			*keep = 0;
+			return 0;
+		}
+		body_have += (size_t)r;
+	}
+	return 0;
+}
+
+/* POST the event over the kept connection, or a new one. */
+static int post_plain(struct plain_target *t, const struct notice *n)
+{
+	char body[64], req[1024];
+	int blen = snprintf(body, sizeof body, "{\"type\":\"message\",\"id\":%" PRId64 "}", n->id);
+	int len = snprintf(req, sizeof req,
+	                   "POST %s" PUBLISH_PATH "%s HTTP/1.1\r\nHost: %s\r\n"
+	                   "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+	                   t->prefix, n->channel, t->unix_socket ? "localhost" : t->authority, blen,
+	                   body);
+
+	if (len <= 0 || (size_t)len >= sizeof req)
+		return -1;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int reused = t->fd >= 0, keep = 0, got_any = 0;
+		long status = 0;
+
+		if (t->fd < 0 && (t->fd = plain_connect(t)) < 0)
+			return -1;
+		if (send_all(t->fd, req, (size_t)len) == 0 &&
+		    reply_read(t->fd, &status, &keep, &got_any) == 0) {
+			if (!keep) {
+				close(t->fd);
+				t->fd = -1;
+			}
+			return status >= 200 && status < 300 ? 0 : -1;
+		}
+		close(t->fd);
+		t->fd = -1;
+		if (!reused || got_any)
+			return -1; /* not a kept connection nginx closed meanwhile */
+	}
+	return -1;
 }
 
 static size_t discard(char *p, size_t size, size_t n, void *arg)
@@ -132,17 +370,24 @@ static void report(time_t now)
 	             dropped, failed);
 }
 
+/* https:// through libcurl: one handle, one kept connection. */
+static int post_curl(CURL *c, const char *base, const struct notice *n)
+{
+	return c != NULL ? post(c, base, n) : -1;
+}
+
 static void *publish_run(void *arg)
 {
 	const char *target = pub.cfg->events_publish;
-	/* unix:PATH goes through the socket; the host name is then only a label. */
-	const char *base = strncmp(target, "unix:", 5) == 0 ? "http://localhost" : target;
-	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	int plain = pub.plain;
+	struct plain_target *pt = &pub.target;
+	struct curl_slist *headers =
+	    plain ? NULL : curl_slist_append(NULL, "Content-Type: application/json");
 	CURL *c = headers ? publisher_handle(target, headers) : NULL;
 	struct notice n;
 
 	(void)arg;
-	if (c == NULL)
+	if (!plain && c == NULL)
 		sd_log_error("events: cannot set up the publisher; no live events");
 	pthread_mutex_lock(&pub.mu);
 	while (!pub.stopping) {
@@ -154,7 +399,7 @@ static void *publish_run(void *arg)
 		pub.head = (pub.head + 1) % QUEUE_CAP;
 		pub.count--;
 		pthread_mutex_unlock(&pub.mu);
-		if (c == NULL || post(c, base, &n) != 0) {
+		if ((plain ? post_plain(pt, &n) : post_curl(c, target, &n)) != 0) {
 			sd_metrics_event(SD_EVENT_FAILED);
 			pthread_mutex_lock(&pub.mu);
 			pub.failed++;
@@ -166,6 +411,8 @@ static void *publish_run(void *arg)
 		pthread_mutex_lock(&pub.mu);
 	}
 	pthread_mutex_unlock(&pub.mu);
+	if (pt->fd >= 0)
+		close(pt->fd);
 	if (c != NULL)
 		curl_easy_cleanup(c);
 	curl_slist_free_all(headers);
@@ -185,7 +432,8 @@ int events_publish_start(const struct sd_config *cfg)
 	}
 	sd_event_channel_set_key(key);
 	sodium_memzero(key, sizeof key);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	pub.plain = plain_target_parse(cfg->events_publish, &pub.target) == 0;
+	if ((!pub.plain && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) ||
 	    sd_events_on_stored(on_stored, NULL) != 0) {
 		fprintf(stderr, "sealdropd: cannot set up live events\n");
 		return -1;
@@ -210,5 +458,6 @@ void events_publish_stop(void)
 	pthread_mutex_unlock(&pub.mu);
 	pthread_join(pub.tid, NULL);
 	pub.running = 0;
-	curl_global_cleanup();
+	if (!pub.plain)
+		curl_global_cleanup();
 }

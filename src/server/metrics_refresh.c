@@ -1,6 +1,9 @@
 /* The refresh thread has its own store connection, opened on first use and
  * reopened after a failure, like the purge thread: a database that is down
- * shows as sealdrop_store_up 0, never stops the server. */
+ * shows as sealdrop_store_up 0, never stops the server. Refreshing every
+ * KEEP_BELOW seconds or more, it closes the connection after each refresh
+ * rather than hold it (SQLite: schema, statements, page cache; MariaDB: a
+ * server thread) for the wait. */
 #include "server/metrics_refresh.h"
 
 #include <errno.h>
@@ -11,6 +14,8 @@
 #include "core/disk.h"
 #include "core/metrics.h"
 #include "store/store.h"
+
+#define KEEP_BELOW 10 /* seconds between refreshes */
 
 /* The free and total space of the file system holding the SQLite file. */
 static void disk_space(const struct sd_config *cfg, struct sd_metrics_gauges *g)
@@ -62,6 +67,10 @@ static void *refresh_run(void *arg)
 
 		pthread_mutex_unlock(&r->mu);
 		refresh_once(r->cfg, &st, &g);
+		if (r->cfg->metrics_refresh >= KEEP_BELOW) {
+			store_close(st);
+			st = NULL;
+		}
 		pthread_mutex_lock(&r->mu);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)r->cfg->metrics_refresh;

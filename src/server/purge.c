@@ -1,6 +1,8 @@
-/* The purge thread. It has its own store connection, opened on first use
- * and reopened after any failure, so a database that is down at start-up
- * or goes away later costs a purge round, never the server. */
+/* The purge thread. It opens a store connection of its own for each round
+ * and closes it after, so it holds none (SQLite: the schema, statements
+ * and page cache; MariaDB: a server thread) in the minute between two
+ * rounds, and a database that is down at start-up or goes away later
+ * costs a purge round, never the server. */
 #include "server/purge.h"
 
 #include <errno.h>
@@ -94,7 +96,7 @@ static void *purge_run(void *arg)
 		time_t now = time(NULL);
 
 		pthread_mutex_unlock(&p->mu);
-		if (st == NULL && store_open(p->cfg->db, p->cfg, &st, err, sizeof err) != SD_OK)
+		if (store_open(p->cfg->db, p->cfg, &st, err, sizeof err) != SD_OK)
 			st = NULL;
 		if (st != NULL && now >= next_purge) {
 			purge_round(p, &st, now);
@@ -102,6 +104,8 @@ static void *purge_run(void *arg)
 		}
 		if (st != NULL)
 			release_round(p, &st, now);
+		store_close(st);
+		st = NULL;
 		pthread_mutex_lock(&p->mu);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += wake_interval(p);
@@ -109,7 +113,6 @@ static void *purge_run(void *arg)
 			;
 	}
 	pthread_mutex_unlock(&p->mu);
-	store_close(st);
 	return NULL;
 }
 

@@ -1,7 +1,12 @@
-/* The webhook sender threads. Like the purger each has its own store
- * connection, opened on first use and reopened after a failure. Each round
- * a thread claims due pings one by one (first tries ahead of retries) and
- * sends each:
+/* The webhook sender threads. The first, the watcher, keeps a store
+ * connection (opened on first use, reopened after a failure) and looks at
+ * the outbox every second; the others hold nothing while there is nothing
+ * to send: the watcher wakes them when it claims a ping, and each opens a
+ * connection of its own, works until the outbox has been empty for
+ * HELPER_LINGER_SECONDS with no ping in flight, and closes it again.
+ * libcurl (and with it OpenSSL, some 2 MB of resident memory) is set up
+ * before the first ping, not at start. Each round a thread claims due pings one by one (first
+ * tries ahead of retries) and sends each:
  *   1. resolve the host itself and refuse the ping if ANY address is one a
  *      ping may not reach (core/outbound.h): a name that resolves to a
  *      private address is as refused as the address;
@@ -20,6 +25,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,19 +38,36 @@
 /* A look at the outbox this often. Not woken by each stored message: that
  * cost every send a claim query per sender thread (half of /send's
  * throughput), to win less than this on a ping that is coalesced anyway. */
-#define POLL_SECONDS        1
+#define POLL_SECONDS          1
+/* A helper that found nothing this long closes its connection. */
+#define HELPER_LINGER_SECONDS 30
 /* Longer than any one ping may take: a lookup (a slower one is not
  * followed by a request) plus the request (at most SD_WEBHOOK_TIMEOUT_MAX),
  * with room to spare. An expired claim lets another sender send the ping
  * again: delivery is at least once. */
-#define LOOKUP_MAX_SECONDS  60
-#define CLAIM_LEASE_SECONDS 180
-#define CONNECT_TIMEOUT_MS  3000L
-#define REPLY_MAX           4096 /* bytes of a reply read; more aborts it */
-#define RETRY_MAX_SECONDS   3600
-#define RESOLVE_MAX         8 /* addresses pinned per host */
-#define BODY_GENERIC        "{\"event\":\"new_message\"}"
-#define BODY_NTFY           "New message"
+#define LOOKUP_MAX_SECONDS    60
+#define CLAIM_LEASE_SECONDS   180
+#define CONNECT_TIMEOUT_MS    3000L
+#define REPLY_MAX             4096 /* bytes of a reply read; more aborts it */
+#define RETRY_MAX_SECONDS     3600
+#define RESOLVE_MAX           8 /* addresses pinned per host */
+#define BODY_GENERIC          "{\"event\":\"new_message\"}"
+#define BODY_NTFY             "New message"
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ready; /* curl_global_init succeeded (set once, in curl_once) */
+
+static void curl_setup(void)
+{
+	curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+/* libcurl, set up by whichever thread first has a ping to send. */
+static int curl_up(void)
+{
+	pthread_once(&curl_once, curl_setup);
+	return curl_ready ? 0 : -1;
+}
 
 /* Why a ping failed: a class for the owner, never a reply's content. */
 struct outcome {
@@ -193,7 +216,7 @@ static struct outcome ping(const struct webhook_sender *s, const struct sd_webho
 	char pin[SD_OUTBOUND_HOST_MAX + 16 + RESOLVE_MAX * (INET6_ADDRSTRLEN + 3)];
 	const char *why;
 	int ntfy = strcmp(job->kind, "ntfy") == 0;
-	CURL *curl;
+	CURL *curl = NULL;
 	CURLcode rc;
 	long status = 0;
 
@@ -207,7 +230,7 @@ static struct outcome ping(const struct webhook_sender *s, const struct sd_webho
 		return o;
 	/* An IP literal needs no lookup (and has no name to pin); it was
 	 * checked above all the same. */
-	if ((curl = curl_easy_init()) == NULL ||
+	if (curl_up() != 0 || (curl = curl_easy_init()) == NULL ||
 	    (!u.host_is_ip && (pins = curl_slist_append(NULL, pin)) == NULL) ||
 	    (headers = curl_slist_append(NULL, ntfy ? "Content-Type: text/plain"
 	                                            : "Content-Type: application/json")) == NULL) {
@@ -264,9 +287,21 @@ static time_t retry_at(const struct webhook_sender *s, int64_t tries, time_t now
 	return now + (time_t)delay + (time_t)randombytes_uniform((uint32_t)(delay / 4 + 1));
 }
 
-/* Claim and send until nothing is due. -1 when the store failed. */
-static int send_round(struct webhook_sender *s, struct sd_store *st)
+/* Wake the helpers: the watcher has claimed a ping, more may be due. */
+static void helpers_wake(struct webhook_sender *s)
 {
+	pthread_mutex_lock(&s->mu);
+	s->wakes++;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Claim and send until nothing is due: the number of pings claimed, -1
+ * when the store failed. The watcher wakes the helpers at its first claim. */
+static int send_round(struct webhook_sender *s, struct sd_store *st, int watcher)
+{
+	int claimed = 0;
+
 	while (!*s->stop) {
 		struct sd_webhook_job job;
 		unsigned char raw[16];
@@ -279,12 +314,20 @@ static int send_round(struct webhook_sender *s, struct sd_store *st)
 		sodium_bin2hex(claim, sizeof claim, raw, sizeof raw);
 		e = store_webhook_claim(st, claim, now, CLAIM_LEASE_SECONDS, &job);
 		if (e == SD_ENOTFOUND)
-			return 0;
+			return claimed;
 		if (e != SD_OK)
 			return -1;
+		if (claimed++ == 0 && watcher)
+			helpers_wake(s);
+		pthread_mutex_lock(&s->mu);
+		s->sending++;
+		pthread_mutex_unlock(&s->mu);
 		o = ping(s, &job);
+		pthread_mutex_lock(&s->mu);
+		s->sending--;
+		pthread_mutex_unlock(&s->mu);
 		if (*s->stop && !o.delivered)
-			return 0; /* abandoned: the claim expires, the ping stays */
+			return claimed; /* abandoned: the claim expires, the ping stays */
 		now = time(NULL);
 		if (o.delivered) {
 			sd_metrics_webhook(SD_WEBHOOK_DELIVERED);
@@ -304,10 +347,22 @@ static int send_round(struct webhook_sender *s, struct sd_store *st)
 		if (e != SD_OK)
 			return -1;
 	}
-	return 0;
+	return claimed;
 }
 
-static void *sender_run(void *arg)
+/* Sleep POLL_SECONDS, or less when stopped; with s->mu held. */
+static void poll_wait(struct webhook_sender *s)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += POLL_SECONDS;
+	while (!*s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
+		;
+}
+
+/* The first thread: a connection kept, a look every POLL_SECONDS. */
+static void *watcher_run(void *arg)
 {
 	struct webhook_sender *s = arg;
 	struct sd_store *st = NULL;
@@ -315,20 +370,62 @@ static void *sender_run(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	while (!*s->stop) {
-		struct timespec until;
-
 		pthread_mutex_unlock(&s->mu);
 		if (st == NULL && store_open(s->cfg->db, s->cfg, &st, err, sizeof err) != SD_OK)
 			st = NULL;
-		if (st != NULL && send_round(s, st) != 0) {
+		if (st != NULL && send_round(s, st, 1) < 0) {
 			store_close(st);
 			st = NULL;
 		}
 		pthread_mutex_lock(&s->mu);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += POLL_SECONDS;
-		while (!*s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
-			;
+		poll_wait(s);
+	}
+	pthread_mutex_unlock(&s->mu);
+	store_close(st);
+	return NULL;
+}
+
+/* The others: asleep, holding no connection, until the watcher claims a
+ * ping; then polling like it until the outbox stays empty a while. */
+static void *helper_run(void *arg)
+{
+	struct webhook_sender *s = arg;
+	struct sd_store *st = NULL;
+	unsigned seen;
+	time_t idle_since = 0;
+	char err[256];
+
+	pthread_mutex_lock(&s->mu);
+	seen = s->wakes;
+	while (!*s->stop) {
+		int n = 0;
+
+		if (st == NULL) {
+			while (!*s->stop && s->wakes == seen)
+				pthread_cond_wait(&s->cv, &s->mu);
+			seen = s->wakes;
+			idle_since = time(NULL);
+			if (*s->stop)
+				break;
+		}
+		pthread_mutex_unlock(&s->mu);
+		if (st == NULL && store_open(s->cfg->db, s->cfg, &st, err, sizeof err) != SD_OK)
+			st = NULL;
+		if (st != NULL && (n = send_round(s, st, 0)) > 0)
+			idle_since = time(NULL);
+		pthread_mutex_lock(&s->mu);
+		/* Not while another thread is in a ping: held by a receiver that
+		 * never answers, it would claim nothing new until its timeout. */
+		if (st != NULL && (n < 0 || (s->sending == 0 &&
+		                             time(NULL) - idle_since >= HELPER_LINGER_SECONDS))) {
+			pthread_mutex_unlock(&s->mu);
+			store_close(st);
+			st = NULL;
+			pthread_mutex_lock(&s->mu);
+		}
+		if (st != NULL)
+			poll_wait(s);
+		seen = st != NULL ? s->wakes : seen;
 	}
 	pthread_mutex_unlock(&s->mu);
 	store_close(st);
@@ -341,14 +438,15 @@ int webhook_sender_start(struct webhook_sender *s, const struct sd_config *cfg,
 	s->cfg = cfg;
 	s->stop = stop;
 	s->threads = 0;
+	s->wakes = 0;
+	s->sending = 0;
 	if (sd_allow_parse(cfg->webhook.allow, &s->allow) != 0)
-		return -1;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	while (s->threads < cfg->webhook.senders && s->threads < SD_WEBHOOK_SENDERS_MAX) {
-		if (pthread_create(&s->tid[s->threads], NULL, sender_run, s) != 0) {
+		if (pthread_create(&s->tid[s->threads], NULL,
+		                   s->threads == 0 ? watcher_run : helper_run, s) != 0) {
 			webhook_sender_stop(s);
 			webhook_sender_join(s);
 			return -1;
@@ -371,7 +469,8 @@ void webhook_sender_join(struct webhook_sender *s)
 	for (int i = 0; i < s->threads; i++)
 		pthread_join(s->tid[i], NULL);
 	s->threads = 0;
-	curl_global_cleanup();
+	if (curl_ready)
+		curl_global_cleanup();
 }
 
 int webhook_send_due(const struct sd_config *cfg)
@@ -382,16 +481,17 @@ int webhook_send_due(const struct sd_config *cfg)
 	char err[256];
 	int rc;
 
-	if (sd_allow_parse(cfg->webhook.allow, &s.allow) != 0 ||
-	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	pthread_mutex_init(&s.mu, NULL);
+
+	if (sd_allow_parse(cfg->webhook.allow, &s.allow) != 0)
 		return -1;
 	if (store_open(cfg->db, cfg, &st, err, sizeof err) != SD_OK) {
 		fprintf(stderr, "sealdropd: %s\n", err);
-		curl_global_cleanup();
 		return -1;
 	}
-	rc = send_round(&s, st);
+	rc = send_round(&s, st, 0);
 	store_close(st);
-	curl_global_cleanup();
-	return rc;
+	if (curl_ready)
+		curl_global_cleanup();
+	return rc < 0 ? -1 : 0;
 }

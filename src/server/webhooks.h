@@ -16,13 +16,16 @@ struct webhook_sender {
 	const struct sd_config *cfg;
 	volatile sig_atomic_t *stop; /* shared with the workers */
 	struct sd_allow allow;
-	pthread_mutex_t mu; /* guards the wait on cv (woken to stop) */
-	pthread_cond_t cv;
-	int threads; /* started */
+	pthread_mutex_t mu; /* guards the waits on cv and wakes */
+	pthread_cond_t cv;  /* woken to stop, or the helpers to work */
+	unsigned wakes;     /* how often the watcher has woken the helpers */
+	int sending;        /* threads inside a ping */
+	int threads;        /* started */
 	pthread_t tid[SD_WEBHOOK_SENDERS_MAX];
 };
 
-/* Start the threads; each looks at the outbox every second. Returns 0,
+/* Start the threads: the first looks at the outbox every second and
+ * wakes the others when it finds a ping to send. Returns 0,
  * or -1 (the allow-list is garbage, or not every thread started: those
  * that did are stopped again). */
 int webhook_sender_start(struct webhook_sender *s, const struct sd_config *cfg,

@@ -293,3 +293,94 @@ def test_head_holds_nothing_and_other_methods_are_405(srv, rcpt):
                              headers=auth(rcpt.token), timeout=10)
         expect_error(r, 405, "method_not_allowed")
         assert r.headers["Allow"] == "GET, OPTIONS"
+
+
+class FakePublisher:
+    """An HTTP/1.1 publisher on loopback that records each post, answers
+    201 with a body, and, to test the kept connection, drops it silently
+    after every third post on it (as nginx does at its keepalive_timeout)
+    or says "Connection: close" on every fifth post overall."""
+
+    def __init__(self):
+        import socket
+        self.posts, self.connections = [], 0
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn):
+        buf, on_this = b"", 0
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    buf += chunk
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                lines = head.decode().split("\r\n")
+                headers = dict(line.split(": ", 1) for line in lines[1:])
+                length = int(headers["Content-Length"])
+                while len(buf) < length:
+                    buf += conn.recv(4096)
+                body, buf = buf[:length], buf[length:]
+                with self.lock:
+                    self.posts.append((lines[0], headers, body))
+                    n = len(self.posts)
+                on_this += 1
+                reply = b"queued messages: 1\n"
+                close = n % 5 == 0
+                conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\n"
+                             b"Content-Length: %d\r\n%s\r\n%s" % (
+                                 len(reply), b"Connection: close\r\n" if close else b"",
+                                 reply))
+                if close or on_this == 3:
+                    return
+
+    def close(self):
+        self.sock.close()
+
+
+def test_http_publisher_gets_one_post_per_message_on_a_kept_connection():
+    """SEALDROP_EVENTS_PUBLISH=http://...: sealdropd's own HTTP/1.1 client
+    posts each event (path, headers, body as nginx's nchan expects), reuses
+    the connection, and comes back on a new one after the publisher closed
+    it, with or without saying so, losing no event."""
+    pub = FakePublisher()
+    try:
+        with stack.Stack(env={"SEALDROP_EVENTS_PUBLISH": "http://127.0.0.1:%d" % pub.port}) as s:
+            rcpt = Recipient(s.url)
+            ids = []
+            for _ in range(12):
+                r = rcpt.send()
+                assert r.status_code == 201, r.text
+                ids.append(r.json()["id"])
+                time.sleep(0.05)  # one post at a time, so each lands on the kept connection
+            deadline = time.monotonic() + 5
+            while len(pub.posts) < len(ids) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            channel = channel_id(s, rcpt.link)
+            assert [json.loads(body) for _, _, body in pub.posts] == \
+                [{"type": "message", "id": i} for i in ids]
+            for line, headers, _ in pub.posts:
+                assert line == "POST /_sealdrop_publish/%s HTTP/1.1" % channel
+                assert headers["Content-Type"] == "application/json"
+                assert headers["Host"] == "127.0.0.1:%d" % pub.port
+            # 12 posts: a new connection after each third on one, and after
+            # each fifth overall: 5 connections, not 12.
+            assert pub.connections == 5
+    finally:
+        pub.close()

@@ -435,3 +435,38 @@ def test_tarpits_do_not_hold_up_other_inboxes(receiver):
             assert s.stop_daemon() == 0  # and shutdown abandons them
     finally:
         tarpit.close()
+
+
+def db_handles(s):
+    """Open handles of the stack's SQLite file in its sealdropd: one per
+    store connection (SQLite keeps at most one more, of a connection closed
+    while others held locks, for the next open to reuse)."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % s.daemon.pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (s.daemon.pid, fd)).endswith("/sealdrop.db")
+        except OSError:
+            pass  # closed meanwhile
+    return n
+
+
+def test_idle_senders_hold_no_database_connection(receiver):
+    """Only the first sender thread keeps a connection while nothing is due;
+    the others open theirs when it finds pings to send."""
+    env = {"SEALDROP_WEBHOOK_ALLOW": "127.0.0.1", "SEALDROP_WEBHOOK_INTERVAL": "1"}
+    with stack.Stack(threads=2, own_sqlite=True,
+                     env=dict(env, SEALDROP_WEBHOOK_SENDERS="1")) as one:
+        time.sleep(1.5)  # the sender has looked at the outbox
+        with_one = db_handles(one)
+    with stack.Stack(threads=2, own_sqlite=True,
+                     env=dict(env, SEALDROP_WEBHOOK_SENDERS="4")) as four:
+        time.sleep(1.5)
+        assert db_handles(four) == with_one
+        owners = [Recipient(four.url) for _ in range(8)]
+        for rc in owners:
+            set_hook(rc, receiver.url())
+        for rc in owners:
+            sent(rc)
+        stack.wait_until(lambda: len(receiver.got(200)) >= len(owners), timeout=10,
+                         what="every owner's ping")
+        assert db_handles(four) > with_one  # the watcher woke the others
