@@ -12,8 +12,8 @@ struct worker_pool {
 	struct sd_worker *workers;
 	pthread_t *tids;
 	struct fcgi_waitset waitset; /* the socket and the idle kept connections */
-	int has_waitset;
-	int started; /* threads running, to be joined */
+	int has_waitset;             /* waitset made: workers_join frees it */
+	int started;                 /* threads running, to be joined */
 };
 
 /* Make listen_fd non-blocking and start cfg->threads workers that serve
