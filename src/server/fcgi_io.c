@@ -235,8 +235,12 @@ static void fcgi_respond(void *t, const char *head, size_t head_len, const char 
 	struct iovec parts[2] = {{(void *)head, head_len}, {(void *)body, body_len}};
 
 	/* The client went away: the connection is closed, never kept. */
-	if (fcgi_stdout_write(rq->ipcFd, rq->requestId, parts, 2) != 0)
+	if (fcgi_response_write(rq->ipcFd, rq->requestId, parts, 2) != 0)
 		rq->keepConnection = 0;
+	/* The end records are written: FCGX_Finish_r's FCGX_FClose of STDOUT
+	 * must not write them again (it skips a stream already closed). */
+	rq->out->wasFCloseCalled = 1;
+	rq->out->isClosed = 1;
 }
 
 /* A kept connection carries the next request after this one's stdin: read

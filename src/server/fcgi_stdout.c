@@ -1,19 +1,24 @@
-/* FastCGI STDOUT records from our own buffers (fcgi_stdout.h). */
+/* A FastCGI response from our own buffers (fcgi_stdout.h). */
 #include "server/fcgi_stdout.h"
 
 #include <errno.h>
 #include <fastcgi.h>
 #include <stddef.h>
 
-/* Records per writev(): two iovecs each (header, content). A 50-message
- * page is two records; only pages over 2 MB take more than one call. */
+/* Records per writev(): two iovecs each (header, content), plus the two
+ * end records. A 50-message page is two records; only pages over 2 MB
+ * take more than one call. */
 #define RECORDS_PER_WRITE 32
 
-static FCGI_Header stdout_header(int request_id, size_t len)
+/* The records go out as they are laid out in memory. */
+_Static_assert(sizeof(FCGI_Header) == FCGI_HEADER_LEN && sizeof(FCGI_EndRequestRecord) == 16,
+               "FastCGI records are unpadded");
+
+static FCGI_Header record_header(int type, int request_id, size_t len)
 {
 	FCGI_Header h = {
 	    .version = FCGI_VERSION_1,
-	    .type = FCGI_STDOUT,
+	    .type = (unsigned char)type,
 	    .requestIdB1 = (unsigned char)((request_id >> 8) & 0xff),
 	    .requestIdB0 = (unsigned char)(request_id & 0xff),
 	    .contentLengthB1 = (unsigned char)((len >> 8) & 0xff),
@@ -49,15 +54,25 @@ static int writev_all(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
-int fcgi_stdout_write(int fd, int request_id, const struct iovec *parts, int nparts)
+int fcgi_response_write(int fd, int request_id, const struct iovec *parts, int nparts)
 {
 	FCGI_Header head[RECORDS_PER_WRITE];
-	struct iovec iov[2 * RECORDS_PER_WRITE];
+	struct iovec iov[2 * RECORDS_PER_WRITE + 2];
+	/* The end of STDOUT (an empty record), then END_REQUEST. */
+	struct {
+		FCGI_Header eof;
+		FCGI_EndRequestRecord end;
+	} tail = {
+	    .eof = record_header(FCGI_STDOUT, request_id, 0),
+	    .end = {.header =
+	                record_header(FCGI_END_REQUEST, request_id, sizeof(FCGI_EndRequestBody)),
+	            .body = {.protocolStatus = FCGI_REQUEST_COMPLETE}},
+	};
 	int part = 0;
 	size_t off = 0;
 
 	for (;;) {
-		int records = 0;
+		int records = 0, n;
 
 		while (records < RECORDS_PER_WRITE && part < nparts) {
 			size_t len = parts[part].iov_len - off;
@@ -69,7 +84,7 @@ int fcgi_stdout_write(int fd, int request_id, const struct iovec *parts, int npa
 			}
 			if (len > FCGI_MAX_LENGTH)
 				len = FCGI_MAX_LENGTH;
-			head[records] = stdout_header(request_id, len);
+			head[records] = record_header(FCGI_STDOUT, request_id, len);
 			iov[2 * records].iov_base = &head[records];
 			iov[2 * records].iov_len = FCGI_HEADER_LEN;
 			iov[2 * records + 1].iov_base = (char *)parts[part].iov_base + off;
@@ -77,9 +92,17 @@ int fcgi_stdout_write(int fd, int request_id, const struct iovec *parts, int npa
 			records++;
 			off += len;
 		}
-		if (records == 0)
-			return 0;
-		if (writev_all(fd, iov, 2 * records) != 0)
+		n = 2 * records;
+		while (part < nparts && parts[part].iov_len == off) {
+			part++;
+			off = 0;
+		}
+		if (part == nparts) {
+			iov[n].iov_base = &tail;
+			iov[n].iov_len = sizeof tail;
+			return writev_all(fd, iov, n + 1);
+		}
+		if (writev_all(fd, iov, n) != 0)
 			return -1;
 	}
 }
