@@ -61,15 +61,32 @@ def responder_path():
     return os.path.join(os.path.dirname(stack.sealdropd_path()), "bench", "fcgi_responder")
 
 
-def responder_locations(small_sock, page_sock):
+RESPONDER_KEEPALIVE = 8
+
+
+def responder_upstreams(small_sock, page_sock, threads):
+    """Upstreams for the two responders with the keepalive the API's
+    upstream has (nginx/dev.conf.in), but below the responder's thread
+    count: plain libfcgi serves a kept connection with one thread until
+    nginx closes it, so idle kept connections pin its threads, and as many
+    as it has would leave none for a new connection."""
+    keep = min(RESPONDER_KEEPALIVE, threads // 2)
+    out = ""
+    for name, sock in (("small", small_sock), ("page", page_sock)):
+        out += "upstream sd_fcgi_%s {\n    server unix:%s;\n%s}\n" % (
+            name, sock, "    keepalive %d;\n" % keep if keep > 0 else "")
+    return out
+
+
+def responder_locations():
     """nginx locations for the two responders, with exactly the FastCGI
-    settings the API gets (the project's snippet, another socket)."""
+    settings the API gets (the project's snippet, another upstream)."""
     with open(os.path.join(ROOT, "nginx", "snippets", "sealdrop-fastcgi.conf")) as f:
         snippet = f.read()
     assert "fastcgi_pass sealdropd;" in snippet
     out = ""
-    for name, sock in (("small", small_sock), ("page", page_sock)):
-        body = snippet.replace("fastcgi_pass sealdropd;", "fastcgi_pass unix:%s;" % sock)
+    for name in ("small", "page"):
+        body = snippet.replace("fastcgi_pass sealdropd;", "fastcgi_pass sd_fcgi_%s;" % name)
         out += "location = /_fcgi_%s {\n%s\n}\n" % (name, body)
     return out
 
@@ -148,7 +165,8 @@ def measure_backend(args, db_dsn, mariadb, tmp, small_sock, page_sock, responder
     results = []
     env = dict(LIMITS, SEALDROP_EVENTS_PUBLISH="") if args.no_events else LIMITS
     with stack.Stack(threads=args.threads, env=env, db=db_dsn,
-                     extra_nginx=BASELINE + responder_locations(small_sock, page_sock),
+                     extra_nginx=BASELINE + responder_locations(),
+                     extra_http=responder_upstreams(small_sock, page_sock, args.threads),
                      write_rate=1000000, write_burst=1000000) as s:
         dsn = s.daemon_env()["SEALDROP_DB"]
         url = s.url

@@ -3,7 +3,9 @@
  * sealdropd's scenarios as ratios to it, in the same run.
  *   fcgi_responder SOCKET_PATH BODY_BYTES THREADS
  * Each thread accepts, reads the request body to its end (as sealdropd
- * does), and answers a fixed JSON body of BODY_BYTES bytes. */
+ * does), and answers a fixed JSON body of BODY_BYTES bytes. Behind nginx's
+ * upstream keepalive a thread stays on its kept connection while it is idle
+ * (plain libfcgi), so bench.py keeps fewer connections than it has threads. */
 #include <fcgiapp.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,8 @@
 #include "core/num.h"
 #include "core/timeutil.h"
 #include "proto/limits.h"
+#include "server/fcgi_stdout.h"
+#include "server/fcgi_waitset.h"
 #include "server/router.h"
 
 /* The request parameters sealdropd reads, by their CGI names. */
@@ -48,7 +49,9 @@ static const char *const param_names[P__COUNT] = {
 struct transport {
 	const char *(*param)(void *t, enum param p);
 	int (*read)(void *t, char *buf, int n); /* bytes read, 0 at end */
-	void (*write)(void *t, const char *buf, size_t n);
+	/* The head, then the body (body_len 0: none), in one go. */
+	void (*respond)(void *t, const char *head, size_t head_len, const char *body,
+	                size_t body_len);
 	void *t;
 };
 
@@ -173,9 +176,11 @@ static void serve(struct sd_worker *w, const struct transport *tr, struct buffer
 		reply_error(&ctx, 503, "out_of_memory", "The server is out of memory");
 	sd_buf_reset(&bf->head);
 	http_head(&bf->resp, &bf->head);
-	tr->write(tr->t, bf->head.data, bf->head.len);
 	if (bf->resp.status != 204 && strcmp(req.method, "HEAD") != 0)
-		tr->write(tr->t, bf->resp.body.data, bf->resp.body.len);
+		tr->respond(tr->t, bf->head.data, bf->head.len, bf->resp.body.data,
+		            bf->resp.body.len);
+	else
+		tr->respond(tr->t, bf->head.data, bf->head.len, NULL, 0);
 	usec = sd_mono_usec() - start;
 	sd_log_request(log_method(req.method), bf->resp.route, bf->resp.status, usec);
 	sd_metrics_request(bf->resp.route, bf->resp.status, usec);
@@ -223,10 +228,55 @@ static int fcgi_read(void *t, char *buf, int n)
 	return FCGX_GetStr(buf, n, ((struct fcgi_req *)t)->rq.in);
 }
 
-static void fcgi_write(void *t, const char *buf, size_t n)
+static void fcgi_respond(void *t, const char *head, size_t head_len, const char *body,
+                         size_t body_len)
 {
-	if (n > 0)
-		FCGX_PutStr(buf, (int)n, ((struct fcgi_req *)t)->rq.out);
+	FCGX_Request *rq = &((struct fcgi_req *)t)->rq;
+	struct iovec parts[2] = {{(void *)head, head_len}, {(void *)body, body_len}};
+
+	/* The client went away: the connection is closed, never kept. */
+	if (fcgi_response_write(rq->ipcFd, rq->requestId, parts, 2) != 0)
+		rq->keepConnection = 0;
+	/* The end records are written: FCGX_Finish_r's FCGX_FClose of STDOUT
+	 * must not write them again (it skips a stream already closed). */
+	rq->out->wasFCloseCalled = 1;
+	rq->out->isClosed = 1;
+}
+
+/* A kept connection carries the next request after this one's stdin: read
+ * what the handler left (a body refused unread) up to the end-of-stdin
+ * record, or the next request would start in the middle of it. nginx
+ * always sends that record, and has buffered the whole body first. */
+static void fcgi_drain_stdin(FCGX_Request *rq, char *sink, int cap)
+{
+	if (rq->keepConnection)
+		while (FCGX_GetStr(sink, cap, rq->in) > 0)
+			;
+}
+
+/* Wait as the leader until a request is read: from a new connection, or
+ * from an idle kept one. Returns 0 when *stop was set first. */
+static int fcgi_next_request(struct sd_worker *w, FCGX_Request *rq)
+{
+	while (!*w->stop) {
+		int fd = fcgi_waitset_wait(w->waitset, 250);
+
+		if (fd < 0)
+			continue;
+		if (fd != w->listen_fd) {
+			/* libfcgi reads the request from rq->ipcFd when it is
+			 * open; keepConnection stops FCGX_Accept_r's finish of
+			 * the previous request from closing it. At end of file
+			 * (nginx closed it) libfcgi closes it and tries the
+			 * listening socket, which is non-blocking: EAGAIN is
+			 * just another round. */
+			rq->ipcFd = fd;
+			rq->keepConnection = 1;
+		}
+		if (FCGX_Accept_r(rq) >= 0)
+			return 1;
+	}
+	return 0;
 }
 
 void *fcgi_worker_run(void *arg)
@@ -235,7 +285,7 @@ void *fcgi_worker_run(void *arg)
 	struct buffers *bf = calloc(1, sizeof *bf);
 	struct fcgi_req fr;
 	FCGX_Request *rq = &fr.rq;
-	struct transport tr = {fcgi_param, fcgi_read, fcgi_write, &fr};
+	struct transport tr = {fcgi_param, fcgi_read, fcgi_respond, &fr};
 
 	if (bf == NULL || FCGX_InitRequest(rq, w->listen_fd, 0) != 0) {
 		sd_log_error("worker: out of memory");
@@ -244,27 +294,28 @@ void *fcgi_worker_run(void *arg)
 	}
 	(void)worker_store(w);
 	while (!*w->stop) {
-		int accepted = 0;
+		int accepted;
 
-		/* Leader/followers: one worker at a time waits on the socket,
-		 * the others on the mutex, so a connection wakes one thread, not
-		 * all of them. The wait has a timeout so a stop request is
-		 * noticed; the socket is non-blocking, so a connection taken
-		 * meanwhile (another process on the same socket) is just another
-		 * round. */
-		pthread_mutex_lock(w->accept_mu);
-		while (!*w->stop && !accepted) {
-			struct pollfd pfd = {w->listen_fd, POLLIN, 0};
-
-			if (poll(&pfd, 1, 250) > 0)
-				accepted = FCGX_Accept_r(rq) >= 0;
-		}
-		pthread_mutex_unlock(w->accept_mu);
+		/* Leader/followers: one worker at a time waits on the socket and
+		 * the idle kept connections, the others on the mutex, so a
+		 * request wakes one thread, not all of them. The wait has a
+		 * timeout so a stop request is noticed. */
+		pthread_mutex_lock(&w->waitset->leader_mu);
+		accepted = fcgi_next_request(w, rq);
+		pthread_mutex_unlock(&w->waitset->leader_mu);
 		if (!accepted)
 			break;
 		fcgi_index_params(&fr);
 		serve(w, &tr, bf);
+		fcgi_drain_stdin(rq, bf->body, (int)sizeof bf->body);
 		FCGX_Finish_r(rq);
+		/* Kept (libfcgi left it open): parked until its next request,
+		 * so an idle kept connection pins no thread. */
+		if (rq->ipcFd >= 0) {
+			if (fcgi_waitset_park(w->waitset, rq->ipcFd) != 0)
+				close(rq->ipcFd);
+			rq->ipcFd = -1;
+		}
 	}
 	FCGX_Free(rq, 0);
 	sd_buf_free(&bf->head);
@@ -289,16 +340,19 @@ static int cgi_read(void *t, char *buf, int n)
 	return (int)fread(buf, 1, (size_t)n, stdin);
 }
 
-static void cgi_write(void *t, const char *buf, size_t n)
+static void cgi_respond(void *t, const char *head, size_t head_len, const char *body,
+                        size_t body_len)
 {
 	(void)t;
-	fwrite(buf, 1, n, stdout);
+	fwrite(head, 1, head_len, stdout);
+	if (body_len > 0)
+		fwrite(body, 1, body_len, stdout);
 }
 
 int cgi_serve(struct sd_worker *w)
 {
 	struct buffers *bf = calloc(1, sizeof *bf);
-	struct transport tr = {cgi_param, cgi_read, cgi_write, NULL};
+	struct transport tr = {cgi_param, cgi_read, cgi_respond, NULL};
 
 	if (bf == NULL)
 		return 1;

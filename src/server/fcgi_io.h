@@ -8,14 +8,15 @@
 #include <signal.h>
 
 #include "core/config.h"
+#include "server/fcgi_waitset.h"
 #include "store/store.h"
 
 struct sd_worker {
 	int listen_fd;
 	const struct sd_config *cfg;
 	volatile sig_atomic_t *stop;
-	pthread_mutex_t *accept_mu; /* one waiter on the socket at a time */
-	struct sd_store *store;     /* opened by the worker; reopened after loss */
+	struct fcgi_waitset *waitset; /* the socket and idle kept connections */
+	struct sd_store *store;       /* opened by the worker; reopened after loss */
 };
 
 /* Thread body: accept and serve FastCGI requests until *stop is set; a

@@ -1,7 +1,8 @@
 /* Worker threads. Each owns its store connection and buffers and takes its
- * turn on the shared socket (fcgi_io.c). The socket is non-blocking so a
- * connection another process took between poll and accept costs a worker
- * one more round, instead of leaving it stuck in accept past a stop. */
+ * turn waiting on the shared socket and the idle kept connections
+ * (fcgi_io.c, fcgi_waitset.c). The socket is non-blocking so a connection
+ * another process took between the wait and accept costs a worker one more
+ * round, instead of leaving it stuck in accept past a stop. */
 #include "server/workers.h"
 
 #include <fcntl.h>
@@ -14,11 +15,16 @@ int workers_start(struct worker_pool *pool, const struct sd_config *cfg, int lis
 	pool->workers = NULL;
 	pool->tids = NULL;
 	pool->started = 0;
-	pthread_mutex_init(&pool->accept_mu, NULL);
+	pool->has_waitset = 0;
 	if (fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK) != 0) {
 		perror("sealdropd: fcntl");
 		return -1;
 	}
+	if (fcgi_waitset_init(&pool->waitset, listen_fd) != 0) {
+		perror("sealdropd: epoll");
+		return -1;
+	}
+	pool->has_waitset = 1;
 	pool->workers = calloc((size_t)cfg->threads, sizeof *pool->workers);
 	pool->tids = calloc((size_t)cfg->threads, sizeof *pool->tids);
 	if (pool->workers == NULL || pool->tids == NULL) {
@@ -32,7 +38,7 @@ int workers_start(struct worker_pool *pool, const struct sd_config *cfg, int lis
 		w->listen_fd = listen_fd;
 		w->cfg = cfg;
 		w->stop = stop;
-		w->accept_mu = &pool->accept_mu;
+		w->waitset = &pool->waitset;
 		if (pthread_create(&pool->tids[i], NULL, fcgi_worker_run, w) != 0)
 			break;
 		pool->started++;
@@ -44,6 +50,9 @@ void workers_join(struct worker_pool *pool)
 {
 	for (int i = 0; i < pool->started; i++)
 		pthread_join(pool->tids[i], NULL);
+	if (pool->has_waitset)
+		fcgi_waitset_free(&pool->waitset);
+	pool->has_waitset = 0;
 	free(pool->workers);
 	free(pool->tids);
 	pool->workers = NULL;

@@ -11,8 +11,9 @@
 struct worker_pool {
 	struct sd_worker *workers;
 	pthread_t *tids;
-	pthread_mutex_t accept_mu; /* one waiter on the socket at a time */
-	int started;               /* threads running, to be joined */
+	struct fcgi_waitset waitset; /* the socket and the idle kept connections */
+	int has_waitset;             /* waitset made: workers_join frees it */
+	int started;                 /* threads running, to be joined */
 };
 
 /* Make listen_fd non-blocking and start cfg->threads workers that serve
@@ -21,7 +22,8 @@ struct worker_pool {
 int workers_start(struct worker_pool *pool, const struct sd_config *cfg, int listen_fd,
                   volatile sig_atomic_t *stop);
 
-/* Wait for every started worker (after *stop is set) and free the pool. */
+/* Wait for every started worker (after *stop is set) and free the pool,
+ * closing the kept connections still idle. */
 void workers_join(struct worker_pool *pool);
 
 #endif

@@ -121,7 +121,7 @@ def sealdropd_path():
 
 
 def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst=2000,
-                      extra="", events_per_address=2000, events_total=3000):
+                      extra="", events_per_address=2000, events_total=3000, extra_http=""):
     """Fill nginx/dev.conf.in for a stack rooted at prefix. sock is the
     sealdropd socket, or a list of them to balance over."""
     with open(os.path.join(ROOT, "nginx", "dev.conf.in")) as f:
@@ -138,6 +138,7 @@ def render_nginx_conf(prefix, port, sock, www=None, write_rate=1000, write_burst
         "@WRITE_RATE@": str(write_rate),
         "@WRITE_BURST@": str(write_burst),
         "@EXTRA@": extra,
+        "@EXTRA_HTTP@": extra_http,
         "@EVENTS_PER_ADDRESS@": str(events_per_address),
         "@EVENTS_TOTAL@": str(events_total),
     }
@@ -158,13 +159,15 @@ SHARED_DB_WEBHOOKS = {"SEALDROP_WEBHOOK_INTERVAL": "2", "SEALDROP_WEBHOOK_RETRY"
 class Stack:
     def __init__(self, threads=4, env=None, db=None, write_rate=1000, write_burst=2000,
                  sealdropd=None, keep=False, extra_nginx="", own_sqlite=False, dbs=None,
-                 events_per_address=2000, events_total=3000):
-        """own_sqlite: always the SQLite file in the stack's directory, even
+                 events_per_address=2000, events_total=3000, extra_http=""):
+        """extra_nginx goes into the server block, extra_http beside it
+        (upstreams). own_sqlite: always the SQLite file in the stack's directory, even
         when $SEALDROP_DB names another database (for tests that read or
         change the stored rows themselves). dbs: one sealdropd per DSN of
         the list (default: $SEALDROP_DBS when neither db nor own_sqlite is
         given), behind one nginx; the first is `daemon`, all are `daemons`."""
         self.extra_nginx = extra_nginx
+        self.extra_http = extra_http
         self.events_per_address = events_per_address
         self.events_total = events_total
         self.own_sqlite = own_sqlite
@@ -220,7 +223,7 @@ class Stack:
         self.start_daemon()
         conf = render_nginx_conf(self.dir, self.port, self.socks,
                                  write_rate=self.write_rate, write_burst=self.write_burst,
-                                 extra=self.extra_nginx,
+                                 extra=self.extra_nginx, extra_http=self.extra_http,
                                  events_per_address=self.events_per_address,
                                  events_total=self.events_total)
         self.nginx = subprocess.Popen(
