@@ -662,6 +662,7 @@ const struct sd_driver sd_driver_sqlite = {
     .name = "sqlite",
     .sql = sd_sql_sqlite,
     .migrations = sd_migrations_sqlite,
+    .links_fold_case = 0,
     .open = sq_open,
     .close = sq_close,
     .exec = sq_exec,

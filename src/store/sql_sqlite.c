@@ -36,7 +36,6 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
                           "(SELECT COALESCE(SUM(" CHARGED "), 0) FROM messages m "
                           "WHERE m.link_token = clients.link_token)",
     [SQ_CLIENT_LOCK] = "SELECT id FROM clients WHERE link_token = ?",
-    [SQ_CLIENT_LINK] = "SELECT link_token FROM clients WHERE link_token = ?",
     [SQ_CLIENT_RELEASE] = "UPDATE clients SET msg_count = MAX(msg_count - ?, 0), "
                           "msg_bytes = MAX(msg_bytes - ?, 0) WHERE link_token = ?",
     [SQ_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "

@@ -24,8 +24,6 @@ enum sd_stmt {
 	SQ_MSG_CHARGE_FILL, /* (none): rows without a charge (PyCrypt's) get their size */
 	SQ_CLIENT_RECOUNT,  /* (none): every inbox's counters computed from its rows */
 	SQ_CLIENT_LOCK,     /* link -> id (locks the row for the transaction where it can) */
-	SQ_CLIENT_LINK,     /* link -> link_token as stored (MariaDB's collation matches
-	                      another case too) */
 	SQ_CLIENT_CLAIM,    /* link: bumps row_version, a write that serialises on a cluster too
 	                      (0 changes: no such inbox) */
 	SQ_CLIENT_SET_HASH, /* fetch_hash, link */

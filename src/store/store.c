@@ -75,6 +75,11 @@ const char *store_backend(const struct sd_store *st)
 	return st->drv->name;
 }
 
+int store_links_fold_case(const struct sd_store *st)
+{
+	return st->drv->links_fold_case;
+}
+
 enum sd_err store_ping(struct sd_store *st)
 {
 	struct on o = on_reader(st);
@@ -406,17 +411,8 @@ struct msg_insert_job {
 	const struct sd_limits *lim;
 	time_t now;
 	int64_t id;
-	int stored;       /* this run inserted the row */
-	char *inbox_link; /* NULL, or where the inbox's stored link token goes */
+	int stored; /* this run inserted the row */
 };
-
-static int first_text_row(void *p, const struct sd_row *r)
-{
-	struct msg_insert_job *j = p;
-
-	row_copy(r, 0, j->inbox_link, SD_LINK_TOKEN_MAX + 1);
-	return 1;
-}
 
 /* Take one place and `charge` bytes in the inbox, if it has room. */
 static enum sd_err inbox_reserve(const struct on *o, const char *link, int64_t charge,
@@ -457,12 +453,6 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 	if ((rc = receipt_thread_of(&o, j->link, j->m, &receipt, &thread)) != SD_OK ||
 	    (rc = inbox_reserve(&o, j->link, j->charge, j->lim)) != SD_OK)
 		return rc;
-	/* The inbox's own spelling: MariaDB also matched the link in another
-	 * case, and whoever hears of the message must name the inbox as its
-	 * owner does. */
-	if (j->inbox_link != NULL &&
-	    (rc = run(&o, SQ_CLIENT_LINK, ARGS(TXT(j->link)), first_text_row, j, NULL)) != SD_OK)
-		return rc;
 	rc = run(&o, SQ_MSG_INSERT,
 	         ARGS(TXT(j->link), sd_arg_textn(j->m->encrypted_b64, j->text_len), I64(j->now),
 	              j->m->metadata ? sd_arg_textn(j->m->metadata, j->meta_len) : TXT(NULL),
@@ -481,8 +471,7 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 }
 
 enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct sd_msg_new *m,
-                             const struct sd_limits *lim, time_t now, int64_t *id, int *stored,
-                             char inbox_link[SD_LINK_TOKEN_MAX + 1])
+                             const struct sd_limits *lim, time_t now, int64_t *id, int *stored)
 {
 	struct msg_insert_job j = {.drv = st->drv,
 	                           .link = link,
@@ -490,12 +479,8 @@ enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct
 	                           .text_len = strlen(m->encrypted_b64),
 	                           .meta_len = m->metadata ? strlen(m->metadata) : 0,
 	                           .lim = lim,
-	                           .now = now,
-	                           .inbox_link = inbox_link};
+	                           .now = now};
 	enum sd_err rc;
-
-	if (inbox_link != NULL)
-		inbox_link[0] = '\0';
 
 	j.charge = (int64_t)(j.text_len + j.meta_len);
 	rc = st->drv->write(st->conn, msg_insert_tx, &j);
