@@ -1495,9 +1495,48 @@ static void webhook_pings_coalesce_per_interval(void **state)
 	assert_int_equal(store_webhook_clear(f->st, c.link_token), SD_OK);
 	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_ENOTFOUND);
 	assert_int_equal(store_webhook_claim(f->st, "c5", NOW + 100000, 30, &job), SD_ENOTFOUND);
+	/* Cleared: a send enqueues nothing again. */
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW + 200, &id),
+	                 SD_OK);
+	assert_int_equal(store_webhook_claim(f->st, "c6", NOW + 100000, 30, &job), SD_ENOTFOUND);
 	assert_int_equal(
 	    store_webhook_set(f->st, "link_nobody", "https://h.example/", "generic", NOW),
 	    SD_ENOTFOUND);
+	assert_int_equal(store_webhook_clear(f->st, "link_nobody"), SD_OK);
+}
+
+/* A webhook set through another connection (another instance on the same
+ * database) a moment before a send gets that send's ping: a send learns
+ * of the webhook from the inbox row in its own transaction, never from
+ * anything this process remembers. */
+static void webhook_set_elsewhere_is_pinged_by_the_next_send(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_limits lim = f->cfg.limits;
+	struct sd_store *other = NULL;
+	struct sd_client c;
+	struct sd_webhook w;
+	struct sd_webhook_job job;
+	char err[256];
+	int64_t id;
+
+	outbox_drain(f);
+	lim.webhook_interval = 60;
+	new_client(f, &c);
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW, &id), SD_OK);
+	assert_int_equal(store_open(f->dsn, &f->cfg, &other, err, sizeof err), SD_OK);
+	assert_int_equal(
+	    store_webhook_set(other, c.link_token, "https://h.example/y", "generic", NOW), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_false(w.pending);
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW, &id), SD_OK);
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_true(w.pending);
+	assert_int_equal(claim_of(f, &c, "e1", NOW, &job), SD_OK);
+	assert_string_equal(job.url, "https://h.example/y");
+	assert_int_equal(store_webhook_clear(other, c.link_token), SD_OK);
+	store_close(other);
+	outbox_drain(f);
 }
 
 static void webhook_failures_retry_then_mark_failing(void **state)
@@ -1693,6 +1732,7 @@ static void concurrent_claimers_one_wins(void **state)
 		    cmocka_unit_test(concurrent_replies_stop_at_the_cap),                       \
 		    cmocka_unit_test(receipts_expire_and_go_with_their_inbox),                  \
 		    cmocka_unit_test(webhook_pings_coalesce_per_interval),                      \
+		    cmocka_unit_test(webhook_set_elsewhere_is_pinged_by_the_next_send),         \
 		    cmocka_unit_test(webhook_failures_retry_then_mark_failing),                 \
 		    cmocka_unit_test(webhook_first_tries_go_first),                             \
 		    cmocka_unit_test(concurrent_claimers_one_wins),                             \

@@ -1,0 +1,9 @@
+-- A send enqueues a webhook ping only when the inbox has a webhook, and
+-- learns that from the inbox row it updates anyway (its counters), not from
+-- a statement of its own. has_webhook is 1 exactly while the inbox has a
+-- webhooks row: the transactions that set or clear a webhook write it, and
+-- they write this row, so a send racing them is serialised by the row lock
+-- (on a Galera cluster, by certification of the two writes of the row).
+-- Both statements stand alone and can run again.
+ALTER TABLE clients ADD COLUMN has_webhook TINYINT NOT NULL DEFAULT 0;
+UPDATE clients SET has_webhook = 1 WHERE link_token IN (SELECT link_token FROM webhooks);
