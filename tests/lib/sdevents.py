@@ -32,8 +32,8 @@ def _paths(srv):
 def _database(srv):
     """The DSN sealdropd of a stack.Stack or a prodsite.ProductionSite stores into."""
     if hasattr(srv, "prefix"):
-        return srv.env["SEALDROP_DB"]
-    return srv.daemon_env()["SEALDROP_DB"]
+        return srv.env.get("SEALDROP_DB", "")
+    return srv.daemon_env().get("SEALDROP_DB", "")
 
 
 def channel_id(srv, link_token):
