@@ -1063,6 +1063,7 @@ const struct sd_driver sd_driver_mysql = {
     .sql = sd_sql_mysql,
     .migrations = sd_migrations_mysql,
     .links_fold_case = 1,
+    .reserve_reports_webhook = 1,
     .open = my_open,
     .close = my_close,
     .exec = my_exec,

@@ -663,6 +663,7 @@ const struct sd_driver sd_driver_sqlite = {
     .sql = sd_sql_sqlite,
     .migrations = sd_migrations_sqlite,
     .links_fold_case = 0,
+    .reserve_reports_webhook = 0,
     .open = sq_open,
     .close = sq_close,
     .exec = sq_exec,

@@ -38,7 +38,7 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
     [SQ_CLIENT_LOCK] = "SELECT id FROM clients WHERE link_token = ?",
     [SQ_CLIENT_RESERVE] = "UPDATE clients SET msg_count = msg_count + 1, "
                           "msg_bytes = msg_bytes + ? WHERE link_token = ? "
-                          "AND msg_count < ? AND msg_bytes + ? <= ? RETURNING has_webhook",
+                          "AND msg_count < ? AND msg_bytes + ? <= ?",
     [SQ_CLIENT_RELEASE] = "UPDATE clients SET msg_count = MAX(msg_count - ?, 0), "
                           "msg_bytes = MAX(msg_bytes - ?, 0) WHERE link_token = ?",
     [SQ_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "

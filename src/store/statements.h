@@ -28,8 +28,8 @@ enum sd_stmt {
 	                      (0 changes: no such inbox) */
 	SQ_CLIENT_SET_HASH, /* fetch_hash, link */
 	SQ_CLIENT_RESERVE,  /* charge, link, max_messages, charge, max_bytes: one more message
-	                      if it fits -> has_webhook: a row where an UPDATE returns rows
-	                      (SQLite), else as last_id (MySQL: LAST_INSERT_ID(expr)) */
+	                      if it fits; where the driver's reserve_reports_webhook, last_id
+	                      is the inbox's has_webhook (MySQL: LAST_INSERT_ID(expr)) */
 	SQ_CLIENT_HOOK_FLAG,         /* has_webhook, link: bumps row_version too, serialising
 	                                with sends (0 changes: no such inbox) */
 	SQ_CLIENT_RELEASE,           /* messages, bytes, link */

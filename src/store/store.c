@@ -415,11 +415,11 @@ struct msg_insert_job {
 };
 
 /* Take one place and `charge` bytes in the inbox, if it has room, and
- * learn from the same row whether it has a webhook (*has_webhook). */
+ * learn from the same row whether it may have a webhook (*has_webhook:
+ * always 1 where the driver's reserve does not report it). */
 static enum sd_err inbox_reserve(const struct on *o, const char *link, int64_t charge,
                                  const struct sd_limits *lim, int *has_webhook)
 {
-	struct first_int flag = {0, 0};
 	struct sd_exec_result res = {0, 0};
 	int64_t v;
 	int found;
@@ -428,9 +428,8 @@ static enum sd_err inbox_reserve(const struct on *o, const char *link, int64_t c
 	rc = run(o, SQ_CLIENT_RESERVE,
 	         ARGS(I64(charge), TXT(link), I64(lim->inbox_max_messages), I64(charge),
 	              I64(lim->inbox_max_bytes)),
-	         first_int_row, &flag, &res);
-	/* A returned row where the backend has one, else the insert id. */
-	*has_webhook = (flag.found ? flag.v : res.last_id) != 0;
+	         NULL, NULL, &res);
+	*has_webhook = !o->drv->reserve_reports_webhook || res.last_id != 0;
 	if (rc != SD_OK || res.changes == 1)
 		return rc;
 	/* No row changed: the inbox is full, or gone. */
