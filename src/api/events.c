@@ -33,7 +33,8 @@ static void query_cred(const struct sd_req *req, const char *name, size_t max, s
 
 void api_events(struct sd_ctx *ctx)
 {
-	char link[SD_LINK_TOKEN_MAX + 1], channel[SD_EVENT_CHANNEL_HEX + 1];
+	char link[SD_LINK_TOKEN_MAX + 1], name[SD_LINK_TOKEN_MAX + 1];
+	char channel[SD_EVENT_CHANNEL_HEX + 1];
 	struct auth_proof proof;
 	struct sd_client c;
 	long n;
@@ -67,8 +68,10 @@ void api_events(struct sd_ctx *ctx)
 	/* HEAD: the answer a GET would start with, but nothing to hold (nchan
 	 * would keep a HEAD waiting like a long-poll). */
 	if (strcmp(ctx->req->method, "HEAD") != 0) {
-		/* The stored spelling: MariaDB also matched another case. */
-		sd_event_channel_id(c.link_token, channel);
+		/* Named as a send names it: any case where the store took it. */
+		sd_event_channel_link(c.link_token, store_links_fold_case(ctx->store), name,
+		                      sizeof name);
+		sd_event_channel_id(name, channel);
 		snprintf(ctx->resp->accel_redirect, sizeof ctx->resp->accel_redirect,
 		         EVENTS_SUBSCRIBER_PREFIX "%s", channel);
 	}

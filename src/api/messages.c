@@ -6,6 +6,7 @@
 #include "api/auth.h"
 #include "api/capacity.h"
 #include "core/b64.h"
+#include "core/event_channel.h"
 #include "core/events.h"
 #include "core/fault.h"
 #include "core/timeutil.h"
@@ -102,7 +103,7 @@ static void store_error(struct sd_ctx *ctx, const struct sd_msg_new *m, enum sd_
 
 void api_message_store(struct sd_ctx *ctx, const char *link, const struct sd_msg_new *m)
 {
-	char inbox_link[SD_LINK_TOKEN_MAX + 1];
+	char channel_link[SD_LINK_TOKEN_MAX + 1];
 	int64_t id = 0, charge = (int64_t)(strlen(m->encrypted_b64) +
 	                                   (m->metadata ? strlen(m->metadata) : 0));
 	int stored = 0;
@@ -123,10 +124,7 @@ void api_message_store(struct sd_ctx *ctx, const char *link, const struct sd_msg
 	}
 	if (capacity_send_or_reply(ctx, charge) != 0)
 		return;
-	/* The inbox's own spelling of its token names its events channel; it
-	 * costs a statement, so it is read only when someone listens. */
-	e = store_msg_insert(ctx->store, link, m, &ctx->cfg->limits, ctx->now, &id, &stored,
-	                     sd_events_listening() ? inbox_link : NULL);
+	e = store_msg_insert(ctx->store, link, m, &ctx->cfg->limits, ctx->now, &id, &stored);
 	if (e != SD_OK) {
 		store_error(ctx, m, e);
 		return;
@@ -135,8 +133,13 @@ void api_message_store(struct sd_ctx *ctx, const char *link, const struct sd_msg
 	 * and nothing to tell (one event per stored message). */
 	if (stored) {
 		capacity_added(0, charge);
-		if (sd_events_listening())
-			sd_events_stored(inbox_link, id);
+		/* The channel is named by the link as the owner's subscription
+		 * names it, whatever case this send spelled it in. */
+		if (sd_events_listening()) {
+			sd_event_channel_link(link, store_links_fold_case(ctx->store), channel_link,
+			                      sizeof channel_link);
+			sd_events_stored(channel_link, id);
+		}
 	}
 	send_reply(ctx, id);
 }

@@ -29,3 +29,17 @@ void sd_event_channel_id(const char *link_token, char out[SD_EVENT_CHANNEL_HEX +
 	crypto_generichash_final(&st, h, sizeof h);
 	sodium_bin2hex(out, SD_EVENT_CHANNEL_HEX + 1, h, sizeof h);
 }
+
+void sd_event_channel_link(const char *link_token, int fold_case, char *out, size_t cap)
+{
+	size_t i;
+
+	if (cap == 0)
+		return;
+	for (i = 0; i + 1 < cap && link_token[i] != '\0'; i++) {
+		char ch = link_token[i];
+
+		out[i] = fold_case && ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+	}
+	out[i] = '\0';
+}

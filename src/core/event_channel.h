@@ -20,4 +20,12 @@ int sd_event_channel_on(void);
 /* The channel of link_token into out (SD_EVENT_CHANNEL_HEX + 1 bytes). */
 void sd_event_channel_id(const char *link_token, char out[SD_EVENT_CHANNEL_HEX + 1]);
 
+/* The spelling of link_token that names its inbox's channel, into out
+ * (cap bytes, truncated past it): with fold_case (the store matches a
+ * link in any case, store_links_fold_case) the token in lower case, so
+ * every spelling the store takes for the inbox names one channel without
+ * asking the database for the stored one; otherwise the token as given.
+ * ASCII only: a link token is link_ and base64url. */
+void sd_event_channel_link(const char *link_token, int fold_case, char *out, size_t cap);
+
 #endif

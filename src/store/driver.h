@@ -55,6 +55,15 @@ struct sd_driver {
 	const char *name;                      /* "sqlite", "mysql" */
 	const char *const *sql;                /* [SQ__MAX]: this backend's text */
 	const struct sd_migration *migrations; /* ends with {0, NULL, NULL} */
+	/* 1 where link_token compares without regard to ASCII case (MySQL's
+	 * _ci collations, as PyCrypt created the tables): a link token in
+	 * another case names the same inbox. 0: compared exactly (SQLite). */
+	int links_fold_case;
+	/* 1 where SQ_CLIENT_RESERVE's last_id is the inbox's has_webhook, so a
+	 * send to an inbox without a webhook skips the outbox statement, a
+	 * round trip (MySQL). 0: a send always runs it (SQLite, in process,
+	 * where that cheap statement costs less than an UPDATE ... RETURNING). */
+	int reserve_reports_webhook;
 
 	/* Open a connection for dsn (the part after "sqlite:" for SQLite, the
 	 * whole mysql:// URL otherwise). err never holds a password. */

@@ -45,7 +45,11 @@ const char *const sd_sql_mysql[SQ__MAX] = {
                           "(SELECT COALESCE(SUM(" CHARGED "), 0) FROM messages "
                           "WHERE messages.link_token = c.link_token)",
     [SQ_CLIENT_LOCK] = "SELECT id FROM clients WHERE link_token = ? FOR UPDATE",
-    [SQ_CLIENT_LINK] = "SELECT link_token FROM clients WHERE link_token = ?",
+    /* The webhook flag comes back in the OK packet's insert id, read from
+     * the row this locks: no statement of its own. */
+    [SQ_CLIENT_RESERVE] = "UPDATE clients SET msg_count = msg_count + 1, "
+                          "msg_bytes = msg_bytes + ?, has_webhook = LAST_INSERT_ID(has_webhook) "
+                          "WHERE link_token = ? AND msg_count < ? AND msg_bytes + ? <= ?",
     [SQ_CLIENT_RELEASE] = "UPDATE clients SET msg_count = GREATEST(msg_count - ?, 0), "
                           "msg_bytes = GREATEST(msg_bytes - ?, 0) WHERE link_token = ?",
     [SQ_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "

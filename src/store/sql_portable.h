@@ -11,9 +11,8 @@
 	[SQ_CLIENT_SET_HASH] = "UPDATE clients SET fetch_token_hash = ? WHERE link_token = ?", \
 	[SQ_CLIENT_CLAIM] = "UPDATE clients SET row_version = row_version + 1 "                \
 	                    "WHERE link_token = ?",                                            \
-	[SQ_CLIENT_RESERVE] = "UPDATE clients SET msg_count = msg_count + 1, "                 \
-	                      "msg_bytes = msg_bytes + ? WHERE link_token = ? "                \
-	                      "AND msg_count < ? AND msg_bytes + ? <= ?",                      \
+	[SQ_CLIENT_HOOK_FLAG] = "UPDATE clients SET has_webhook = ?, "                         \
+	                        "row_version = row_version + 1 WHERE link_token = ?",          \
 	[SQ_CLIENT_DELETE] = "DELETE FROM clients WHERE link_token = ?",                       \
 	[SQ_CLIENT_DELETE_MSGS] = "DELETE FROM messages WHERE link_token = ?",                 \
 	[SQ_CLIENT_DELETE_CHALLENGES] = "DELETE FROM challenges WHERE link_token = ?",         \

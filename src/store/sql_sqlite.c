@@ -36,7 +36,9 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
                           "(SELECT COALESCE(SUM(" CHARGED "), 0) FROM messages m "
                           "WHERE m.link_token = clients.link_token)",
     [SQ_CLIENT_LOCK] = "SELECT id FROM clients WHERE link_token = ?",
-    [SQ_CLIENT_LINK] = "SELECT link_token FROM clients WHERE link_token = ?",
+    [SQ_CLIENT_RESERVE] = "UPDATE clients SET msg_count = msg_count + 1, "
+                          "msg_bytes = msg_bytes + ? WHERE link_token = ? "
+                          "AND msg_count < ? AND msg_bytes + ? <= ?",
     [SQ_CLIENT_RELEASE] = "UPDATE clients SET msg_count = MAX(msg_count - ?, 0), "
                           "msg_bytes = MAX(msg_bytes - ?, 0) WHERE link_token = ?",
     [SQ_MSG_INSERT] = "INSERT INTO messages (link_token, encrypted_message, created_at, seen, "

@@ -24,15 +24,16 @@ enum sd_stmt {
 	SQ_MSG_CHARGE_FILL, /* (none): rows without a charge (PyCrypt's) get their size */
 	SQ_CLIENT_RECOUNT,  /* (none): every inbox's counters computed from its rows */
 	SQ_CLIENT_LOCK,     /* link -> id (locks the row for the transaction where it can) */
-	SQ_CLIENT_LINK,     /* link -> link_token as stored (MariaDB's collation matches
-	                      another case too) */
 	SQ_CLIENT_CLAIM,    /* link: bumps row_version, a write that serialises on a cluster too
 	                      (0 changes: no such inbox) */
 	SQ_CLIENT_SET_HASH, /* fetch_hash, link */
 	SQ_CLIENT_RESERVE,  /* charge, link, max_messages, charge, max_bytes: one more message
-	                      if it fits */
-	SQ_CLIENT_RELEASE,  /* messages, bytes, link */
-	SQ_CLIENT_DELETE,   /* link */
+	                      if it fits; where the driver's reserve_reports_webhook, last_id
+	                      is the inbox's has_webhook (MySQL: LAST_INSERT_ID(expr)) */
+	SQ_CLIENT_HOOK_FLAG,         /* has_webhook, link: bumps row_version too, serialising
+	                                with sends (0 changes: no such inbox) */
+	SQ_CLIENT_RELEASE,           /* messages, bytes, link */
+	SQ_CLIENT_DELETE,            /* link */
 	SQ_CLIENT_DELETE_MSGS,       /* link */
 	SQ_CLIENT_DELETE_CHALLENGES, /* link */
 	SQ_CLIENT_DELETE_REQUESTS,   /* link, link (to or from) */

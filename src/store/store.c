@@ -75,6 +75,11 @@ const char *store_backend(const struct sd_store *st)
 	return st->drv->name;
 }
 
+int store_links_fold_case(const struct sd_store *st)
+{
+	return st->drv->links_fold_case;
+}
+
 enum sd_err store_ping(struct sd_store *st)
 {
 	struct on o = on_reader(st);
@@ -406,31 +411,26 @@ struct msg_insert_job {
 	const struct sd_limits *lim;
 	time_t now;
 	int64_t id;
-	int stored;       /* this run inserted the row */
-	char *inbox_link; /* NULL, or where the inbox's stored link token goes */
+	int stored; /* this run inserted the row */
 };
 
-static int first_text_row(void *p, const struct sd_row *r)
-{
-	struct msg_insert_job *j = p;
-
-	row_copy(r, 0, j->inbox_link, SD_LINK_TOKEN_MAX + 1);
-	return 1;
-}
-
-/* Take one place and `charge` bytes in the inbox, if it has room. */
+/* Take one place and `charge` bytes in the inbox, if it has room, and
+ * learn from the same row whether it may have a webhook (*has_webhook:
+ * always 1 where the driver's reserve does not report it). */
 static enum sd_err inbox_reserve(const struct on *o, const char *link, int64_t charge,
-                                 const struct sd_limits *lim)
+                                 const struct sd_limits *lim, int *has_webhook)
 {
-	int64_t n = 0, v;
+	struct sd_exec_result res = {0, 0};
+	int64_t v;
 	int found;
 	enum sd_err rc;
 
-	rc = run_changes(o, SQ_CLIENT_RESERVE,
-	                 ARGS(I64(charge), TXT(link), I64(lim->inbox_max_messages), I64(charge),
-	                      I64(lim->inbox_max_bytes)),
-	                 &n);
-	if (rc != SD_OK || n == 1)
+	rc = run(o, SQ_CLIENT_RESERVE,
+	         ARGS(I64(charge), TXT(link), I64(lim->inbox_max_messages), I64(charge),
+	              I64(lim->inbox_max_bytes)),
+	         NULL, NULL, &res);
+	*has_webhook = !o->drv->reserve_reports_webhook || res.last_id != 0;
+	if (rc != SD_OK || res.changes == 1)
 		return rc;
 	/* No row changed: the inbox is full, or gone. */
 	if ((rc = run_int(o, SQ_CLIENT_LOCK, ARGS(TXT(link)), &v, &found)) != SD_OK)
@@ -444,7 +444,7 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 	struct on o = {j->drv, c};
 	struct sd_exec_result res = {0, 0};
 	int64_t receipt = 0, thread = 0;
-	int found = 0;
+	int found = 0, has_webhook = 0;
 	enum sd_err rc;
 
 	j->id = 0;
@@ -455,13 +455,7 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 	     found))
 		return rc; /* a retry: the first send's id, nothing stored */
 	if ((rc = receipt_thread_of(&o, j->link, j->m, &receipt, &thread)) != SD_OK ||
-	    (rc = inbox_reserve(&o, j->link, j->charge, j->lim)) != SD_OK)
-		return rc;
-	/* The inbox's own spelling: MariaDB also matched the link in another
-	 * case, and whoever hears of the message must name the inbox as its
-	 * owner does. */
-	if (j->inbox_link != NULL &&
-	    (rc = run(&o, SQ_CLIENT_LINK, ARGS(TXT(j->link)), first_text_row, j, NULL)) != SD_OK)
+	    (rc = inbox_reserve(&o, j->link, j->charge, j->lim, &has_webhook)) != SD_OK)
 		return rc;
 	rc = run(&o, SQ_MSG_INSERT,
 	         ARGS(TXT(j->link), sd_arg_textn(j->m->encrypted_b64, j->text_len), I64(j->now),
@@ -474,15 +468,17 @@ static enum sd_err msg_insert_tx(struct sd_conn *c, void *arg)
 		return rc;
 	/* The message, its receipt and its status row: one transaction. */
 	rc = receipt_attach(&o, j->link, j->m, j->id, receipt, j->now);
-	if (rc == SD_OK)
+	/* The ping in the message's transaction: a 201 survives a crash with
+	 * it. Only for an inbox with a webhook: most have none, and the flag
+	 * was read under the row lock a webhook set or clear also takes. */
+	if (rc == SD_OK && has_webhook)
 		rc = webhook_enqueue_tx(&o, j->link, j->now, j->lim);
 	j->stored = rc == SD_OK;
 	return rc;
 }
 
 enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct sd_msg_new *m,
-                             const struct sd_limits *lim, time_t now, int64_t *id, int *stored,
-                             char inbox_link[SD_LINK_TOKEN_MAX + 1])
+                             const struct sd_limits *lim, time_t now, int64_t *id, int *stored)
 {
 	struct msg_insert_job j = {.drv = st->drv,
 	                           .link = link,
@@ -490,12 +486,8 @@ enum sd_err store_msg_insert(struct sd_store *st, const char *link, const struct
 	                           .text_len = strlen(m->encrypted_b64),
 	                           .meta_len = m->metadata ? strlen(m->metadata) : 0,
 	                           .lim = lim,
-	                           .now = now,
-	                           .inbox_link = inbox_link};
+	                           .now = now};
 	enum sd_err rc;
-
-	if (inbox_link != NULL)
-		inbox_link[0] = '\0';
 
 	j.charge = (int64_t)(j.text_len + j.meta_len);
 	rc = st->drv->write(st->conn, msg_insert_tx, &j);

@@ -132,14 +132,10 @@ struct sd_msg_new {
  * this call stored the message, 0 for a retry of a stored one (also one
  * that raced the first: only one of them stores); SD_EFULL; SD_ENOTFOUND
  * (no inbox, or the answered receipt is gone); SD_ECONFLICT a new
- * receipt's id is taken. When this call stored the message and inbox_link
- * is not NULL, it receives the inbox's link token as stored: MariaDB
- * matches link_token in another case too, and events must name the inbox
- * as its owner does. */
+ * receipt's id is taken. */
 SD_MUST_CHECK enum sd_err store_msg_insert(struct sd_store *st, const char *link_token,
                                            const struct sd_msg_new *m, const struct sd_limits *lim,
-                                           time_t now, int64_t *id, int *stored,
-                                           char inbox_link[SD_LINK_TOKEN_MAX + 1]);
+                                           time_t now, int64_t *id, int *stored);
 
 /* The id of the inbox's message stored under idempotency key `key`:
  * SD_OK (set), SD_ENOTFOUND. */
@@ -368,5 +364,9 @@ SD_MUST_CHECK enum sd_err store_webhook_failed(struct sd_store *st,
 
 /* The backend's name, "sqlite" or "mysql". */
 const char *store_backend(const struct sd_store *st);
+
+/* 1 when the backend matches a link token in any ASCII case (MySQL,
+ * MariaDB), 0 when exactly (SQLite: two inboxes may differ only in case). */
+int store_links_fold_case(const struct sd_store *st);
 
 #endif

@@ -15,6 +15,17 @@ enum sd_err webhook_enqueue_tx(const struct on *o, const char *link, time_t now,
 	                   ARGS(I64(lim->webhook_interval), I64(now), I64(now), TXT(link)), &n);
 }
 
+/* Whether a send must enqueue pings, on the inbox row (a write, which
+ * serialises with sends and with an erase like inbox_claim). SD_ENOTFOUND:
+ * no inbox. */
+static enum sd_err inbox_flag_webhook(const struct on *o, const char *link, int on)
+{
+	int64_t n = 0;
+	enum sd_err rc = run_changes(o, SQ_CLIENT_HOOK_FLAG, ARGS(I64(on), TXT(link)), &n);
+
+	return rc != SD_OK ? rc : n == 1 ? SD_OK : SD_ENOTFOUND;
+}
+
 enum sd_err webhook_forget_tx(const struct on *o, const char *link)
 {
 	int64_t n = 0;
@@ -38,7 +49,7 @@ static enum sd_err hook_set_tx(struct sd_conn *c, void *arg)
 
 	/* The inbox row first: an erase racing this either went before (no
 	 * inbox) or waits and erases the webhook too. */
-	if ((rc = inbox_claim(&o, j->link)) != SD_OK ||
+	if ((rc = inbox_flag_webhook(&o, j->link, 1)) != SD_OK ||
 	    (rc = run_changes(&o, SQ_HOOK_OUTBOX_DELETE, ARGS(TXT(j->link)), &n)) != SD_OK)
 		return rc;
 	return run_changes(&o, SQ_HOOK_SET,
@@ -62,8 +73,12 @@ static enum sd_err hook_clear_tx(struct sd_conn *c, void *arg)
 {
 	struct hook_link_job *j = arg;
 	struct on o = {j->drv, c};
+	enum sd_err rc = inbox_flag_webhook(&o, j->link, 0);
 
-	return webhook_forget_tx(&o, j->link);
+	/* No inbox, no webhook: nothing to clear, as before. */
+	if (rc == SD_ENOTFOUND)
+		rc = SD_OK;
+	return rc != SD_OK ? rc : webhook_forget_tx(&o, j->link);
 }
 
 enum sd_err store_webhook_clear(struct sd_store *st, const char *link)

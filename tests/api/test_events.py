@@ -7,6 +7,7 @@ once and nginx holds nothing for it."""
 import base64
 import json
 import queue
+import sqlite3
 import threading
 import time
 
@@ -108,6 +109,47 @@ def test_a_send_naming_the_link_in_another_case_reaches_the_owners_channel(srv, 
         r = rcpt.send()
         _, event = es.next_event(timeout=5)
         assert event == {"type": "message", "id": r.json()["id"]}
+
+
+def test_inboxes_whose_links_differ_only_in_case_have_their_own_channels_on_sqlite(srv, rcpt):
+    """SQLite compares link tokens exactly, so two inboxes may differ only in
+    the case of their links: neither may hear the other's messages. The
+    second inbox is written into the database directly (the server never
+    hands out such a pair), as a copy of the first with its link's case
+    swapped, so the owner's fetch token opens both."""
+    path = srv.sqlite_path()
+    if path is None:
+        pytest.skip("SQLite only: MariaDB's collation makes the two links one inbox")
+    twin = "link_" + rcpt.link[5:].swapcase()
+    assert twin != rcpt.link
+    con = sqlite3.connect(path, timeout=10)
+    try:
+        cols = [c[1] for c in con.execute("PRAGMA table_info(clients)")
+                if c[1] not in ("id", "link_token", "msg_count", "msg_bytes")]
+        with con:
+            con.execute("INSERT INTO clients (link_token, %s) SELECT ?, %s FROM clients "
+                        "WHERE link_token = ?" % (", ".join(cols), ", ".join(cols)),
+                        (twin, rcpt.link))
+    finally:
+        con.close()
+    assert channel_id(srv, twin) != channel_id(srv, rcpt.link)
+    with EventStream(srv.url, rcpt.link, rcpt.token) as own, \
+            EventStream(srv.url, twin, rcpt.token) as other:
+        assert own.status == 200 and other.status == 200
+        wait_subscribers(srv, rcpt.link, 1)
+        wait_subscribers(srv, twin, 1)
+        to_own = rcpt.send()
+        assert to_own.status_code == 201, to_own.text
+        to_twin = rcpt.send(link_token=twin)
+        assert to_twin.status_code == 201, to_twin.text
+        _, event = own.next_event(timeout=5)
+        assert event == {"type": "message", "id": to_own.json()["id"]}
+        _, event = other.next_event(timeout=5)
+        assert event == {"type": "message", "id": to_twin.json()["id"]}
+        # Each heard its own message and nothing of the other's.
+        for es in (own, other):
+            with pytest.raises(queue.Empty):
+                es.next_event(timeout=0.5)
 
 
 def refused_at_once(srv, link, params=None, headers=None, status=401, code="unauthorized"):

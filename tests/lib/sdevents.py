@@ -29,10 +29,21 @@ def _paths(srv):
     return (os.path.join(srv.dir, "events-publish.sock"), os.path.join(srv.dir, "events.key"))
 
 
+def _database(srv):
+    """The DSN sealdropd of a stack.Stack or a prodsite.ProductionSite stores into."""
+    if hasattr(srv, "prefix"):
+        return srv.env.get("SEALDROP_DB", "")
+    return srv.daemon_env().get("SEALDROP_DB", "")
+
+
 def channel_id(srv, link_token):
-    """The keyed BLAKE2b of docs/API.md "Live events", from the stack's key."""
+    """The keyed BLAKE2b of docs/API.md "Live events", from the stack's key:
+    of the link token as given on SQLite, in lower case on MariaDB/MySQL
+    (whose collation matches a link token in any case)."""
     with open(_paths(srv)[1]) as f:
         key = bytes.fromhex(f.read().strip())
+    if _database(srv).startswith("mysql:"):
+        link_token = link_token.lower()
     return hashlib.blake2b(b"sealdrop-events-v1\n" + link_token.encode(), key=key,
                            digest_size=32).hexdigest()
 

@@ -67,6 +67,21 @@ static void test_channel_id(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* Folded where the store matches any case (ASCII letters only: a link is
+ * link_ and base64url), exact otherwise, never past the buffer. */
+static void test_channel_link(void **state)
+{
+	char out[40], small[8];
+
+	(void)state;
+	sd_event_channel_link("link_aZ09-_Qq", 1, out, sizeof out);
+	assert_string_equal(out, "link_az09-_qq");
+	sd_event_channel_link("link_aZ09-_Qq", 0, out, sizeof out);
+	assert_string_equal(out, "link_aZ09-_Qq");
+	sd_event_channel_link("link_ABCDEFGH", 1, small, sizeof small);
+	assert_string_equal(small, "link_ab");
+}
+
 static void write_file(const char *path, const char *text, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
@@ -195,11 +210,9 @@ static void test_key_file_race(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_query_param),
-	    cmocka_unit_test(test_channel_id),
-	    cmocka_unit_test(test_key_file),
-	    cmocka_unit_test(test_key_file_race),
-	    cmocka_unit_test(test_key_file_after_a_crash),
+	    cmocka_unit_test(test_query_param),   cmocka_unit_test(test_channel_id),
+	    cmocka_unit_test(test_channel_link),  cmocka_unit_test(test_key_file),
+	    cmocka_unit_test(test_key_file_race), cmocka_unit_test(test_key_file_after_a_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
