@@ -403,7 +403,10 @@ def test_http_publisher_gets_one_post_per_message_on_a_kept_connection():
     it, with or without saying so, losing no event."""
     pub = FakePublisher()
     try:
-        with stack.Stack(env={"SEALDROP_EVENTS_PUBLISH": "http://127.0.0.1:%d" % pub.port}) as s:
+        # One sealdropd, so one publisher connection to count (a cluster
+        # run would start one per node).
+        with stack.Stack(env={"SEALDROP_EVENTS_PUBLISH": "http://127.0.0.1:%d" % pub.port},
+                         own_sqlite=True) as s:
             rcpt = Recipient(s.url)
             ids = []
             for _ in range(12):

@@ -50,7 +50,9 @@ def kept_connections(s):
 
 
 def new_stack():
-    return stack.Stack(threads=THREADS, env={"SEALDROP_EVENTS_PUBLISH": ""},
+    # One sealdropd whatever the run's databases: its threads and its kept
+    # connections are what is counted (a cluster run would spread them).
+    return stack.Stack(threads=THREADS, env={"SEALDROP_EVENTS_PUBLISH": ""}, own_sqlite=True,
                        extra_nginx="error_log %s error;" % ERROR_LOG).start()
 
 

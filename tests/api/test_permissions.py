@@ -8,6 +8,7 @@ loopback address of its own (nginx passes it on as REMOTE_ADDR), drawn at
 random from 127/8: tests do not share a budget, whatever order they run in,
 also with the requests of earlier runs still in a MariaDB database."""
 
+import os
 import random
 import re
 import threading
@@ -252,14 +253,25 @@ def test_ten_concurrent_identical_requests_store_one(url):
         s = caller()
         go.wait()
         r = ask(s, url, bob.link, alice.link)
-        ids.append((r.status_code, r.json().get("request_id")))
+        ids.append((r.status_code, r.json().get("request_id"), r.headers.get("Retry-After")))
 
     ts = [threading.Thread(target=one) for _ in range(10)]
     for t in ts:
         t.start()
     for t in ts:
         t.join(30)
-    assert len(ids) == 10 and {c for c, _ in ids} == {201}
+    assert len(ids) == 10
+    # On a cluster ($SEALDROP_DBS) the racers write from different nodes; one
+    # that lost certification ten times in a row is told 503 with
+    # Retry-After (docs/DEPLOY.md) and stored nothing.
+    codes = [c for c, _, _ in ids]
+    lost = [retry for c, _, retry in ids if c == 503]
+    if os.environ.get("SEALDROP_DBS"):
+        assert set(codes) <= {201, 503} and 201 in codes, codes
+        assert all(lost), ids
+    else:
+        assert set(codes) == {201}, codes
+    ids = [(c, i) for c, i, _ in ids if c == 201]
     assert len({i for _, i in ids}) == 1
     assert len(pending(alice)) == 1
     assert ask(http, url, bob.link, alice.link).json()["request_id"] == ids[0][1]
