@@ -990,13 +990,22 @@ static enum sd_err my_lock(struct sd_conn *c, const char *name, int wait_s)
 	}
 }
 
+/* How often a release that lost a conflict is tried again. */
+#define UNLOCK_TRIES 10
+
 static void my_unlock(struct sd_conn *c, const char *name)
 {
 	struct sd_arg a[2] = {name_arg(name), name_arg(c->holder)};
 
 	/* A lost connection is reopened to give the lease back: otherwise the
-	 * others would wait for it to expire. */
-	(void)run(c, L_LEASE_RELEASE, a, 2, NULL, NULL, NULL);
+	 * others would wait for it to expire. On a cluster the release can
+	 * lose certification to another node's claim of the same row, and is
+	 * then worth a few more tries for the same reason. */
+	for (int tries = 0; tries < UNLOCK_TRIES; tries++) {
+		if (run(c, L_LEASE_RELEASE, a, 2, NULL, NULL, NULL) != SD_ERETRY)
+			return;
+		lease_pause();
+	}
 }
 
 /* ---- life cycle ------------------------------------------------------ */
