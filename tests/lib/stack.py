@@ -41,6 +41,10 @@ class WaitTimeout(AssertionError):
     """wait_until() gave up."""
 
 
+# What sealdropd logs once it has migrated and serves.
+READY_LINE = "sealdropd ready:"
+
+
 def wait_until(probe, timeout=20.0, interval=0.05, what="the condition", alive=None,
                detail=None):
     """Call probe() until it returns something true, and return that.
@@ -259,6 +263,9 @@ class Stack:
     def start_daemon(self):
         """Start every sealdropd at once (several migrate the same database
         concurrently), then wait for all their sockets."""
+        # Where each log stood: "ready" counts only if written after it.
+        self.log_starts = [os.path.getsize(p) if os.path.exists(p) else 0
+                           for p in self.log_paths]
         self.logfs = [open(p, "ab") for p in self.log_paths]
         self.daemons = []  # filled one by one: a failed Popen leaves the others stoppable
         for i, (sock, logf) in enumerate(zip(self.socks, self.logfs)):
@@ -308,8 +315,22 @@ class Stack:
                 next((why for why in (exited(d, "sealdropd")() for d in self.daemons) if why),
                      None)
 
+        def ready_since(path, start):
+            with open(path, "rb") as f:
+                f.seek(start)
+                return READY_LINE.encode() in f.read()
+
+        def all_ready():
+            return all(ready_since(p, start) for p, start in zip(self.log_paths, self.log_starts))
+
         wait_until(healthy, timeout=timeout, what="GET %s/health to answer 200" % self.url,
                    alive=alive, detail=lambda: self.log() + "\n" + self.nginx_log())
+        # One instance answering is not all of them: each binds its socket
+        # before it migrates, and the others may still be checking the
+        # migrations under the lease.
+        if self.instances > 1:
+            wait_until(all_ready, timeout=timeout, what="every sealdropd to log ready",
+                       alive=alive, detail=self.log)
 
     def stop(self):
         rc = self.stop_daemon()
