@@ -12,6 +12,7 @@
 
 #include "client/cli.h"
 #include "client/file.h"
+#include "core/io.h"
 
 int file_bounded_read(const char *path, size_t max, char **out, size_t *len)
 {
@@ -110,21 +111,6 @@ static void file_parent_sync(const char *path)
 	}
 }
 
-static int file_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Move tmp to path. With excl, link() refuses an existing path where
  * rename() would replace it; a file system without hard links falls back to
  * rename() after the earlier existence check. */
@@ -160,7 +146,7 @@ int file_private_write(const char *path, const char *text, int excl)
 	if (fd < 0)
 		goto fail;
 	made = 1;
-	if (file_write_all(fd, text, strlen(text)) != 0 || file_write_all(fd, "\n", 1) != 0 ||
+	if (sd_write_all(fd, text, strlen(text)) != 0 || sd_write_all(fd, "\n", 1) != 0 ||
 	    fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {

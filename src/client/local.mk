@@ -1,6 +1,6 @@
 # The command-line client (docs/CLI.md). Self-contained: libcurl, libsodium
 # and json-c only, not libsealdrop.a; of the server it takes only the limits
-# header src/proto/limits.h (#defines).
+# header src/proto/limits.h (#defines) and the write loop src/core/io.c.
 bin_PROGRAMS += sealdrop
 sealdrop_SOURCES = \
 	src/client/main.c src/client/cli.c src/client/cli.h src/client/commands.h \
@@ -21,7 +21,8 @@ sealdrop_SOURCES = \
 	src/client/jsonv.c src/client/jsonv.h \
 	src/client/file.c src/client/file.h \
 	src/client/text.c src/client/text.h \
-	src/client/b64.c src/client/b64.h
+	src/client/b64.c src/client/b64.h \
+	src/core/io.c src/core/io.h
 sealdrop_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 sealdrop_LDADD = $(CURL_LIBS) $(SODIUM_LIBS) $(JSONC_LIBS)
 dist_man_MANS += src/client/sealdrop.1

@@ -24,6 +24,7 @@
 
 #include "core/event_channel.h"
 #include "core/events.h"
+#include "core/io.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "server/events_key.h"
@@ -188,21 +189,6 @@ static int plain_connect(const struct plain_target *t)
 	return fd;
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Read a reply: its status, and whether the connection may carry the next
  * post (a Content-Length body read to its end, no "Connection: close").
  * *got_any: a byte came back (else a kept connection may have been closed
@@ -285,7 +271,7 @@ static int post_plain(struct plain_target *t, const struct notice *n)
 
 		if (t->fd < 0 && (t->fd = plain_connect(t)) < 0)
 			return -1;
-		if (send_all(t->fd, req, (size_t)len) == 0 &&
+		if (sd_write_all(t->fd, req, (size_t)len) == 0 &&
 		    reply_read(t->fd, &status, &keep, &got_any) == 0) {
 			if (!keep) {
 				close(t->fd);

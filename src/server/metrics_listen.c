@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "core/buf.h"
+#include "core/io.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/num.h"
@@ -121,20 +122,6 @@ int metrics_listen_open(struct metrics_listener *m, const char *addr, int socket
 
 /* ---- one connection ----------------------------------------------------- */
 
-static void send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 static void answer(int fd, int status, const char *reason, const char *type, const char *body,
                    size_t len)
 {
@@ -144,9 +131,9 @@ static void answer(int fd, int status, const char *reason, const char *type, con
 	                 "Connection: close\r\n\r\n",
 	                 status, reason, type, len);
 
-	if (n > 0 && (size_t)n < sizeof head)
-		send_all(fd, head, (size_t)n);
-	send_all(fd, body, len);
+	/* A scraper that hung up gets nothing more: nothing to do about it. */
+	if (n > 0 && (size_t)n < sizeof head && sd_write_all(fd, head, (size_t)n) == 0)
+		(void)sd_write_all(fd, body, len);
 }
 
 static void answer_text(int fd, int status, const char *reason, const char *msg)

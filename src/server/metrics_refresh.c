@@ -13,6 +13,7 @@
 
 #include "core/disk.h"
 #include "core/metrics.h"
+#include "server/pause.h"
 #include "store/store.h"
 
 #define KEEP_BELOW 10 /* seconds between refreshes */
@@ -63,8 +64,6 @@ static void *refresh_run(void *arg)
 
 	pthread_mutex_lock(&r->mu);
 	while (!*r->stop) {
-		struct timespec until;
-
 		pthread_mutex_unlock(&r->mu);
 		refresh_once(r->cfg, &st, &g);
 		if (r->cfg->metrics_refresh >= KEEP_BELOW) {
@@ -72,10 +71,7 @@ static void *refresh_run(void *arg)
 			st = NULL;
 		}
 		pthread_mutex_lock(&r->mu);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += (time_t)r->cfg->metrics_refresh;
-		while (!*r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) != ETIMEDOUT)
-			;
+		pause_unless_stopped(&r->mu, &r->cv, r->stop, (time_t)r->cfg->metrics_refresh);
 	}
 	pthread_mutex_unlock(&r->mu);
 	store_close(st);

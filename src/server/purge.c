@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "server/pause.h"
 #include "store/store.h"
 
 #define PURGE_INTERVAL_SECONDS 60
@@ -92,7 +93,6 @@ static void *purge_run(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	while (!*p->stop) {
-		struct timespec until;
 		time_t now = time(NULL);
 
 		pthread_mutex_unlock(&p->mu);
@@ -107,10 +107,7 @@ static void *purge_run(void *arg)
 		store_close(st);
 		st = NULL;
 		pthread_mutex_lock(&p->mu);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += wake_interval(p);
-		while (!*p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
-			;
+		pause_unless_stopped(&p->mu, &p->cv, p->stop, wake_interval(p));
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;

@@ -33,6 +33,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "server/pause.h"
 #include "store/store.h"
 
 /* A look at the outbox this often. Not woken by each stored message: that
@@ -353,12 +354,7 @@ static int send_round(struct webhook_sender *s, struct sd_store *st, int watcher
 /* Sleep POLL_SECONDS, or less when stopped; with s->mu held. */
 static void poll_wait(struct webhook_sender *s)
 {
-	struct timespec until;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += POLL_SECONDS;
-	while (!*s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
-		;
+	pause_unless_stopped(&s->mu, &s->cv, s->stop, POLL_SECONDS);
 }
 
 /* The first thread: a connection kept, a look every POLL_SECONDS. */
