@@ -1,12 +1,11 @@
 /* The live-events publisher: workers queue a notice per stored message,
- * one thread posts each to nginx's nchan publisher. To unix:PATH and
- * http:// the post is plain HTTP/1.1 written here, on one kept connection:
- * libcurl would set up OpenSSL at start for every server (some 2 MB of
- * resident memory) to talk to a local nginx. https:// goes through
- * libcurl. */
+ * one thread posts each to nginx's nchan publisher, a unix:PATH or an
+ * http:// address. The post is plain HTTP/1.1 written here, on one kept
+ * connection: libcurl would set up OpenSSL at start for every server (some
+ * 2 MB of resident memory) to talk to a local nginx, and a publisher is
+ * never reached across an untrusted network (docs/DEPLOY.md). */
 #include "server/events_publish.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -66,7 +65,6 @@ static struct {
 	pthread_cond_t cv;
 	pthread_t tid;
 	int running, stopping;
-	int plain; /* unix: or http://: posted without libcurl, to target */
 	struct plain_target target;
 	struct notice queue[QUEUE_CAP];
 	size_t head, count;
@@ -287,55 +285,6 @@ static int post_plain(struct plain_target *t, const struct notice *n)
 	return -1;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *arg)
-{
-	(void)p;
-	(void)arg;
-	return size * n;
-}
-
-/* The handle every post reuses (one kept connection to nginx). */
-static CURL *publisher_handle(const char *target, struct curl_slist *headers)
-{
-	CURL *c = curl_easy_init();
-	int bad = 0;
-
-	if (c == NULL)
-		return NULL;
-	if (strncmp(target, "unix:", 5) == 0)
-		bad |= curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, target + 5) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	/* Straight to nginx: a proxy from the environment would see channels. */
-	bad |= curl_easy_setopt(c, CURLOPT_NOPROXY, "*") != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)POST_TIMEOUT_MS) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK;
-	if (bad) {
-		curl_easy_cleanup(c);
-		return NULL;
-	}
-	return c;
-}
-
-/* POST the event: {"type":"message","id":N}, nothing else. */
-static int post(CURL *c, const char *base, const struct notice *n)
-{
-	char url[700], body[64];
-	long status = 0;
-
-	snprintf(url, sizeof url, "%s" PUBLISH_PATH "%s", base, n->channel);
-	snprintf(body, sizeof body, "{\"type\":\"message\",\"id\":%" PRId64 "}", n->id);
-	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, body) != CURLE_OK ||
-	    curl_easy_perform(c) != CURLE_OK ||
-	    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
-		return -1;
-	return status >= 200 && status < 300 ? 0 : -1;
-}
-
 /* Drops and failures, now and then: counts only, never a channel. */
 static void report(time_t now)
 {
@@ -356,25 +305,12 @@ static void report(time_t now)
 	             dropped, failed);
 }
 
-/* https:// through libcurl: one handle, one kept connection. */
-static int post_curl(CURL *c, const char *base, const struct notice *n)
-{
-	return c != NULL ? post(c, base, n) : -1;
-}
-
 static void *publish_run(void *arg)
 {
-	const char *target = pub.cfg->events_publish;
-	int plain = pub.plain;
 	struct plain_target *pt = &pub.target;
-	struct curl_slist *headers =
-	    plain ? NULL : curl_slist_append(NULL, "Content-Type: application/json");
-	CURL *c = headers ? publisher_handle(target, headers) : NULL;
 	struct notice n;
 
 	(void)arg;
-	if (!plain && c == NULL)
-		sd_log_error("events: cannot set up the publisher; no live events");
 	pthread_mutex_lock(&pub.mu);
 	while (!pub.stopping) {
 		if (pub.count == 0) {
@@ -385,7 +321,7 @@ static void *publish_run(void *arg)
 		pub.head = (pub.head + 1) % QUEUE_CAP;
 		pub.count--;
 		pthread_mutex_unlock(&pub.mu);
-		if ((plain ? post_plain(pt, &n) : post_curl(c, target, &n)) != 0) {
+		if (post_plain(pt, &n) != 0) {
 			sd_metrics_event(SD_EVENT_FAILED);
 			pthread_mutex_lock(&pub.mu);
 			pub.failed++;
@@ -399,9 +335,6 @@ static void *publish_run(void *arg)
 	pthread_mutex_unlock(&pub.mu);
 	if (pt->fd >= 0)
 		close(pt->fd);
-	if (c != NULL)
-		curl_easy_cleanup(c);
-	curl_slist_free_all(headers);
 	return NULL;
 }
 
@@ -418,9 +351,12 @@ int events_publish_start(const struct sd_config *cfg)
 	}
 	sd_event_channel_set_key(key);
 	sodium_memzero(key, sizeof key);
-	pub.plain = plain_target_parse(cfg->events_publish, &pub.target) == 0;
-	if ((!pub.plain && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) ||
-	    sd_events_on_stored(on_stored, NULL) != 0) {
+	if (plain_target_parse(cfg->events_publish, &pub.target) != 0) {
+		fprintf(stderr, "sealdropd: SEALDROP_EVENTS_PUBLISH: not a unix:PATH or "
+		                "http://HOST[:PORT] address\n");
+		return -1;
+	}
+	if (sd_events_on_stored(on_stored, NULL) != 0) {
 		fprintf(stderr, "sealdropd: cannot set up live events\n");
 		return -1;
 	}
@@ -444,6 +380,4 @@ void events_publish_stop(void)
 	pthread_mutex_unlock(&pub.mu);
 	pthread_join(pub.tid, NULL);
 	pub.running = 0;
-	if (!pub.plain)
-		curl_global_cleanup();
 }

@@ -6,8 +6,10 @@ once and nginx holds nothing for it."""
 
 import base64
 import json
+import os
 import queue
 import sqlite3
+import subprocess
 import threading
 import time
 
@@ -304,6 +306,22 @@ def test_without_a_publisher_events_are_unavailable():
                          headers=auth(rcpt.token), timeout=10)
         expect_error(r, 501, "events_unavailable")
         assert rcpt.send().status_code == 201  # sends work as before
+
+
+@pytest.mark.parametrize("target", ["https://127.0.0.1:8443", "http://", "http://h:123456789",
+                                    "http://[::1:80"])
+def test_a_publisher_it_cannot_reach_refuses_to_start(tmp_path, target):
+    """No TLS client and no malformed address: sealdropd says so and exits
+    before it serves, rather than running without live events."""
+    sock = tmp_path / "s.sock"
+    env = dict(os.environ, SEALDROP_DB="sqlite:" + str(tmp_path / "db"),
+               SEALDROP_EVENTS_PUBLISH=target,
+               SEALDROP_EVENTS_KEY_FILE=str(tmp_path / "events.key"))
+    r = subprocess.run([stack.sealdropd_path(), "--listen", "unix:" + str(sock)],
+                       env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0, r.stderr
+    assert "SEALDROP_EVENTS_PUBLISH" in r.stderr, r.stderr
+    assert "ready" not in r.stderr and not sock.exists()
 
 
 def test_sends_do_not_wait_for_a_publisher_that_is_down():

@@ -181,6 +181,9 @@ static void live_events_options(void **state)
 	char *bad[] = {"sealdropd",        "--env-file",    envfile,
 	               "--events-publish", "unix:rel.sock", NULL};
 	char *ftp[] = {"sealdropd", "--env-file", envfile, "--events-publish", "ftp://h/", NULL};
+	/* No TLS client for the publisher: refused at start, not ignored. */
+	char *tls[] = {"sealdropd",        "--env-file",      envfile,
+	               "--events-publish", "https://h:8443/", NULL};
 
 	(void)state;
 	unsetenv("SEALDROP_EVENTS_PUBLISH");
@@ -198,6 +201,8 @@ static void live_events_options(void **state)
 	assert_int_equal(sd_config_load(&cfg, 5, bad, err, sizeof err), -1);
 	assert_non_null(strstr(err, "SEALDROP_EVENTS_PUBLISH"));
 	assert_int_equal(sd_config_load(&cfg, 5, ftp, err, sizeof err), -1);
+	assert_int_equal(sd_config_load(&cfg, 5, tls, err, sizeof err), -1);
+	assert_non_null(strstr(err, "http://HOST:PORT"));
 }
 
 static void recount_goes_with_migrate(void **state)
