@@ -29,7 +29,9 @@ int fcgi_waitset_wait(struct fcgi_waitset *ws, int timeout_ms);
  * it cannot be watched (the caller then closes it). Any thread. */
 int fcgi_waitset_park(struct fcgi_waitset *ws, int fd);
 
-/* Close every parked connection and the set (after the workers stopped). */
+/* Close every parked connection and the set (after the workers stopped).
+ * At once, not at exit: the other threads may take seconds to stop, and
+ * nginx would send requests into a kept connection nobody reads. */
 void fcgi_waitset_free(struct fcgi_waitset *ws);
 
 #endif
