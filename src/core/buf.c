@@ -60,11 +60,6 @@ void sd_buf_append(struct sd_buf *b, const void *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
-void sd_buf_puts(struct sd_buf *b, const char *s)
-{
-	sd_buf_append(b, s, strlen(s));
-}
-
 void sd_buf_printf(struct sd_buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -88,6 +83,19 @@ static const unsigned char json_esc[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1,
 };
 
+/* Whether any of the 8 bytes of w needs escaping: below 0x20, '"' or
+ * '\\' (the "has a byte less than / equal to" bit tricks; exact for the
+ * word as a whole). Bytes from 0x80 up are UTF-8 and go out as they are. */
+static int word_needs_escape(uint64_t w)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+	uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+	uint64_t found = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+	                 ((backslash - ones) & ~backslash);
+
+	return (found & high) != 0;
+}
+
 void sd_json_str(struct sd_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -100,6 +108,12 @@ void sd_json_str(struct sd_buf *b, const char *s, size_t n)
 		size_t elen = 2;
 
 		run = i;
+		/* A fetch page is mostly base64: skip it a word at a time. */
+		for (uint64_t w; i + 8 <= n; i += 8) {
+			memcpy(&w, s + i, 8);
+			if (word_needs_escape(w))
+				break;
+		}
 		while (i < n && !json_esc[(unsigned char)s[i]])
 			i++;
 		sd_buf_append(b, s + run, i - run);

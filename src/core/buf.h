@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct sd_buf {
 	char *data;
@@ -16,7 +17,11 @@ struct sd_buf {
 void sd_buf_reset(struct sd_buf *b);
 void sd_buf_free(struct sd_buf *b);
 void sd_buf_append(struct sd_buf *b, const void *p, size_t n);
-void sd_buf_puts(struct sd_buf *b, const char *s);
+/* Inline: the length of a literal is known when compiling. */
+static inline void sd_buf_puts(struct sd_buf *b, const char *s)
+{
+	sd_buf_append(b, s, strlen(s));
+}
 void sd_buf_printf(struct sd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* JSON pieces. Strings are escaped; the caller writes the structure. */

@@ -28,7 +28,16 @@ struct sd_arg sd_arg_textn(const char *s, size_t n)
 
 int64_t sd_row_i64(const struct sd_row *r, int i)
 {
-	return i < r->ncols && r->v[i] != NULL ? strtoll(r->v[i], NULL, 10) : 0;
+	int64_t v = 0;
+	size_t k;
+
+	if (i >= r->ncols || r->v[i] == NULL)
+		return 0;
+	/* Every id and count of every row: plain digits that cannot overflow
+	 * are read here, the rest (a sign, a DECIMAL's fraction) by strtoll. */
+	for (k = 0; k < r->len[i] && k < 18 && r->v[i][k] >= '0' && r->v[i][k] <= '9'; k++)
+		v = v * 10 + (r->v[i][k] - '0');
+	return k > 0 && k == r->len[i] ? v : strtoll(r->v[i], NULL, 10);
 }
 
 /* ---- life cycle ------------------------------------------------------- */
