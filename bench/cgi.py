@@ -16,7 +16,7 @@ from nacl.public import SealedBox
 from nacl.signing import SigningKey
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-BIN = os.path.join(ROOT, "build", "sealdropd")
+BIN = os.environ.get("SEALDROPD", os.path.join(ROOT, "build", "sealdropd"))
 
 
 def cgi_env(db, method, path, body):
