@@ -115,8 +115,15 @@ const char *const sd_sql_mysql[SQ__MAX] = {
     [SQ_HOOK_SET] = "INSERT INTO webhooks (link_token, url, kind, state, created_at) "
                     "VALUES (?, ?, ?, 'ok', ?) ON DUPLICATE KEY UPDATE url = VALUES(url), "
                     "kind = VALUES(kind), state = 'ok', last_error = NULL, failed_at = NULL",
+    [SQ_HOOK_LOCK] = "SELECT 1 FROM webhooks WHERE link_token = ? FOR UPDATE",
+    /* FOR UPDATE: under READ COMMITTED the SELECT of an INSERT ... SELECT
+     * is a snapshot read. Taken while a sender's delivery (which deletes
+     * the outbox row and writes last_sent_at) is uncommitted, it would read
+     * the old last_sent_at, wait for the row, and then insert a ping due at
+     * once, a moment after the one just delivered. Locked, it waits and
+     * reads the new time. */
     [SQ_HOOK_ENQUEUE] = "INSERT INTO webhook_outbox (link_token, due_at, attempts, "
                         "claim_until, dirty, created_at) SELECT link_token, "
                         "GREATEST(last_sent_at + ?, ?), 0, 0, 0, ? FROM webhooks "
-                        "WHERE link_token = ? ON DUPLICATE KEY UPDATE dirty = 1",
+                        "WHERE link_token = ? FOR UPDATE ON DUPLICATE KEY UPDATE dirty = 1",
 };

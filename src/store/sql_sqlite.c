@@ -99,6 +99,8 @@ const char *const sd_sql_sqlite[SQ__MAX] = {
                     "VALUES (?, ?, ?, 'ok', ?) ON CONFLICT (link_token) DO UPDATE SET "
                     "url = excluded.url, kind = excluded.kind, state = 'ok', "
                     "last_error = NULL, failed_at = NULL",
+    /* One writer at a time: nothing to lock. */
+    [SQ_HOOK_LOCK] = "SELECT 1 FROM webhooks WHERE link_token = ?",
     [SQ_HOOK_ENQUEUE] = "INSERT INTO webhook_outbox (link_token, due_at, attempts, "
                         "claim_until, dirty, created_at) SELECT link_token, "
                         "MAX(last_sent_at + ?, ?), 0, 0, 0, ? FROM webhooks "

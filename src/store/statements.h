@@ -111,6 +111,9 @@ enum sd_stmt {
 	SQ_HOOK_OUTBOX_DELETE, /* link */
 	SQ_HOOK_GET,           /* link -> url, kind, state, last_error, failed_at, last_sent_at,
 	                          attempts (NULL: no ping pending), due_at */
+	SQ_HOOK_LOCK,          /* link -> 1: the webhook row, locked where the database locks
+	                          rows; every transaction that writes both takes it before
+	                          the outbox row, as a send's enqueue does */
 	SQ_HOOK_ENQUEUE,       /* interval, now, now, link: a pending ping due at
 	                          max(last_sent_at + interval, now) when the inbox has a webhook;
 	                          one already pending is only marked dirty */

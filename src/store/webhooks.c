@@ -26,12 +26,25 @@ static enum sd_err inbox_flag_webhook(const struct on *o, const char *link, int 
 	return rc != SD_OK ? rc : n == 1 ? SD_OK : SD_ENOTFOUND;
 }
 
+/* Rows are locked in one order by every transaction that writes both:
+ * the webhook, then its outbox row (a send's enqueue reads the webhook with
+ * a lock, then writes the outbox row). The other order could deadlock with
+ * a send. */
 enum sd_err webhook_forget_tx(const struct on *o, const char *link)
 {
 	int64_t n = 0;
-	enum sd_err rc = run_changes(o, SQ_HOOK_OUTBOX_DELETE, ARGS(TXT(link)), &n);
+	enum sd_err rc = run_changes(o, SQ_HOOK_DELETE, ARGS(TXT(link)), &n);
 
-	return rc != SD_OK ? rc : run_changes(o, SQ_HOOK_DELETE, ARGS(TXT(link)), &n);
+	return rc != SD_OK ? rc : run_changes(o, SQ_HOOK_OUTBOX_DELETE, ARGS(TXT(link)), &n);
+}
+
+/* The webhook row first, for the sender's outcome transactions (above). */
+static enum sd_err hook_lock(const struct on *o, const char *link)
+{
+	int64_t one = 0;
+	int found = 0;
+
+	return run_int(o, SQ_HOOK_LOCK, ARGS(TXT(link)), &one, &found);
 }
 
 struct hook_set_job {
@@ -50,10 +63,11 @@ static enum sd_err hook_set_tx(struct sd_conn *c, void *arg)
 	/* The inbox row first: an erase racing this either went before (no
 	 * inbox) or waits and erases the webhook too. */
 	if ((rc = inbox_flag_webhook(&o, j->link, 1)) != SD_OK ||
-	    (rc = run_changes(&o, SQ_HOOK_OUTBOX_DELETE, ARGS(TXT(j->link)), &n)) != SD_OK)
+	    (rc = run_changes(&o, SQ_HOOK_SET,
+	                      ARGS(TXT(j->link), TXT(j->url), TXT(j->kind), I64(j->now)), &n)) !=
+	        SD_OK)
 		return rc;
-	return run_changes(&o, SQ_HOOK_SET,
-	                   ARGS(TXT(j->link), TXT(j->url), TXT(j->kind), I64(j->now)), &n);
+	return run_changes(&o, SQ_HOOK_OUTBOX_DELETE, ARGS(TXT(j->link)), &n);
 }
 
 enum sd_err store_webhook_set(struct sd_store *st, const char *link, const char *url,
@@ -227,7 +241,8 @@ static enum sd_err hook_delivered_tx(struct sd_conn *c, void *arg)
 	int64_t n = 0, again = 0;
 	enum sd_err rc;
 
-	if ((rc = run_changes(&o, SQ_HOOK_DONE, ARGS(TXT(link), TXT(claim)), &n)) != SD_OK)
+	if ((rc = hook_lock(&o, link)) != SD_OK ||
+	    (rc = run_changes(&o, SQ_HOOK_DONE, ARGS(TXT(link), TXT(claim)), &n)) != SD_OK)
 		return rc;
 	/* Still there: a message came after the claim, which this ping may
 	 * not have announced; it waits for the next window. */
@@ -256,6 +271,8 @@ static enum sd_err hook_failed_tx(struct sd_conn *c, void *arg)
 	int64_t n = 0;
 	enum sd_err rc;
 
+	if ((rc = hook_lock(&o, link)) != SD_OK)
+		return rc;
 	if (j->next != 0)
 		rc = run_changes(&o, SQ_HOOK_RETRY, ARGS(I64(j->next), TXT(link), TXT(claim)), &n);
 	else

@@ -17,6 +17,7 @@
 
 #include "core/b64.h"
 #include "core/crypto.h"
+#include "store/driver.h"
 #include "store/store.h"
 
 struct fixture {
@@ -1539,6 +1540,142 @@ static void webhook_set_elsewhere_is_pinged_by_the_next_send(void **state)
 	outbox_drain(f);
 }
 
+/* A send racing the delivery of its inbox's ping: the next ping is due a
+ * window after the delivery, whichever commits first. A third connection
+ * holds the webhook row while both start, so that each is in flight (on
+ * MariaDB, waiting on a lock) when it is let go: a send that read
+ * last_sent_at before the delivery committed used to enqueue a ping due at
+ * once, a second ping a moment after the first. */
+struct row_holder {
+	const struct sd_driver *drv;
+	struct sd_conn *conn;
+	const char *link;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int held, release;
+	enum sd_err rc;
+};
+
+static int ignore_row(void *ctx, const struct sd_row *r)
+{
+	(void)ctx;
+	(void)r;
+	return 0;
+}
+
+static enum sd_err hold_webhook_row(struct sd_conn *c, void *arg)
+{
+	struct row_holder *h = arg;
+	struct sd_arg link = {.type = SD_ARG_TEXT, .text = h->link, .len = strlen(h->link)};
+	enum sd_err rc = h->drv->exec(c, SQ_HOOK_LOCK, &link, 1, ignore_row, NULL, NULL);
+
+	pthread_mutex_lock(&h->mu);
+	h->held = 1;
+	pthread_cond_broadcast(&h->cv);
+	while (!h->release)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+	return rc;
+}
+
+static void *holder_run(void *p)
+{
+	struct row_holder *h = p;
+
+	h->rc = h->drv->write(h->conn, hold_webhook_row, h);
+	return NULL;
+}
+
+struct hook_racer {
+	struct fixture *f;
+	const struct sd_client *c;
+	const struct sd_webhook_job *job; /* NULL: the send */
+	struct sd_limits lim;
+	enum sd_err rc;
+};
+
+static void *hook_racer_run(void *p)
+{
+	struct hook_racer *r = p;
+	struct sd_store *st = NULL;
+	char err[256];
+	int64_t id;
+
+	if (store_open(r->f->dsn, &r->f->cfg, &st, err, sizeof err) != SD_OK) {
+		r->rc = SD_EDB;
+		return NULL;
+	}
+	r->rc = r->job != NULL ? store_webhook_delivered(st, r->job, NOW, 60)
+	                       : msg_put(st, r->c->link_token, "QUJD", NULL, 3, &r->lim, NOW, &id);
+	store_close(st);
+	return NULL;
+}
+
+static void webhook_send_racing_a_delivery_waits_a_window(void **state)
+{
+	struct fixture *f = *state;
+	struct sd_limits lim = f->cfg.limits;
+	struct sd_client c;
+	struct sd_webhook w;
+	struct sd_webhook_job job;
+	struct row_holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	struct hook_racer deliver, send;
+	pthread_t th, td, ts;
+	char err[256];
+	int64_t id;
+
+	outbox_drain(f);
+	lim.webhook_interval = 60;
+	lim.inbox_max_messages = 1000;
+	lim.inbox_max_bytes = 100000;
+	new_client(f, &c);
+	assert_int_equal(
+	    store_webhook_set(f->st, c.link_token, "https://h.example/r", "generic", NOW - 200),
+	    SD_OK);
+	/* A ping delivered long ago, then one due now and claimed. */
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW - 100, &id),
+	                 SD_OK);
+	assert_int_equal(claim_of(f, &c, "r1", NOW - 100, &job), SD_OK);
+	assert_int_equal(store_webhook_delivered(f->st, &job, NOW - 100, 60), SD_OK);
+	assert_int_equal(msg_put(f->st, c.link_token, "QUJD", NULL, 3, &lim, NOW, &id), SD_OK);
+	assert_int_equal(claim_of(f, &c, "r2", NOW, &job), SD_OK);
+
+	h.drv = strncmp(f->dsn, "sqlite:", 7) == 0 ? &sd_driver_sqlite : &sd_driver_mysql;
+	h.link = c.link_token;
+	assert_int_equal(h.drv->open(h.drv == &sd_driver_sqlite ? f->dsn + 7 : f->dsn, &f->cfg,
+	                             &h.conn, err, sizeof err),
+	                 SD_OK);
+	assert_int_equal(pthread_create(&th, NULL, holder_run, &h), 0);
+	pthread_mutex_lock(&h.mu);
+	while (!h.held)
+		pthread_cond_wait(&h.cv, &h.mu);
+	pthread_mutex_unlock(&h.mu);
+	deliver = (struct hook_racer){f, &c, &job, lim, SD_OK};
+	send = (struct hook_racer){f, &c, NULL, lim, SD_OK};
+	assert_int_equal(pthread_create(&td, NULL, hook_racer_run, &deliver), 0);
+	assert_int_equal(pthread_create(&ts, NULL, hook_racer_run, &send), 0);
+	usleep(300 * 1000); /* both in flight; the outcome must not depend on it */
+	pthread_mutex_lock(&h.mu);
+	h.release = 1;
+	pthread_cond_broadcast(&h.cv);
+	pthread_mutex_unlock(&h.mu);
+	pthread_join(th, NULL);
+	pthread_join(td, NULL);
+	pthread_join(ts, NULL);
+	h.drv->close(h.conn);
+	assert_int_equal(h.rc, SD_OK);
+	assert_int_equal(deliver.rc, SD_OK);
+	assert_int_equal(send.rc, SD_OK);
+
+	assert_int_equal(store_webhook_get(f->st, c.link_token, &w), SD_OK);
+	assert_true(w.pending);               /* the send is announced, */
+	assert_int_equal(w.due_at, NOW + 60); /* a window after the delivery */
+	assert_int_equal(w.last_sent_at, NOW);
+	assert_int_equal(claim_of(f, &c, "r3", NOW + 59, &job), SD_ENOTFOUND);
+	assert_int_equal(store_webhook_clear(f->st, c.link_token), SD_OK);
+	outbox_drain(f);
+}
+
 static void webhook_failures_retry_then_mark_failing(void **state)
 {
 	struct fixture *f = *state;
@@ -1733,6 +1870,7 @@ static void concurrent_claimers_one_wins(void **state)
 		    cmocka_unit_test(receipts_expire_and_go_with_their_inbox),                  \
 		    cmocka_unit_test(webhook_pings_coalesce_per_interval),                      \
 		    cmocka_unit_test(webhook_set_elsewhere_is_pinged_by_the_next_send),         \
+		    cmocka_unit_test(webhook_send_racing_a_delivery_waits_a_window),            \
 		    cmocka_unit_test(webhook_failures_retry_then_mark_failing),                 \
 		    cmocka_unit_test(webhook_first_tries_go_first),                             \
 		    cmocka_unit_test(concurrent_claimers_one_wins),                             \
